@@ -1,0 +1,27 @@
+"""Autograd Explorer: the router. Page config, navigation, the shared sidebar; each page is a script in pages/."""
+import streamlit as st
+
+from explorer.runtime import configure_torch
+from pages._common import sidebar_data_summary
+
+st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wide")
+configure_torch()
+
+PAGES = {
+    "Data": [
+        st.Page("pages/data.py", title="Data", icon=":material/candlestick_chart:", default=True),
+        st.Page("pages/config.py", title="Config", icon=":material/tune:"),
+    ],
+    "Autograd": [
+        st.Page("pages/graph.py", title="Graph", icon=":material/account_tree:"),
+        st.Page("pages/accumulation.py", title="Gradient accumulation", icon=":material/stacked_line_chart:"),
+        st.Page("pages/retain_graph.py", title="retain_graph", icon=":material/replay:"),
+    ],
+    "Training": [
+        st.Page("pages/training.py", title="Training", icon=":material/model_training:"),
+    ],
+}
+
+page = st.navigation(PAGES)
+sidebar_data_summary()
+page.run()

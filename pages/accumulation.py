@@ -1,0 +1,3 @@
+"""accumulation page — being built."""
+import streamlit as st
+st.title("accumulation")

@@ -1,0 +1,3 @@
+"""config page — being built."""
+import streamlit as st
+st.title("config")

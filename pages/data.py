@@ -1,0 +1,3 @@
+"""Data page (seed Part A) — being built."""
+import streamlit as st
+st.title("Data")

@@ -1,0 +1,3 @@
+"""graph page — being built."""
+import streamlit as st
+st.title("graph")

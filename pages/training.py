@@ -1,0 +1,3 @@
+"""training page — being built."""
+import streamlit as st
+st.title("training")

@@ -1,0 +1,33 @@
+"""Helpers for browser tests: waiting for Streamlit, opening pages, screenshots."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+def wait_idle(page: Page, timeout: float = 60_000) -> None:
+    """Wait until the script run is finished (Streamlit marks the app's state on the DOM)."""
+    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=timeout, state="attached")
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=timeout, state="attached")
+
+
+def open_page(page: Page, app_url: str, path: str = "") -> None:
+    """Open a page of the app by URL path (e.g. 'graph') and wait for it to settle."""
+    page.goto(f"{app_url}/{path}")
+    page.wait_for_selector("[data-testid=stApp]", timeout=60_000)
+    wait_idle(page)
+
+
+def assert_no_exception(page: Page) -> None:
+    assert page.locator("[data-testid=stException]").count() == 0, page.locator(
+        "[data-testid=stException]").first.inner_text()
+
+
+def shot(page: Page, name: str) -> Path:
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
