@@ -20,9 +20,9 @@ def load_path_cached(path: str, mtime: float, sep: str, nrows: int, names: tuple
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the upload…")
-def load_bytes_cached(raw: bytes, nrows: int | None) -> CandleData:
-    """Load uploaded bytes once per (content, row count)."""
-    return load_candles(raw, nrows=nrows)
+def load_bytes_cached(raw: bytes, sep: str | None, nrows: int | None) -> CandleData:
+    """Load uploaded bytes once per (content, options)."""
+    return load_candles(raw, sep=sep, nrows=nrows)
 
 
 def load_from_config(config: AppConfig) -> CandleData:

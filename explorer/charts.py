@@ -1,0 +1,40 @@
+"""Plotly figures of candles (pure: return figures, never draw)."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+MAX_CANDLES = 3000  # more than this and the browser struggles; coarser candles are drawn instead
+
+
+def resample_ohlcv(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """Aggregate candles to a coarser interval the way exchanges do (first/max/min/last/sum)."""
+    agg = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
+    return frame.resample(rule).agg(agg).dropna(subset=["open"])
+
+
+def chart_frame(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> tuple[pd.DataFrame, str | None]:
+    """The candles to draw, and the coarser interval used if there were too many to draw one by one."""
+    if len(frame) <= max_candles:
+        return frame, None
+    span = frame.index[-1] - frame.index[0]
+    minutes = max(1, int(span / pd.Timedelta(minutes=1) / max_candles) + 1)
+    rule = f"{minutes}min"
+    return resample_ohlcv(frame, rule), rule
+
+
+def candlestick_figure(frame: pd.DataFrame, title: str = "Candles") -> go.Figure:
+    """Candlestick chart with a volume panel below, sharing the time axis."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03)
+    fig.add_trace(go.Candlestick(x=frame.index, open=frame["open"], high=frame["high"], low=frame["low"],
+                                 close=frame["close"], name="price"), row=1, col=1)
+    up = frame["close"] >= frame["open"]
+    fig.add_trace(go.Bar(x=frame.index, y=frame["volume"], name="volume",
+                         marker_color=up.map({True: "#26a69a", False: "#ef5350"}).tolist()), row=2, col=1)
+    fig.update_layout(title=title, xaxis_rangeslider_visible=False, showlegend=False, height=520,
+                      margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_yaxes(title_text="price", row=1, col=1)
+    fig.update_yaxes(title_text="volume", row=2, col=1)
+    fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
+    return fig

@@ -1,0 +1,38 @@
+"""From a candle DataFrame to the seed's float32 tensor, and what float32 does to prices."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+
+
+def candles_to_tensor(frame: pd.DataFrame, device: str = "cpu") -> torch.Tensor:
+    """The seed's conversion (Part A, cell 4): every column as float32, one row per candle."""
+    # pandas 3 hands out read-only arrays (copy-on-write) and torch.from_numpy warns on those: copy first.
+    return torch.from_numpy(frame.to_numpy(copy=True)).to(torch.float32).to(device)
+
+
+@dataclass(frozen=True)
+class TensorSummary:
+    """What the seed printed about its tensor: dtype, shape, device, and the tensor itself."""
+    dtype: str
+    shape: str
+    device: str
+    text: str
+
+
+def summarize(tensor: torch.Tensor) -> TensorSummary:
+    return TensorSummary(str(tensor.dtype), str(tensor.shape), repr(tensor.device), repr(tensor))
+
+
+def float32_rounding(frame: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
+    """Each value of the first candles as stored (float64), as float32, and the rounding error."""
+    head = frame.head(rows)
+    as32 = candles_to_tensor(head).double().numpy()
+    out = []
+    for i, (ts, row) in enumerate(head.iterrows()):
+        for j, col in enumerate(head.columns):
+            out.append({"timestamp": ts, "column": col, "float64": row[col],
+                        "float32": as32[i, j], "error": as32[i, j] - row[col]})
+    return pd.DataFrame(out)
