@@ -1,0 +1,134 @@
+"""Gradient accumulation lab (seed Part C): x, w, b and one autograd call per click, with a history of .grad."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+
+def candle_row(frame: pd.DataFrame, row: int) -> torch.Tensor:
+    """Row `row` of the candles as the seed's x: float32, shape (1, n_features)."""
+    if not 0 <= row < len(frame):
+        raise ValueError(f"row {row} is outside the loaded candles (rows 0 … {len(frame) - 1})")
+    return torch.from_numpy(frame.values).to(torch.float32)[row].reshape(1, -1)
+
+
+def seeded_leaves(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """w and b as in the seed (randn_like(x), randn(1)), drawn from a generator seeded with `seed`."""
+    gen = torch.Generator().manual_seed(seed)
+    w = torch.randn(x.shape, generator=gen, dtype=x.dtype).requires_grad_()
+    b = torch.randn(1, generator=gen, dtype=x.dtype).requires_grad_()
+    return w, b
+
+
+@dataclass
+class GradRecord:
+    """What w.grad and b.grad hold right after one action (None when the grad attribute is None)."""
+    event: int
+    action: str
+    y: float | None
+    w_grad: list[float] | None
+    b_grad: float | None
+    note: str = ""
+
+
+def _grad_values(t: torch.Tensor) -> list[float] | None:
+    return None if t.grad is None else t.grad.flatten().tolist()
+
+
+class AccumulationLab:
+    """The seed's x, w, b; every method is one thing a learner does, and history records .grad afterwards."""
+
+    def __init__(self, x: torch.Tensor, seed: int, feature_names: list[str] | None = None) -> None:
+        self.x = x
+        self.seed = seed
+        self.feature_names = feature_names or [str(i) for i in range(x.shape[-1])]
+        self.zero_after_step = False
+        self.reset()
+
+    def reset(self) -> None:
+        """Fresh leaves from the seed: no graph, no gradients, empty history."""
+        self.w, self.b = seeded_leaves(self.x, self.seed)
+        self.history: list[GradRecord] = []
+        self.error: str | None = None
+        self._record("reset (new w, b)", None)
+
+    def forward_backward(self) -> float:
+        """One pass of the seed's loop: build a fresh graph, backward into .grad, optionally zero (cell 12)."""
+        self.error = None
+        y = self.x @ self.w.T + self.b
+        y.backward()  # adds dy/dw = x and dy/db = 1 to whatever .grad already holds
+        if self.zero_after_step:
+            self._record("forward + backward", y, note="printed, then w.grad.zero_(); b.grad.zero_()")
+            self.w.grad.zero_()
+            self.b.grad.zero_()
+        else:
+            self._record("forward + backward", y)
+        return y.item()
+
+    def run_steps(self, n: int) -> None:
+        """The seed's `for i in range(n)` loop, one forward + backward per iteration."""
+        if n < 1:
+            raise ValueError(f"the number of steps must be at least 1, got {n}")
+        for _ in range(n):
+            self.forward_backward()
+
+    def zero_grad(self, set_to_none: bool) -> None:
+        """What optimizer.zero_grad(set_to_none=...) does to each parameter (torch skips grads that are None)."""
+        self.error = None
+        for p in (self.w, self.b):
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None  # frees the memory; the next backward assigns instead of adding
+            else:
+                p.grad.zero_()  # keeps the tensor, fills it with zeros; the next backward adds to 0
+        self._record(f"zero_grad(set_to_none={set_to_none})", None)
+
+    def grad_zero_(self) -> None:
+        """The seed's cell-12 call w.grad.zero_(); b.grad.zero_(): fails if a grad is None."""
+        self.error = None
+        try:
+            self.w.grad.zero_()
+            self.b.grad.zero_()
+        except AttributeError as exc:  # .grad is None before the first backward or after set_to_none=True
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._record(".grad.zero_()", None, note=f"failed — {self.error}")
+            return
+        self._record(".grad.zero_()", None)
+
+    def _record(self, action: str, y: torch.Tensor | None, note: str = "") -> None:
+        self.history.append(GradRecord(len(self.history), action, None if y is None else y.item(),
+                                       _grad_values(self.w), None if self.b.grad is None else self.b.grad.item(),
+                                       note))
+
+
+def history_frame(history: list[GradRecord], feature_names: list[str]) -> pd.DataFrame:
+    """The history as a table: one row per action, one column per w.grad component, None shown as None."""
+    rows = []
+    for r in history:
+        row = {"#": r.event, "action": r.action, "y": r.y}
+        for i, name in enumerate(feature_names):
+            row[f"w.grad[{name}]"] = None if r.w_grad is None else r.w_grad[i]
+        row["b.grad"] = r.b_grad
+        row["note"] = r.note
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("#")
+
+
+def grad_chart(history: list[GradRecord], feature_names: list[str]) -> go.Figure:
+    """Line chart of w.grad (top) and b.grad (bottom) after each action; gaps where a grad is None."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("w.grad after each action", "b.grad after each action"))
+    events = [r.event for r in history]
+    for i, name in enumerate(feature_names):
+        values = [None if r.w_grad is None else r.w_grad[i] for r in history]
+        fig.add_trace(go.Scatter(x=events, y=values, mode="lines+markers", name=f"w.grad[{name}]"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=events, y=[r.b_grad for r in history], mode="lines+markers", name="b.grad"),
+                  row=2, col=1)
+    fig.update_xaxes(title_text="action #", row=2, col=1, dtick=1)
+    fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10))
+    return fig

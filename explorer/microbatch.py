@@ -1,0 +1,72 @@
+"""Why accumulation exists: k micro-batches with loss_i / k give the full batch's gradient."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from torch import nn
+
+from explorer.optimizer_lab import seeded_linear
+
+
+def candle_batch(frame: pd.DataFrame, start: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows start … start+size-1 as inputs (float32) and each row's next close as the target."""
+    if size < 1:
+        raise ValueError(f"the batch needs at least one row, got {size}")
+    if start < 0 or start + size >= len(frame):
+        raise ValueError(f"rows {start} … {start + size} (batch plus each row's next close) do not fit "
+                         f"in the loaded candles (rows 0 … {len(frame) - 1})")
+    data = torch.from_numpy(frame.values).to(torch.float32)
+    inputs = data[start:start + size]
+    target = data[start + 1:start + size + 1, list(frame.columns).index("close")].reshape(-1, 1)
+    return inputs, target
+
+
+def _grads(model: nn.Linear) -> torch.Tensor:
+    """weight.grad and bias.grad as one flat vector."""
+    return torch.cat([model.weight.grad.flatten(), model.bias.grad.flatten()]).clone()
+
+
+def full_batch_grad(model: nn.Linear, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """One backward over the whole batch (mean squared error)."""
+    model.zero_grad()
+    nn.functional.mse_loss(model(inputs), target).backward()
+    return _grads(model)
+
+
+def accumulated_grad(model: nn.Linear, inputs: torch.Tensor, target: torch.Tensor, k: int,
+                     divide_by_k: bool = True) -> torch.Tensor:
+    """k backward calls, one per micro-batch, adding into .grad; each loss divided by k unless told not to."""
+    model.zero_grad()
+    for x_i, t_i in zip(inputs.chunk(k), target.chunk(k)):
+        loss_i = nn.functional.mse_loss(model(x_i), t_i)  # the mean over this micro-batch only
+        (loss_i / k if divide_by_k else loss_i).backward()  # .grad += d(loss_i / k)
+    return _grads(model)
+
+
+@dataclass
+class MicroBatchResult:
+    """The three gradients side by side and how far the accumulated ones are from the full batch."""
+    table: pd.DataFrame
+    max_rel_diff_divided: float
+    ratio_undivided: float
+
+
+def compare_microbatches(frame: pd.DataFrame, start: int, size: int, k: int, seed: int) -> MicroBatchResult:
+    """Full-batch gradient vs accumulated loss_i / k vs accumulated loss_i, on the same seeded nn.Linear."""
+    if k < 1 or size % k:
+        raise ValueError(f"a batch of {size} rows does not split into {k} equal micro-batches; "
+                         "loss_i / k averages to the full-batch mean only when the micro-batches are equal")
+    inputs, target = candle_batch(frame, start, size)
+    model = seeded_linear(inputs.shape[1], seed)
+    full = full_batch_grad(model, inputs, target)
+    divided = accumulated_grad(model, inputs, target, k, divide_by_k=True)
+    undivided = accumulated_grad(model, inputs, target, k, divide_by_k=False)
+    names = [f"weight.grad[{c}]" for c in frame.columns] + ["bias.grad"]
+    table = pd.DataFrame({"full batch": full.tolist(), "Σ loss_i / k": divided.tolist(),
+                          "Σ loss_i (no / k)": undivided.tolist()}, index=names)
+    table["(Σ loss_i) / full"] = table["Σ loss_i (no / k)"] / table["full batch"]
+    rel = ((divided - full).abs() / full.abs().clamp_min(1e-12)).max().item()
+    ratio = (undivided.norm() / full.norm()).item()
+    return MicroBatchResult(table, rel, ratio)

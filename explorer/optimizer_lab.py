@@ -1,0 +1,82 @@
+"""The accumulation lab inside a model: nn.Linear + SGD, with and without optimizer.zero_grad()."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from torch import nn
+
+
+def seeded_linear(n_features: int, seed: int) -> nn.Linear:
+    """nn.Linear(n_features, 1) with PyTorch's default init, reproducible from `seed` (global RNG untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Linear(n_features, 1)
+
+
+@dataclass
+class OptimizerStep:
+    """One training step: the gradient optimizer.step() saw and the change it made."""
+    step: int
+    zero_grad_called: bool
+    y: float
+    weight_grad: list[float]
+    bias_grad: float
+    weight_delta: list[float]
+    bias_delta: float
+    update_is_minus_lr_grad: bool
+
+
+class OptimizerLab:
+    """nn.Linear + SGD on one candle row; the 'loss' is the output y itself, as in the seed's y.backward()."""
+
+    def __init__(self, x: torch.Tensor, seed: int, lr: float) -> None:
+        if not lr > 0:
+            raise ValueError(f"the learning rate must be positive, got {lr}")
+        self.x, self.seed, self.lr = x, seed, lr
+        self.model = seeded_linear(x.shape[-1], seed)
+        # plain SGD (no momentum, no weight decay) so that step() is exactly p -= lr * p.grad
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.steps: list[OptimizerStep] = []
+
+    def train_step(self, zero_grad: bool) -> OptimizerStep:
+        """One step; forgetting optimizer.zero_grad() makes step() apply the sum of every gradient so far."""
+        if zero_grad:
+            self.optimizer.zero_grad()  # set_to_none=True by default: .grad becomes None
+        weight_before = self.model.weight.detach().clone()
+        bias_before = self.model.bias.detach().clone()
+        y = self.model(self.x).sum()
+        y.backward()
+        weight_grad = self.model.weight.grad.clone()
+        bias_grad = self.model.bias.grad.clone()
+        self.optimizer.step()
+        weight_delta = self.model.weight.detach() - weight_before
+        bias_delta = self.model.bias.detach() - bias_before
+        matches = (torch.allclose(weight_delta, -self.lr * weight_grad, rtol=1e-4, atol=1e-6)
+                   and torch.allclose(bias_delta, -self.lr * bias_grad, rtol=1e-4, atol=1e-6))
+        record = OptimizerStep(len(self.steps) + 1, zero_grad, y.item(), weight_grad.flatten().tolist(),
+                               bias_grad.item(), weight_delta.flatten().tolist(), bias_delta.item(), matches)
+        self.steps.append(record)
+        return record
+
+    def grads_now(self) -> tuple[list[float] | None, float | None]:
+        """What weight.grad and bias.grad hold right now (None after optimizer.zero_grad())."""
+        w, b = self.model.weight.grad, self.model.bias.grad
+        return (None if w is None else w.flatten().tolist(), None if b is None else b.item())
+
+
+def optimizer_frame(steps: list[OptimizerStep], feature_names: list[str], feature: int = 0) -> pd.DataFrame:
+    """One row per step: the gradient step() used on one weight and on the bias, and the update it made."""
+    name = feature_names[feature]
+    rows = [{
+        "step": s.step,
+        "optimizer.zero_grad()": "called" if s.zero_grad_called else "forgotten",
+        "y": s.y,
+        f"weight.grad[{name}]": s.weight_grad[feature],
+        "bias.grad": s.bias_grad,
+        f"Δweight[{name}]": s.weight_delta[feature],
+        "Δbias": s.bias_delta,
+        "Δ == −lr·grad": s.update_is_minus_lr_grad,
+    } for s in steps]
+    return pd.DataFrame(rows).set_index("step") if rows else pd.DataFrame()
