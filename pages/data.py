@@ -89,5 +89,7 @@ c2.metric("shape", summary.shape.replace("torch.Size", ""))
 c3.metric("device", summary.device)
 st.code(summary.text, language="text")
 st.markdown("**float32 keeps about 7 significant digits**: prices in the thousands lose their last cents.")
-st.dataframe(float32_rounding(frame), key="data_rounding", hide_index=True)
+st.dataframe(float32_rounding(frame, rows=2), key="data_rounding", hide_index=True, column_config={
+    "float64": st.column_config.NumberColumn(format="%.8f"), "float32": st.column_config.NumberColumn(format="%.8f"),
+    "error": st.column_config.NumberColumn(format="%.2e")})
 show_code(load_candles, candles_to_tensor, float32_rounding)

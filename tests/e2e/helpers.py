@@ -28,6 +28,14 @@ def assert_no_exception(page: Page) -> None:
 
 
 def shot(page: Page, name: str) -> Path:
+    """Screenshot the whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    height = page.evaluate("Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+                           "[data-testid=stMainBlockContainer]')].map(e => e.scrollHeight), 0)")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height + 120, size["height"]), 8000)})
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
     return path
