@@ -1,0 +1,35 @@
+"""Run every bench/bench_*.py in one process and print one table of ratios against their bare baselines.
+
+Each benchmark module exposes `main() -> dict` with at least `what`, `ratio` and `target` (a string such as
+"<= 1.3"); anything else it returns is printed as detail.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+def run(path: Path) -> dict:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main()
+
+
+def main() -> None:
+    rows = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        print(f"== {path.name}", flush=True)
+        result = run(path)
+        rows.append((path.stem, result.get("what", ""), result["ratio"], result.get("target", "")))
+    print("\n| benchmark | what is compared | ratio | target |\n|---|---|---|---|")
+    for name, what, ratio, target in rows:
+        print(f"| {name} | {what} | {ratio:.2f}x | {target} |")
+
+
+if __name__ == "__main__":
+    main()
