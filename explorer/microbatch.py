@@ -17,7 +17,7 @@ def candle_batch(frame: pd.DataFrame, start: int, size: int) -> tuple[torch.Tens
     if start < 0 or start + size >= len(frame):
         raise ValueError(f"rows {start} … {start + size} (batch plus each row's next close) do not fit "
                          f"in the loaded candles (rows 0 … {len(frame) - 1})")
-    data = torch.from_numpy(frame.values).to(torch.float32)
+    data = torch.from_numpy(frame.to_numpy(copy=True)).to(torch.float32)  # copy: pandas may hand out read-only
     inputs = data[start:start + size]
     target = data[start + 1:start + size + 1, list(frame.columns).index("close")].reshape(-1, 1)
     return inputs, target

@@ -1,0 +1,143 @@
+"""Accumulation lab (seed Part C) against plain PyTorch: k backward calls = k x one, both zero_grad variants."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from explorer.accumulation import AccumulationLab, candle_row, grad_chart, history_frame, seeded_leaves
+
+NAMES = ["open", "high", "low", "close", "volume"]
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    """Five candles; row 1 is the seed's row 100 (four equal prices, zero volume)."""
+    values = [[1.0, 2.0, 0.5, 1.5, 10.0], [4291.37, 4291.37, 4291.37, 4291.37, 0.0], [3.0, 4.0, 2.0, 3.5, 7.0],
+              [5.0, 6.0, 4.0, 5.5, 1.0], [6.0, 7.0, 5.0, 6.5, 2.0]]
+    return pd.DataFrame(values, columns=NAMES)
+
+
+def reference_grads(x: torch.Tensor, seed: int, steps: int, zero_each: bool = False):
+    """The seed's loop written out in plain PyTorch: (w.grad, b.grad) printed at each iteration."""
+    w, b = seeded_leaves(x, seed)
+    printed = []
+    for _ in range(steps):
+        y = x @ w.T + b
+        y.backward()
+        printed.append((w.grad.clone(), b.grad.clone()))
+        if zero_each:
+            w.grad.zero_()
+            b.grad.zero_()
+    return printed
+
+
+def test_candle_row_is_the_seed_expression(frame):
+    x = candle_row(frame, 1)
+    assert x.shape == (1, 5) and x.dtype == torch.float32
+    assert torch.equal(x, torch.tensor(frame.values, dtype=torch.float32)[1].reshape(1, -1))
+    with pytest.raises(ValueError, match="row 5 is outside"):
+        candle_row(frame, 5)
+
+
+def test_seeded_leaves_are_reproducible_and_leaves(frame):
+    x = candle_row(frame, 1)
+    w1, b1 = seeded_leaves(x, 7)
+    w2, b2 = seeded_leaves(x, 7)
+    assert torch.equal(w1, w2) and torch.equal(b1, b2)
+    assert w1.is_leaf and w1.requires_grad and w1.shape == x.shape and b1.shape == (1,)
+    assert not torch.equal(seeded_leaves(x, 8)[0], w1)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_k_backward_calls_accumulate_k_times_one(frame, k):
+    x = candle_row(frame, 1)
+    lab = AccumulationLab(x, seed=0, feature_names=NAMES)
+    lab.run_steps(k)
+    assert torch.allclose(lab.w.grad, k * x)
+    assert lab.b.grad.item() == pytest.approx(float(k))
+    ref = reference_grads(x, 0, k)
+    for record, (w_ref, b_ref) in zip(lab.history[1:], ref):
+        assert record.w_grad == w_ref.flatten().tolist() and record.b_grad == b_ref.item()
+
+
+def test_seed_cell_11_numbers(frame):
+    """4291.37 -> 8582.74 -> 12874.11 and 1 -> 2 -> 3 on the seed's row."""
+    lab = AccumulationLab(candle_row(frame, 1), seed=0, feature_names=NAMES)
+    lab.run_steps(3)
+    w_open = [r.w_grad[0] for r in lab.history[1:]]
+    assert w_open == pytest.approx([4291.37, 8582.74, 12874.11], rel=1e-6)
+    assert [r.b_grad for r in lab.history[1:]] == [1.0, 2.0, 3.0]
+    assert lab.history[1].w_grad[4] == 0.0  # zero volume -> zero gradient on that weight
+
+
+def test_zero_after_each_step_is_seed_cell_12(frame):
+    x = candle_row(frame, 1)
+    lab = AccumulationLab(x, seed=3, feature_names=NAMES)
+    lab.zero_after_step = True
+    lab.run_steps(3)
+    ref = reference_grads(x, 3, 3, zero_each=True)
+    assert [r.w_grad for r in lab.history[1:]] == [w.flatten().tolist() for w, _ in ref]
+    assert [r.b_grad for r in lab.history[1:]] == [1.0, 1.0, 1.0]
+    assert torch.equal(lab.w.grad, torch.zeros_like(x)) and lab.b.grad.item() == 0.0
+
+
+def test_zero_grad_set_to_none_true_gives_none(frame):
+    x = candle_row(frame, 2)
+    lab = AccumulationLab(x, seed=0, feature_names=NAMES)
+    lab.run_steps(2)
+    lab.zero_grad(set_to_none=True)
+    assert lab.w.grad is None and lab.b.grad is None
+    assert lab.history[-1].w_grad is None and lab.history[-1].b_grad is None
+    lab.forward_backward()  # after None the next backward assigns: one x, not three
+    assert torch.equal(lab.w.grad, x) and lab.b.grad.item() == 1.0
+
+
+def test_zero_grad_set_to_none_false_matches_torch_optimizer(frame):
+    x = candle_row(frame, 2)
+    lab = AccumulationLab(x, seed=0, feature_names=NAMES)
+    lab.run_steps(2)
+    grad_tensor = lab.w.grad
+    lab.zero_grad(set_to_none=False)
+    assert lab.w.grad is grad_tensor  # same tensor, filled with zeros
+    # the reference: torch's own optimizer.zero_grad(set_to_none=False) on the same state
+    w, b = seeded_leaves(x, 0)
+    for _ in range(2):
+        (x @ w.T + b).backward()
+    torch.optim.SGD([w, b], lr=0.1).zero_grad(set_to_none=False)
+    assert torch.equal(lab.w.grad, w.grad) and torch.equal(lab.b.grad, b.grad)
+    assert lab.history[-1].w_grad == [0.0] * 5 and lab.history[-1].b_grad == 0.0
+
+
+def test_grad_zero_on_none_is_captured_not_raised(frame):
+    lab = AccumulationLab(candle_row(frame, 1), seed=0, feature_names=NAMES)
+    lab.grad_zero_()  # before any backward: .grad is None
+    with pytest.raises(AttributeError) as ref:
+        torch.zeros(1, requires_grad=True).grad.zero_()
+    assert lab.error == f"AttributeError: {ref.value}"
+    lab.forward_backward()
+    assert lab.error is None
+    lab.grad_zero_()
+    assert lab.error is None and lab.b.grad.item() == 0.0
+
+
+def test_reset_restores_seeded_leaves(frame):
+    x = candle_row(frame, 1)
+    lab = AccumulationLab(x, seed=5, feature_names=NAMES)
+    lab.run_steps(2)
+    lab.reset()
+    w, b = seeded_leaves(x, 5)
+    assert torch.equal(lab.w, w) and lab.w.grad is None and len(lab.history) == 1
+    with pytest.raises(ValueError, match="at least 1"):
+        lab.run_steps(0)
+
+
+def test_history_frame_and_chart(frame):
+    lab = AccumulationLab(candle_row(frame, 1), seed=0, feature_names=NAMES)
+    lab.run_steps(2)
+    lab.zero_grad(set_to_none=True)
+    table = history_frame(lab.history, NAMES)
+    assert list(table.columns) == ["action", "y"] + [f"w.grad[{n}]" for n in NAMES] + ["b.grad", "note"]
+    assert table["b.grad"].tolist()[1:3] == [1.0, 2.0] and pd.isna(table["b.grad"].iloc[3])
+    fig = grad_chart(lab.history, NAMES)
+    assert len(fig.data) == 6 and list(fig.data[-1].y) == [None, 1.0, 2.0, None]
