@@ -1,3 +1,127 @@
-"""accumulation page — being built."""
+"""Gradient accumulation (seed Part C): backward adds into .grad; zero_grad, optimizers and micro-batches."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 import streamlit as st
-st.title("accumulation")
+import torch
+
+from explorer.accumulation import AccumulationLab, candle_row, grad_chart, history_frame
+from explorer.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
+from explorer.optimizer_lab import OptimizerLab, optimizer_frame
+from pages._common import current_candles, show_code
+
+
+@dataclass
+class LabInputs:
+    """What the learner chose: which candle is x, the seed of w and b, how many steps per click."""
+    row: int
+    seed: int
+    steps: int
+    zero_after_step: bool
+    lr: float
+
+
+def acc_controls(n_rows: int) -> LabInputs:
+    """Read the lab's widgets."""
+    c1, c2, c3, c4 = st.columns(4)
+    row = c1.number_input("candle row (x)", 0, n_rows - 1, min(100, n_rows - 1), key="acc_row")
+    seed = c2.number_input("seed for w, b", 0, 2**31 - 1, 0, key="acc_seed")
+    steps = c3.number_input("N (steps per 'run N')", 1, 50, 3, key="acc_steps")
+    lr = c4.select_slider("SGD learning rate", [1e-6, 1e-5, 1e-4, 1e-3], 1e-4, format_func="{:.0e}".format,
+                          key="acc_lr")
+    zero = st.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` in the loop)",
+                     key="acc_zero_each")
+    return LabInputs(int(row), int(seed), int(steps), zero, float(lr))
+
+
+def session_lab(name: str, fresh, matches) -> object:
+    """The lab kept in session_state (live tensors), rebuilt when its inputs changed."""
+    lab = st.session_state.get(name)
+    if lab is None or not matches(lab):
+        lab = st.session_state[name] = fresh()
+    return lab
+
+
+st.title("Gradient accumulation")
+st.markdown("`backward()` does not *set* `.grad`, it **adds** to it. Run the seed's loop a few times and watch "
+            "`w.grad` grow by `x` and `b.grad` by 1 per call, then clear it the ways PyTorch offers.")
+frame = current_candles().frame
+names = list(frame.columns)
+inputs = acc_controls(len(frame))
+try:
+    x = candle_row(frame, inputs.row)
+except ValueError as exc:
+    st.error(f"Cannot pick x: {exc}")
+    st.stop()
+
+lab_tab, optim_tab, micro_tab = st.tabs(["x, w, b lab", "nn.Linear + optimizer", "micro-batches"])
+with lab_tab:
+    lab = session_lab("acc_lab", lambda: AccumulationLab(x, inputs.seed, names),
+                      lambda lab: lab.seed == inputs.seed and torch.equal(lab.x, x))
+    lab.zero_after_step = inputs.zero_after_step
+    b1, b2, b3, b4, b5, b6 = st.columns(6)
+    if b1.button("forward + backward", key="acc_step"):
+        lab.forward_backward()
+    if b2.button(f"run {inputs.steps} steps", key="acc_run"):
+        lab.run_steps(inputs.steps)
+    if b3.button("zero_grad(set_to_none=True)", key="acc_zero_none"):
+        lab.zero_grad(set_to_none=True)
+    if b4.button("zero_grad(set_to_none=False)", key="acc_zero_false"):
+        lab.zero_grad(set_to_none=False)
+    if b5.button(".grad.zero_()", key="acc_grad_zero"):
+        lab.grad_zero_()
+    if b6.button("reset", key="acc_reset"):
+        lab.reset()
+    if lab.error:
+        st.warning(f"`w.grad.zero_()` failed: **{lab.error}**. After `set_to_none=True` (or before the first "
+                   "backward) `.grad` is `None`, and `None` has no `.zero_()`: that is why `optimizer.zero_grad()` "
+                   "checks for `None` first.")
+    st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
+            f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
+    st.dataframe(history_frame(lab.history, names), key="acc_history")
+    st.plotly_chart(grad_chart(lab.history, names), key="acc_chart")
+    st.caption("`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
+               "`set_to_none=False` and `.grad.zero_()` keep it and fill it with zeros (the next backward adds to 0).")
+    show_code(AccumulationLab.forward_backward, AccumulationLab.zero_grad, AccumulationLab.grad_zero_)
+
+with optim_tab:
+    st.markdown("The same thing inside a model: `nn.Linear(5, 1)` and `torch.optim.SGD`. The seed's `y.backward()` "
+                "is the loss. `optimizer.step()` uses whatever `.grad` holds: forget `optimizer.zero_grad()` and the "
+                "update is `−lr × (sum of all gradients so far)`, not `−lr × this step's gradient`.")
+    opt = session_lab("acc_opt_lab", lambda: OptimizerLab(x, inputs.seed, inputs.lr),
+                      lambda o: o.seed == inputs.seed and o.lr == inputs.lr and torch.equal(o.x, x))
+    o1, o2, o3 = st.columns(3)
+    if o1.button("step with optimizer.zero_grad()", key="acc_opt_zero"):
+        opt.train_step(zero_grad=True)
+    if o2.button("step, forgetting zero_grad()", key="acc_opt_forget"):
+        opt.train_step(zero_grad=False)
+    if o3.button("reset model", key="acc_opt_reset"):
+        opt = st.session_state["acc_opt_lab"] = OptimizerLab(x, inputs.seed, inputs.lr)
+    if opt.steps:
+        st.dataframe(optimizer_frame(opt.steps, names), key="acc_opt_table")
+    else:
+        st.info("Click a step button: each row will show the gradient `step()` used and the change it made.")
+    st.caption("`Δ == −lr·grad` checks plain SGD's rule on every parameter. `optimizer.zero_grad()` sets grads to "
+               "`None` by default (set_to_none=True).")
+    show_code(OptimizerLab.train_step)
+
+with micro_tab:
+    st.markdown("Why accumulate on purpose: a batch that does not fit in memory is split into *k* micro-batches; "
+                "backward on each `loss_i / k` adds up to exactly the full-batch gradient. Without `/ k` it is *k* "
+                "times too big. Model: a seeded `nn.Linear(5, 1)`; target: each row's next close; loss: MSE.")
+    m1, m2, m3 = st.columns(3)
+    start = m1.number_input("first row", 0, len(frame) - 2, min(inputs.row, len(frame) - 2), key="acc_mb_start")
+    size = m2.number_input("batch size (rows)", 1, 512, 12, key="acc_mb_size")
+    k = m3.number_input("k micro-batches", 1, 64, 3, key="acc_mb_k")
+    try:
+        result = compare_microbatches(frame, int(start), int(size), int(k), inputs.seed)
+    except ValueError as exc:
+        st.error(f"Cannot split this batch: {exc}")
+    else:
+        c1, c2 = st.columns(2)
+        c1.metric("max relative difference, Σ loss_i / k vs full batch", f"{result.max_rel_diff_divided:.2e}")
+        c2.metric("‖Σ loss_i‖ / ‖full batch‖ (no / k)", f"{result.ratio_undivided:.4f}")
+        st.dataframe(result.table, key="acc_mb_table")
+        st.caption("The difference with `/ k` is float32 rounding (sums taken in a different order), not maths.")
+    show_code(full_batch_grad, accumulated_grad)
