@@ -85,6 +85,7 @@ class RetainLab:
     pnl: torch.Tensor = field(init=False)
     loss: torch.Tensor | None = field(init=False, default=None)
     error: str | None = field(init=False, default=None)
+    forward_error: str | None = field(init=False, default=None)
     events: list[RetainEvent] = field(init=False, default_factory=list)
     saved_after_forward: pd.DataFrame = field(init=False)
 
@@ -101,6 +102,7 @@ class RetainLab:
             self.loss = LOSSES[self.loss_name](self.pnl)
         except UnboundLocalError as exc:  # the seed's loss at pnl == 0: no branch assigned `loss`
             self.error = f"{type(exc).__name__}: {exc}"
+        self.forward_error = self.error
         self.saved_after_forward = saved_tensors(self.loss)
         self._log(f"loss = {LOSSES[self.loss_name].__name__}(pnl)", self.loss is not None,
                   self.error or f"loss = {self.loss.item():g}")

@@ -1,3 +1,71 @@
-"""retain_graph page — being built."""
+"""retain_graph (seed Part E): backward frees the graph's saved tensors; retain_graph keeps them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 import streamlit as st
+
+from explorer.retain import LOSSES, RetainLab, saved_tensors
+from pages._common import show_code
+
+
+@dataclass
+class RetainInputs:
+    """The pnl value, which loss function builds the graph, and the retain_graph flag for the next call."""
+    pnl: float
+    loss_name: str
+    retain_graph: bool
+
+
+def retain_controls() -> RetainInputs:
+    """Read the page's widgets."""
+    c1, c2 = st.columns([2, 3])
+    pnl = c1.slider("pnl", -10.0, 10.0, -3.0, 0.5, key="retain_pnl")
+    loss_name = c2.radio("loss function", list(LOSSES), key="retain_loss", horizontal=True)
+    retain = st.toggle("retain_graph=True for the next call", key="retain_retain")
+    return RetainInputs(float(pnl), loss_name, retain)
+
+
 st.title("retain_graph")
+st.markdown("The seed's `custom_trading_loss`: **0.05·pnl** for a gain, **pnl²** for a loss. Call `backward()` "
+            "once, then again. PyTorch frees the tensors the backward pass needed (the *saved tensors*) as soon as "
+            "it has used them, so the second call fails unless the first one said `retain_graph=True`.")
+inputs = retain_controls()
+lab = st.session_state.get("retain_lab")
+if lab is None or (lab.pnl_value, lab.loss_name) != (inputs.pnl, inputs.loss_name):
+    lab = st.session_state["retain_lab"] = RetainLab(inputs.pnl, inputs.loss_name)
+
+flag = inputs.retain_graph
+b1, b2, b3 = st.columns(3)
+if b1.button(f"loss.backward(retain_graph={flag})", key="retain_backward"):
+    lab.backward(retain_graph=flag)
+if b2.button(f"torch.autograd.grad(loss, pnl, retain_graph={flag})", key="retain_grad"):
+    lab.autograd_grad(retain_graph=flag)
+if b3.button("new pnl leaf, forward again", key="retain_reset"):
+    lab.forward()
+
+if lab.loss is None:
+    st.error(f"The forward pass failed: **{lab.forward_error}**. At pnl = {lab.pnl_value:g} neither "
+             "`if pnl > 0` nor `elif pnl < 0` runs, so `loss` is never assigned. A loss with Python branches must give every input "
+             "a branch: pick the *fixed* or *vectorised* version, or move the slider.")
+elif lab.error:
+    st.warning(f"PyTorch refused: **RuntimeError: {lab.error}**\n\nThe first call without `retain_graph=True` "
+               "freed the saved tensors below (see *now*). Build a fresh graph (forward again), or turn on "
+               "`retain_graph` for every call but the last one.")
+st.code(f"pnl      = {lab.pnl}\nloss     = {lab.loss}\npnl.grad = {lab.pnl.grad}", language="text")
+st.dataframe(lab.events_frame(), key="retain_events", hide_index=True)
+st.caption("`backward()` **adds** into `pnl.grad` (with retain_graph: −6, then −12 at pnl = −3); "
+           "`torch.autograd.grad` **returns** the gradient and leaves `pnl.grad` alone.")
+
+st.subheader("Saved tensors of the loss's graph")
+st.markdown("Each backward node keeps what its derivative needs: `PowBackward0` keeps the base `pnl` "
+            "(`_saved_self`, d(pnl²)/dpnl = 2·pnl) and the exponent; `MulBackward0` keeps the constant 0.05 as a "
+            "0-dim tensor (`_saved_other`) and not `pnl` (nothing needs d/d0.05). Plain Python numbers such as the "
+            "exponent stay readable; tensors are released by backward and reading them then raises — shown as "
+            "*freed*.")
+before, now = st.columns(2)
+before.markdown("**right after the forward pass**")
+before.dataframe(lab.saved_after_forward, key="retain_saved_before", hide_index=True)
+now.markdown("**now**")
+now.dataframe(saved_tensors(lab.loss), key="retain_saved_now", hide_index=True)
+show_code(LOSSES[inputs.loss_name], RetainLab.backward, RetainLab.autograd_grad, saved_tensors)
