@@ -46,8 +46,8 @@ if b3.button("new pnl leaf, forward again", key="retain_reset"):
 
 if lab.loss is None:
     st.error(f"The forward pass failed: **{lab.forward_error}**. At pnl = {lab.pnl_value:g} neither "
-             "`if pnl > 0` nor `elif pnl < 0` runs, so `loss` is never assigned. A loss with Python branches must give every input "
-             "a branch: pick the *fixed* or *vectorised* version, or move the slider.")
+             "`if pnl > 0` nor `elif pnl < 0` runs, so `loss` is never assigned. A loss with Python branches "
+             "must give every input a branch: pick the *fixed* or *vectorised* version, or move the slider.")
 elif lab.error:
     st.warning(f"PyTorch refused: **RuntimeError: {lab.error}**\n\nThe first call without `retain_graph=True` "
                "freed the saved tensors below (see *now*). Build a fresh graph (forward again), or turn on "
