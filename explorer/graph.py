@@ -1,0 +1,203 @@
+"""Our own view of PyTorch's autograd graph: walk grad_fn / next_functions into a GraphModel, then DOT."""
+from __future__ import annotations
+
+from collections import deque
+
+import torch
+
+from explorer.graph_dot import graph_to_dot
+from explorer.graph_model import GraphEdge, GraphModel, GraphNode, SavedSlot
+from explorer.graph_simplify import cap_nodes, collapse_modules, remove_nodes
+from explorer.journal import OpJournal, preview
+
+__all__ = ["GraphError", "build_graph", "graph_to_dot", "saved_slots", "saved_tensors", "VIEW_OPS"]
+
+SAVED_PREFIX = "_saved_"
+VIEW_OPS = {"ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0", "PermuteBackward0", "TBackward0",
+            "TransposeBackward0", "TransposeBackward1", "ExpandBackward0", "SqueezeBackward0",
+            "SqueezeBackward1", "UnsqueezeBackward0", "AsStridedBackward0", "AliasBackward0"}
+DEFAULT_MAX_NODES = 150  # what a browser lays out in about a second
+WALK_LIMIT = 20_000  # never hold more than this many nodes, whatever the model
+
+
+class GraphError(ValueError):
+    """The tensor has no graph to draw; the message says why."""
+
+
+def saved_slots(fn: object) -> list[SavedSlot]:
+    """The `_saved_*` attributes of a grad_fn; tensors freed by backward() are marked freed, not raised."""
+    slots = []
+    for attr in dir(fn):
+        if not attr.startswith(SAVED_PREFIX):
+            continue
+        name = attr[len(SAVED_PREFIX):]
+        try:
+            value = getattr(fn, attr)
+        except RuntimeError:  # "Trying to backward through the graph a second time ..." — freed
+            slots.append(SavedSlot(name, is_tensor=True, freed=True))
+            continue
+        if isinstance(value, torch.Tensor):
+            slots.append(SavedSlot(name, True, tuple(value.shape), preview(value)))
+        elif isinstance(value, tuple) and any(isinstance(v, torch.Tensor) for v in value):
+            for i, v in enumerate(value):
+                if isinstance(v, torch.Tensor):
+                    slots.append(SavedSlot(f"{name}[{i}]", True, tuple(v.shape), preview(v)))
+        elif value is not None and not name.endswith(("_sym_sizes", "_sym_strides")):
+            slots.append(SavedSlot(name, False, value=str(value)))
+    return slots
+
+
+def saved_tensors(fn: object) -> dict[str, torch.Tensor]:
+    """Saved tensors still alive on `fn` (empty after backward)."""
+    out = {}
+    for attr in dir(fn):
+        if attr.startswith(SAVED_PREFIX):
+            try:
+                value = getattr(fn, attr)
+            except RuntimeError:
+                continue
+            if isinstance(value, torch.Tensor):
+                out[attr[len(SAVED_PREFIX):]] = value
+    return out
+
+
+class _Builder:
+    """Breadth-first walk from the root's grad_fn, numbering nodes in the order they are met."""
+
+    def __init__(self, root: torch.Tensor, params: dict[str, torch.Tensor], journal: OpJournal | None,
+                 max_nodes: int):
+        self.root, self.journal, self.max_nodes = root, journal, max_nodes
+        self.names = {id(t): n for n, t in params.items()}
+        self.model = GraphModel(nodes={}, edges=[], root="", total_nodes=0)
+        self.model.keep.extend([root, *params.values()])
+
+    def add(self, node: GraphNode) -> None:
+        self.model.nodes[node.id] = node
+
+    def node_of(self, fn: object) -> str:
+        """The id for `fn`, created on first sight (n0, n1, … in traversal order)."""
+        key = id(fn)
+        if key not in self.model.fn_ids:
+            self.model.fn_ids[key] = f"n{len(self.model.fn_ids)}"
+            self.model.keep.append(fn)
+        return self.model.fn_ids[key]
+
+    def describe(self, fn: object, nid: str) -> None:
+        """Add the node for grad_fn `fn` (and its leaf tensor if it is an AccumulateGrad)."""
+        entry = next((e for e in (self.journal.entries if self.journal else []) if e.grad_fn is fn), None)
+        meta = getattr(fn, "metadata", {})
+        module, module_type = meta.get("module"), meta.get("module_type", "")
+        if hasattr(fn, "variable"):
+            var = fn.variable
+            name = self.names.get(id(var), "leaf")
+            pid = nid + "_leaf"
+            self.add(GraphNode(pid, "parameter", name, tuple(var.shape), preview(var),
+                               preview(var.grad) if var.grad is not None else None,
+                               module=name.rpartition(".")[0] or None))
+            self.add(GraphNode(nid, "accumulate", "AccumulateGrad", tuple(var.shape),
+                               module=name.rpartition(".")[0] or None))
+            self.model.edges.append(GraphEdge(pid, nid))
+            return
+        self.add(GraphNode(nid, "operation", type(fn).__name__,
+                           entry.output_shape if entry else None, entry.output_value if entry else None,
+                           saved=saved_slots(fn), module=module, module_type=module_type, step=entry.index if entry else None))
+
+    def walk(self) -> GraphModel:
+        """Traverse the whole graph (up to a hard safety limit, which is noted)."""
+        start = self.root.grad_fn
+        queue, seen = deque([start]), {id(start)}
+        while queue:
+            fn = queue.popleft()
+            if len(self.model.nodes) >= self.max_nodes:
+                self.model.notes.append(f"Stopped walking the graph after {self.max_nodes} nodes.")
+                break
+            self.describe(fn, self.node_of(fn))
+            for child, _ in fn.next_functions:
+                if child is not None:
+                    self.model.edges.append(GraphEdge(self.node_of(child), self.node_of(fn)))
+                    if id(child) not in seen:
+                        seen.add(id(child))
+                        queue.append(child)
+        self.model.edges = [e for e in self.model.edges if e.src in self.model.nodes and e.dst in self.model.nodes]
+        self.model.total_nodes = len(self.model.nodes)
+        return self.model
+
+
+def _leaf_steps(model: GraphModel) -> None:
+    """Leaves appear when their first consumer is built; the output with the op that made it."""
+    consumers: dict[str, list[int]] = {}
+    for e in model.edges:
+        step = model.nodes[e.dst].step
+        if step is not None:
+            consumers.setdefault(e.src, []).append(step)
+    for kind in ("accumulate", "parameter"):  # accumulate first: parameters hang off AccumulateGrad
+        for nid, node in model.nodes.items():
+            if node.kind == kind and node.step is None:
+                steps = consumers.get(nid) or [model.nodes[e.dst].step for e in model.edges
+                                               if e.src == nid and model.nodes[e.dst].step is not None]
+                node.step = min(steps) if steps else None
+                if node.step is not None:
+                    for e in model.edges:
+                        if e.dst == nid:
+                            consumers.setdefault(e.src, []).append(node.step)
+
+
+def _add_inputs(model: GraphModel, root: torch.Tensor, params: dict[str, torch.Tensor],
+                journal: OpJournal | None) -> None:
+    """Tensors that need no grad (like x) are not in autograd's graph: draw them where they were used."""
+    by_key = {id(fn): fn for fn in model.keep}
+    fns = {nid: by_key[key] for key, nid in model.fn_ids.items()
+           if nid in model.nodes and model.nodes[nid].kind == "operation"}
+    for name, tensor in params.items():
+        if tensor.requires_grad:
+            continue
+        nid = f"in_{name}"
+        node = GraphNode(nid, "input", name, tuple(tensor.shape), preview(tensor),
+                         note="requires_grad=False: not part of autograd's graph")
+        links: dict[str, str] = {}
+        for fid, fn in fns.items():
+            for slot_name, saved in saved_tensors(fn).items():
+                if saved.data_ptr() == tensor.data_ptr() and saved.shape == tensor.shape:
+                    links[fid] = f"saved as {slot_name}"
+        for entry in journal.entries if journal else []:
+            fid = model.node_for(entry.grad_fn)
+            if fid and any(o.name == name for o in entry.inputs):
+                links.setdefault(fid, "input")
+                node.step = entry.index if node.step is None else min(node.step, entry.index)
+        model.nodes[nid] = node
+        model.edges.extend(GraphEdge(nid, fid, label, dashed=True) for fid, label in links.items())
+
+
+def build_graph(root: torch.Tensor, params: dict[str, torch.Tensor] | None = None, **options) -> GraphModel:
+    """Graph model of `root`'s autograd graph; works before and after backward() (saved tensors then freed).
+
+    options: journal (OpJournal: values and build order), trace (BackwardTrace: grads of op nodes),
+    output_name ("y"), hide_accumulate, hide_views, collapse (bool), expand (module names kept detailed),
+    max_nodes (cap on drawn nodes, applied after hiding/collapsing; the model notes what was cut).
+    """
+    if not isinstance(root, torch.Tensor):
+        raise GraphError(f"expected a tensor, got {type(root).__name__}")
+    if root.grad_fn is None:
+        why = "it is a leaf" if root.requires_grad else "nothing it was computed from requires grad"
+        raise GraphError(f"this tensor has no grad_fn ({why}), so there is no graph to draw")
+    params, journal = dict(params or {}), options.get("journal")
+    model = _Builder(root, params, journal, WALK_LIMIT).walk()
+    out_id = "out"
+    top = model.node_for(root.grad_fn)
+    out_step = model.nodes[top].step if top else None
+    model.nodes[out_id] = GraphNode(out_id, "output", options.get("output_name", "y"), tuple(root.shape),
+                                    preview(root), preview(root.grad) if root.retains_grad and root.grad is not None else None,
+                                    step=out_step)
+    model.edges.append(GraphEdge(top, out_id))
+    model.root = out_id
+    _add_inputs(model, root, params, journal)
+    _leaf_steps(model)
+    if options.get("trace") is not None:
+        options["trace"].annotate(model)
+    if options.get("hide_views"):
+        model = remove_nodes(model, lambda n: n.kind == "operation" and n.name in VIEW_OPS, "view/reshape")
+    if options.get("hide_accumulate"):
+        model = remove_nodes(model, lambda n: n.kind == "accumulate", "AccumulateGrad")
+    if options.get("collapse"):
+        model = collapse_modules(model, set(options.get("expand", ())))
+    return cap_nodes(model, int(options.get("max_nodes", DEFAULT_MAX_NODES)))

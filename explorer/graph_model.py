@@ -1,0 +1,86 @@
+"""The graph model: plain data describing an autograd graph (nodes, edges, values, grads, saved tensors)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+NODE_KINDS = ("input", "parameter", "operation", "accumulate", "output", "module")
+
+
+@dataclass
+class SavedSlot:
+    """A `_saved_*` attribute of a grad_fn: a tensor (value while it exists) or a plain attribute."""
+    name: str
+    is_tensor: bool
+    shape: tuple[int, ...] | None = None
+    value: str | None = None
+    freed: bool = False
+
+
+@dataclass
+class GraphNode:
+    """One node: a tensor (input, parameter, output), a backward function, or a collapsed module."""
+    id: str
+    kind: str
+    name: str
+    shape: tuple[int, ...] | None = None
+    value: str | None = None
+    grad: str | None = None
+    saved: list[SavedSlot] = field(default_factory=list)
+    module: str | None = None
+    module_type: str = ""
+    step: int | None = None  # journal index of the op that built it (None: unknown, always shown)
+    note: str = ""
+
+    @property
+    def saved_freed(self) -> bool:
+        """True when backward() has freed this node's saved tensors."""
+        return any(s.freed for s in self.saved)
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    """An edge in the direction data flows in the forward pass (input → op → output)."""
+    src: str
+    dst: str
+    label: str = ""
+    dashed: bool = False
+
+
+@dataclass
+class GraphModel:
+    """Nodes and edges of one autograd graph, plus what was hidden or cut."""
+    nodes: dict[str, GraphNode]
+    edges: list[GraphEdge]
+    root: str
+    total_nodes: int
+    notes: list[str] = field(default_factory=list)
+    fn_ids: dict[int, str] = field(default_factory=dict, repr=False)  # id(grad_fn) -> node id
+    keep: list = field(default_factory=list, repr=False)  # holds grad_fns so their ids stay unique
+
+    def node_for(self, fn: object) -> str | None:
+        """The node id of grad_fn `fn` (None if it is not drawn)."""
+        return None if fn is None else self.fn_ids.get(id(fn))
+
+    def kinds(self) -> dict[str, int]:
+        """How many nodes of each kind."""
+        out: dict[str, int] = {}
+        for node in self.nodes.values():
+            out[node.kind] = out.get(node.kind, 0) + 1
+        return out
+
+    def op_names(self) -> list[str]:
+        """Names of the backward-function nodes (AccumulateGrad included), in traversal order."""
+        return [n.name for n in self.nodes.values() if n.kind in ("operation", "accumulate")]
+
+    def until(self, step: int) -> "GraphModel":
+        """The part of the graph the forward pass has built after journal op `step` (0 = only leaves)."""
+        keep = {nid for nid, n in self.nodes.items() if n.step is None or n.step <= step}
+        nodes = {nid: self.nodes[nid] for nid in self.nodes if nid in keep}
+        edges = [e for e in self.edges if e.src in keep and e.dst in keep]
+        return replace(self, nodes=nodes, edges=edges)
+
+    def with_grads(self, grads: dict[str, str], clear_others: bool = True) -> "GraphModel":
+        """A copy whose node grads are `grads` (node id -> preview); others cleared, for backward stepping."""
+        nodes = {nid: replace(n, grad=grads.get(nid, None if clear_others else n.grad))
+                 for nid, n in self.nodes.items()}
+        return replace(self, nodes=nodes)

@@ -1,0 +1,80 @@
+"""A large graph to practise on: a small MLP's loss on lagged candle features, with nodes tagged by module."""
+from __future__ import annotations
+
+from collections import deque
+from contextlib import contextmanager
+from typing import Iterator
+
+import pandas as pd
+import torch
+from torch import nn
+
+FEATURES = ("open", "high", "low", "close", "volume")
+
+
+def lagged_batch(frame: pd.DataFrame, lags: int = 3, rows: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs: the last `lags` candles (all columns, z-scored); target: the next candle's high (z-scored)."""
+    values = torch.from_numpy(frame[list(FEATURES)].to_numpy()).to(torch.float32)[: rows + lags]
+    values = (values - values.mean(0)) / values.std(0).clamp_min(1e-6)  # raw prices would saturate the net
+    inputs = torch.stack([values[i: i + lags].reshape(-1) for i in range(len(values) - lags)])
+    target = values[lags:, FEATURES.index("high")].reshape(-1, 1)
+    return inputs, target
+
+
+def make_mlp(n_inputs: int, hidden: int = 16, layers: int = 2, seed: int = 0) -> nn.Sequential:
+    """Linear/ReLU blocks then a Linear head; `layers` hidden layers of width `hidden`."""
+    with torch.random.fork_rng(devices=[]):  # seeded init without moving anyone else's random stream
+        torch.manual_seed(seed)
+        blocks: list[nn.Module] = []
+        width = n_inputs
+        for _ in range(layers):
+            blocks += [nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        blocks.append(nn.Linear(width, 1))
+        return nn.Sequential(*blocks)
+
+
+def _tag(output: object, module_name: str, module_type: str, stop: set[int]) -> None:
+    """Mark every grad_fn this module created (walking back from its output until its inputs)."""
+    if not isinstance(output, torch.Tensor) or output.grad_fn is None:
+        return
+    queue = deque([output.grad_fn])
+    while queue:
+        fn = queue.popleft()
+        if id(fn) in stop or hasattr(fn, "variable") or "module" in fn.metadata:
+            continue
+        fn.metadata["module"], fn.metadata["module_type"] = module_name, module_type
+        queue.extend(child for child, _ in fn.next_functions if child is not None)
+
+
+@contextmanager
+def tag_modules(model: nn.Module) -> Iterator[None]:
+    """While active, grad_fns built inside each leaf module carry metadata['module'] (its dotted name)."""
+    handles, stops = [], {}
+    for name, module in model.named_modules():
+        if name == "" or list(module.children()):
+            continue
+
+        def pre(mod, args, name=name):
+            stops[name] = {id(a.grad_fn) for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None}
+
+        def post(mod, args, output, name=name):
+            _tag(output, name, type(mod).__name__, stops.pop(name, set()))
+
+        handles += [module.register_forward_pre_hook(pre), module.register_forward_hook(post)]
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def mlp_loss(frame: pd.DataFrame, hidden: int = 16, layers: int = 2, seed: int = 0,
+             rows: int = 32) -> tuple[torch.Tensor, dict[str, torch.Tensor], nn.Sequential]:
+    """MSE loss of a fresh MLP on a small batch of lagged candles, its grad_fns tagged by module."""
+    inputs, target = lagged_batch(frame, rows=rows)
+    model = make_mlp(inputs.shape[1], hidden, layers, seed)
+    with tag_modules(model):
+        prediction = model(inputs)
+    loss = nn.functional.mse_loss(prediction, target)
+    return loss, dict(model.named_parameters()), model
