@@ -1,0 +1,198 @@
+"""The training loop as a Trainer whose step(n) returns metrics: the page, the tests and the benchmark drive it alike."""
+from __future__ import annotations
+
+import io
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from explorer.features import FeatureSet, FeatureSpec
+from explorer.models import build_model, check_settings, make_loss, make_optimizer, n_outputs_for
+
+# A loss this many times its first value is an explosion, not noise: stop before it turns into inf/NaN.
+EXPLODE_FACTOR = 1e4
+# Model building draws from torch's global RNG; two sessions seeding it at once would interleave their draws.
+_SEED_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Model, loss and optimisation settings (the config's training section minus the feature settings)."""
+    model: str = "scratch_linear"
+    hidden_sizes: tuple[int, ...] = (16, 16)
+    activation: str = "relu"
+    init: str = "pytorch_default"
+    loss: str = "mse"
+    optimizer: str = "manual_sgd"
+    learning_rate: float = 0.01
+    momentum: float = 0.0
+    batch_size: int = 64
+    epochs: int = 20
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    """What one optimisation step reports."""
+    step: int
+    epoch: int
+    loss: float
+    epoch_end: bool = False
+    valid_loss: float | None = None
+
+
+def batch_order(n_rows: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """One epoch's mini-batches: a seeded shuffle of the training rows (the split itself stays chronological)."""
+    return list(torch.randperm(n_rows, generator=generator).split(batch_size))
+
+
+def train_step(model, loss_fn, optimizer, xb: torch.Tensor, yb: torch.Tensor, before_update=None) -> torch.Tensor:
+    """One batch: zero the gradients, forward, loss, backward, (look at the gradients), update."""
+    optimizer.zero_grad()
+    loss = loss_fn(model(xb), yb)
+    loss.backward()
+    if before_update is not None:  # gradients are only readable before the update consumes them
+        before_update()
+    optimizer.step()
+    return loss.detach()
+
+
+def specs_from_config(section, rows: int) -> tuple[FeatureSpec, TrainSettings]:
+    """FeatureSpec and TrainSettings from the config's `training:` section."""
+    features = FeatureSpec(rows=rows, lags=section.lags, columns=tuple(section.columns), target=section.target,
+                           normalisation=section.normalisation, validation_fraction=section.validation_fraction)
+    names = TrainSettings.__dataclass_fields__
+    values = {k: getattr(section, k) for k in names}
+    values["hidden_sizes"] = tuple(values["hidden_sizes"])
+    return features, TrainSettings(**values)
+
+
+@dataclass
+class History:
+    """Everything recorded so far: step losses, per-epoch train/validation loss, parameter norms."""
+    step_losses: list[float] = field(default_factory=list)
+    epochs: list[dict] = field(default_factory=list)
+    norms: list[tuple[int, str, float, float]] = field(default_factory=list)
+
+
+class Trainer:
+    """Trains one model on one FeatureSet; step(n) advances n mini-batches and returns their metrics."""
+
+    def __init__(self, data: FeatureSet, settings: TrainSettings, norm_every: int = 5):
+        check_settings(data.spec.is_classification, settings.model, settings.loss, list(settings.hidden_sizes))
+        self.data, self.settings, self.norm_every = data, settings, max(1, norm_every)
+        with _SEED_LOCK:
+            torch.manual_seed(settings.seed)
+            self.model = build_model(settings.model, data.x_train.shape[1], n_outputs_for(settings.loss),
+                                     list(settings.hidden_sizes), settings.activation, settings.init)
+        self.loss_fn = make_loss(settings.loss)
+        self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(), settings.learning_rate,
+                                        settings.momentum)
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        self.steps_per_epoch = math.ceil(len(data.x_train) / settings.batch_size)
+        self.total_steps = self.steps_per_epoch * settings.epochs
+        self.step_count = self.epoch = 0
+        self.history = History()
+        self.divergence: str | None = None
+        self._batches: list[torch.Tensor] = []
+        self._epoch_losses: list[float] = []
+        self._first_loss: float | None = None
+        self.valid_loss, self.valid_preds = self.evaluate()
+
+    @property
+    def done(self) -> bool:
+        return self.divergence is not None or self.step_count >= self.total_steps
+
+    def step(self, n: int = 1) -> list[StepMetrics]:
+        """Run up to n mini-batches (fewer if training ends or diverges) and return what each reported."""
+        out = []
+        for _ in range(n):
+            if self.done:
+                break
+            out.append(self._one_step())
+        return out
+
+    def _one_step(self) -> StepMetrics:
+        if not self._batches:
+            self._batches = batch_order(len(self.data.x_train), self.settings.batch_size, self.generator)
+            self._batches.reverse()  # pop() from the end hands them out in order
+            self.epoch += 1
+        idx = self._batches.pop()
+        self.step_count += 1
+        watch = self._record_norms if self.step_count == 1 or self.step_count % self.norm_every == 0 else None
+        loss = train_step(self.model, self.loss_fn, self.optimizer, self.data.x_train[idx], self.data.y_train[idx],
+                          watch).item()
+        if self._diverged(loss):
+            return StepMetrics(self.step_count, self.epoch, loss)
+        self.history.step_losses.append(loss)
+        self._epoch_losses.append(loss)
+        if self._batches:
+            return StepMetrics(self.step_count, self.epoch, loss)
+        return self._end_epoch(loss)
+
+    def _end_epoch(self, loss: float) -> StepMetrics:
+        train_loss = sum(self._epoch_losses) / len(self._epoch_losses)
+        self._epoch_losses = []
+        self.valid_loss, self.valid_preds = self.evaluate()
+        row = {"epoch": self.epoch, "step": self.step_count, "train_loss": train_loss, "valid_loss": self.valid_loss}
+        if self.data.spec.is_classification:
+            row["valid_accuracy"] = self.valid_accuracy()
+        self.history.epochs.append(row)
+        if not math.isfinite(self.valid_loss):
+            self._stop(self.valid_loss, "validation loss")
+        return StepMetrics(self.step_count, self.epoch, loss, True, self.valid_loss)
+
+    def evaluate(self) -> tuple[float, np.ndarray]:
+        """Validation loss and the model's raw outputs on the validation rows (no gradients recorded)."""
+        with torch.no_grad():
+            preds = self.model(self.data.x_valid)
+            return self.loss_fn(preds, self.data.y_valid).item(), preds.numpy().copy()
+
+    def valid_accuracy(self) -> float:
+        """Share of validation rows whose predicted direction is right (direction target only)."""
+        preds = self.valid_preds
+        up = preds.argmax(axis=1) == 1 if preds.ndim == 2 else preds > 0  # logit > 0 means p(up) > 0.5
+        return float((up == (self.data.y_valid.numpy() > 0.5)).mean())
+
+    def _record_norms(self) -> None:
+        params = [(n, p) for n, p in self.model.named_parameters() if p.grad is not None]
+        values = torch.stack([p.detach().norm() for _, p in params] + [p.grad.norm() for _, p in params]).tolist()
+        k = len(params)
+        self.history.norms.extend((self.step_count, name, values[i], values[k + i]) for i, (name, _) in enumerate(params))
+
+    def _diverged(self, loss: float) -> bool:
+        if self._first_loss is None:
+            self._first_loss = loss
+        if math.isfinite(loss) and loss <= EXPLODE_FACTOR * max(abs(self._first_loss), 1e-12):
+            return False
+        self._stop(loss, "loss")
+        return True
+
+    def _stop(self, loss: float, what: str) -> None:
+        if not math.isfinite(loss):
+            how = f"the {what} became {loss}"
+        else:
+            how = f"the {what} exploded to {loss:.3g}, over {EXPLODE_FACTOR:.0e}× its first value {self._first_loss:.3g}"
+        if self.data.spec.normalisation == "none":
+            scale = float(self.data.x_train.abs().mean())
+            fix = (f"Normalise the inputs (z-score or min-max): raw features averaging {scale:,.0f} make the "
+                   f"gradients huge. Or lower the learning rate (try {self.settings.learning_rate / 100:g}).")
+        else:
+            fix = f"Lower the learning rate (try {self.settings.learning_rate / 10:g})."
+        self.divergence = f"Training stopped at step {self.step_count} (epoch {self.epoch}): {how}. {fix}"
+
+    def state_dict_bytes(self) -> bytes:
+        """The model's state_dict as torch.save writes it (for download)."""
+        buffer = io.BytesIO()
+        torch.save(self.model.state_dict(), buffer)
+        return buffer.getvalue()
+
+
+def describe_model(model: nn.Module) -> str:
+    """The model as print(model) shows it, with its parameter count."""
+    count = sum(p.numel() for p in model.parameters())
+    return f"{model}\n# {count:,} trainable parameters"
