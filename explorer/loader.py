@@ -1,15 +1,19 @@
-"""Load candle (OHLCV) files from paths or uploads into a clean, UTC-indexed DataFrame."""
+"""Load candle (OHLCV) files from paths or uploads into a clean, UTC-indexed DataFrame, saying what was done."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Union
 
+import numpy as np
 import pandas as pd
+import torch
 
-COLUMNS = ["open", "high", "low", "close", "volume"]
-Source = Union[str, Path, bytes, IO[bytes]]
+from explorer.cleaning import COLUMNS, CleanStats, clean
+from explorer.columns import PRICES, ColumnMap, is_numeric_column, map_by_name, map_by_position
+from explorer.readtable import RawSource, Source, Table, open_source, read_table
+from explorer.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, is_number, sniff
+from explorer.timeparse import TimeFormatError, parse_times
+
+__all__ = ["COLUMNS", "CandleData", "CandleFormatError", "LoadReport", "load_candles", "to_tensor"]
 
 
 class CandleFormatError(ValueError):
@@ -19,36 +23,51 @@ class CandleFormatError(ValueError):
 @dataclass
 class LoadReport:
     """What the loader detected and cleaned."""
+    source: str = ""
     format: str = "unknown"
     separator: str = ","
     header: bool = False
+    banner_lines: list[str] = field(default_factory=list)
+    columns: str = ""
     time_column: str = ""
     time_unit: str = ""
-    timezone: str = "UTC (no conversion)"
+    timezone: str = "none stated; taken as UTC"
     rows_read: int = 0
     rows_kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
+    order: str = "ascending as read"
     interval: pd.Timedelta | None = None
     gaps: int = 0
+    missing_candles: int = 0
     inconsistent_rows: int = 0
+    inconsistent_examples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def as_table(self) -> list[tuple[str, str]]:
         """The report as (item, value) rows for display."""
         dropped = ", ".join(f"{n} {why}" for why, n in self.dropped.items()) or "none"
+        gaps = f"{self.gaps}" + (f" ({self.missing_candles} missing candles)" if self.gaps else "")
+        odd = f"{self.inconsistent_rows} (flagged, not changed)"
+        if self.inconsistent_examples:
+            odd += ": " + ", ".join(self.inconsistent_examples) + (" …" if self.inconsistent_rows > 3 else "")
+        banner = f"{len(self.banner_lines)} skipped: " + " | ".join(self.banner_lines)[:120] if self.banner_lines else "none"
         return [
+            ("source", self.source),
             ("format detected", self.format),
-            ("separator", repr(self.separator)),
+            ("separator", f"{self.separator!r} ({SEPARATOR_NAMES.get(self.separator, 'given')})"),
             ("header row", "yes" if self.header else "no"),
+            ("lines before the table", banner),
+            ("columns used", self.columns),
             ("time column", f"{self.time_column} ({self.time_unit})"),
             ("time zone", self.timezone),
             ("rows read / kept", f"{self.rows_read} / {self.rows_kept}"),
             ("rows dropped", dropped),
             ("duplicate timestamps", f"{self.duplicates} (kept the last of each)"),
-            ("candle interval", str(self.interval) if self.interval is not None else "unknown"),
-            ("gaps in the series", str(self.gaps)),
-            ("rows with high/low outside open/close", f"{self.inconsistent_rows} (flagged, not changed)"),
+            ("order in the file", self.order),
+            ("candle interval", human_interval(self.interval)),
+            ("gaps in the series", gaps),
+            ("rows with high/low outside open/close", odd),
         ]
 
 
@@ -59,26 +78,147 @@ class CandleData:
     report: LoadReport
 
 
-def _read_bytes(source: Source) -> bytes:
-    if isinstance(source, (str, Path)):
-        return Path(source).read_bytes()
-    if isinstance(source, bytes):
-        return source
-    return source.read()
+def to_tensor(frame: pd.DataFrame) -> torch.Tensor:
+    """The seed's conversion of the candle frame into a float32 tensor."""
+    return torch.from_numpy(frame.values).to(torch.float32)
 
 
-def load_candles(source: Source, *, sep: str | None = "|", nrows: int | None = None,
-                 names: list[str] | None = None) -> CandleData:
-    """Read the seed's format (pipe-separated, no header, unix seconds) into candles."""
-    raw = _read_bytes(source)
-    if not raw.strip():
+def human_interval(step: pd.Timedelta | None) -> str:
+    """'1 min', '15 min', '1 h', '1 day' …, or 'unknown' for a single candle."""
+    if step is None:
+        return "unknown (fewer than two candles)"
+    seconds = step.total_seconds()
+    for size, unit in ((86400, "day"), (3600, "h"), (60, "min"), (1, "s")):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return str(step)
+
+
+def _column_map(layout: Layout, names: list[str] | None) -> ColumnMap:
+    """Decide the role of each column from names (given or in the header) or else from the values."""
+    if names is not None:
+        if len(names) > layout.ncols:
+            raise CandleFormatError(f"You named {len(names)} columns but the rows have only {layout.ncols} fields.")
+        display = [str(n) for n in names] + [f"column {i + 1}" for i in range(len(names), layout.ncols)]
+    elif layout.header is not None:
+        display = (layout.header + [f"column {i + 1}" for i in range(len(layout.header), layout.ncols)])
+        display = [d or f"column {i + 1}" for i, d in enumerate(display[: layout.ncols])]
+    else:
+        display = [f"column {i + 1}" for i in range(layout.ncols)]
+    cmap = map_by_name(display, layout.rows) if (names or layout.header) else None
+    cmap = cmap or map_by_position(display, layout.rows)
+    if cmap is None:
+        raise CandleFormatError("No time column found: no column is named like Date, Time, Timestamp, Open time or "
+                                "Unix, and none holds dates or unix times. Columns: " + ", ".join(display))
+    missing = [p for p in PRICES if p not in cmap.prices]
+    if missing:
+        raise CandleFormatError(f"No price columns for {', '.join(missing)}: the file needs open, high, low and "
+                                "close prices (columns found: " + ", ".join(display) + ").")
+    if names is not None and cmap.layout_name == "named columns":
+        cmap.layout_name = "columns named by you"
+    return cmap
+
+
+def _numbers(series: pd.Series, name: str) -> np.ndarray:
+    """A column as float64 (NaN where missing or not a number); an error if nothing in it is a number."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype="float64", na_value=np.nan)
+    values = pd.to_numeric(series.astype("string").str.strip().str.replace('"', ""), errors="coerce")
+    values = values.to_numpy(dtype="float64", na_value=np.nan)
+    present = series[~series.astype("string").fillna("").map(is_missing)]
+    if np.isnan(values).all() and len(present):
+        raise CandleFormatError(f"The {name} column holds values like '{present.iloc[0]}' that are not numbers.")
+    return values
+
+
+def _times(table: Table, cmap: ColumnMap, dayfirst: bool | None):
+    """Parse the time column (glued to a separate time-of-day column when there is one)."""
+    column = table.columns[cmap.time]
+    if cmap.time_part is not None:
+        column = column.astype("string") + " " + table.columns[cmap.time_part].astype("string")
+    return parse_times(column, dayfirst)
+
+
+def _format_name(layout: Layout, cmap: ColumnMap, unit: str) -> str:
+    """A short description of the kind of file that was recognised."""
+    seed_like = (layout.sep == "|" and layout.header is None and layout.ncols == 6 and unit == "unix seconds"
+                 and cmap.used() == [0, 1, 2, 3, 4, 5])
+    if seed_like:
+        return "the seed's format (timestamp|open|high|low|close|volume, no header, unix seconds)"
+    if cmap.layout_name.startswith("Binance"):
+        return cmap.layout_name + (", with header" if layout.header else ", no header")
+    return ("CSV with a header row" if layout.header else "CSV without a header") + f"; {cmap.layout_name}"
+
+
+def _load(raw: RawSource, sep: str | None, nrows: int | None, names: list[str] | None,
+          dayfirst: bool | None) -> CandleData:
+    """Sniff, read in one pass, parse times and prices, clean; fill in the report on the way."""
+    if not raw.head.strip():
         raise CandleFormatError("The file is empty: there are no candles to load.")
-    names = names or ["timestamp", *COLUMNS]
-    frame = pd.read_csv(io.BytesIO(raw), sep=sep, header=None, nrows=nrows, names=names,
-                        usecols=range(len(names)))
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], unit="s")
-    frame = frame.set_index("timestamp").astype("float64")
-    report = LoadReport(format="seed (timestamp|open|high|low|close|volume)", separator=sep or ",",
-                        time_column="timestamp", time_unit="unix seconds",
-                        rows_read=len(frame), rows_kept=len(frame))
-    return CandleData(frame[COLUMNS], report)
+    layout = sniff(raw.head, sep=sep, truncated=raw.truncated)
+    if not layout.rows:
+        raise CandleFormatError("The file has a header but no data rows.")
+    cmap = _column_map(layout, names)
+    text = {cmap.time} if not is_numeric_column(layout.rows, cmap.time) or cmap.time_part is not None else set()
+    text |= {cmap.time_part} if cmap.time_part is not None else set()
+    table = read_table(raw, layout, cmap.used(), text, nrows)
+    if table.rows_read == 0:
+        raise CandleFormatError("The file has no data rows.")
+    times, info = _times(table, cmap, dayfirst)
+    values = {role: _numbers(table.columns[i], role) for role, i in cmap.prices.items()}
+    notes = [*layout.notes, *cmap.notes, *info.notes, *table.notes]
+    if cmap.volume is None:
+        values["volume"] = np.zeros(times.shape)
+        notes.append("No volume column: volume is set to 0 so the charts still work.")
+    else:
+        values["volume"] = _numbers(table.columns[cmap.volume], "volume")
+    frame, stats = clean(times, values)
+    report = _report(raw, layout, cmap, info, table, stats, len(frame), notes)
+    if frame.empty:
+        raise CandleFormatError(f"No valid candles: all {table.rows_read} rows were dropped ("
+                                + (", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "no rows") + ").")
+    return CandleData(frame, report)
+
+
+def _report(raw: RawSource, layout: Layout, cmap: ColumnMap, info, table: Table, stats: CleanStats,
+            kept: int, notes: list[str]) -> LoadReport:
+    """Collect what sniffing, reading and cleaning found into the load report."""
+    dropped = dict(stats.dropped)
+    if table.malformed:
+        dropped["malformed line (wrong number of fields)"] = table.malformed
+    if stats.duplicates:
+        notes.append(f"{stats.duplicates} duplicate timestamp(s): kept the last row of each.")
+    if stats.order != "ascending as read":
+        notes.append(f"Rows were {stats.order}.")
+    if stats.inconsistent_rows:
+        notes.append(f"{stats.inconsistent_rows} row(s) have high below max(open, close) or low above "
+                     "min(open, close); they are flagged, not changed.")
+    return LoadReport(
+        source=raw.label, format=_format_name(layout, cmap, info.unit), separator=layout.sep,
+        header=layout.header is not None, banner_lines=layout.banner_lines, columns=cmap.describe(),
+        time_column=cmap.names[cmap.time], time_unit=info.unit, timezone=info.timezone,
+        rows_read=table.rows_read, rows_kept=kept, dropped=dropped, duplicates=stats.duplicates,
+        order=stats.order, interval=stats.interval, gaps=stats.gaps, missing_candles=stats.missing_candles,
+        inconsistent_rows=stats.inconsistent_rows, inconsistent_examples=stats.inconsistent_examples, notes=notes)
+
+
+def load_candles(source: Source, *, sep: str | None = None, nrows: int | None = None,
+                 names: list[str] | None = None, dayfirst: bool | None = None) -> CandleData:
+    """Read candles from a path, bytes or an uploaded file; `sep=None` detects the separator."""
+    if nrows is not None and (not isinstance(nrows, (int, np.integer)) or nrows < 1):
+        raise CandleFormatError(f"The number of rows to read must be a positive whole number, not {nrows!r}.")
+    if sep is not None and (sep.isspace() or sep in (r"\s+", "\\s+")):
+        sep = " " if sep != "\t" else "\t"
+    elif sep is not None and len(sep) != 1:
+        raise CandleFormatError(f"The separator must be a single character such as ',' or '|', not {sep!r}.")
+    try:
+        raw = open_source(source)
+        return _load(raw, sep, None if nrows is None else int(nrows), names, dayfirst)
+    except CandleFormatError:
+        raise
+    except (SniffError, TimeFormatError, FileNotFoundError) as err:
+        raise CandleFormatError(str(err)) from err
+    except MemoryError:
+        raise
+    except Exception as err:  # never let a raw pandas/pyarrow error reach the learner
+        raise CandleFormatError(f"The file could not be read as candles: {err}") from err

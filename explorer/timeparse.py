@@ -1,0 +1,166 @@
+"""Turn a column of unix numbers or date strings into UTC datetimes, deciding formats from the data."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+TIME_DTYPE = "datetime64[us]"  # pandas 3's default resolution; candles never need nanoseconds
+# Unix-time unit by the magnitude of a typical value (2017 is 1.5e9 s, 1.5e12 ms, 1.5e15 µs, 1.5e18 ns).
+EPOCH_UNITS = [(1e8, 1e11, "s", "seconds"), (1e11, 1e14, "ms", "milliseconds"),
+               (1e14, 1e17, "us", "microseconds"), (1e17, 1e20, "ns", "nanoseconds")]
+_US_PER = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1e-3}
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}(:\d{2}){0,2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$", re.I)
+_OFFSET = re.compile(r"(Z|UTC|[+-]\d{2}:?\d{2})$", re.I)
+_CLOCKS = ["%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%I-%p", "%I %p", "%I%p", ""]
+# Families of formats; a family is one way of writing the date part, tried with every clock format.
+FAMILIES = {
+    "Y-M-D": ["%Y-%m-%d"], "Y/M/D": ["%Y/%m/%d"], "Y.M.D": ["%Y.%m.%d"],
+    "M/D/Y": ["%m/%d/%Y"], "D/M/Y": ["%d/%m/%Y"], "D.M.Y": ["%d.%m.%Y"], "M-D-Y": ["%m-%d-%Y"], "D-M-Y": ["%d-%m-%Y"],
+}
+AMBIGUOUS = [("M/D/Y", "D/M/Y"), ("M-D-Y", "D-M-Y")]
+
+
+class TimeFormatError(ValueError):
+    """Times cannot be read or their format cannot be decided (converted to CandleFormatError)."""
+
+
+@dataclass
+class TimeInfo:
+    """How the time column was read."""
+    unit: str
+    timezone: str = "none stated; taken as UTC"
+    notes: list[str] = field(default_factory=list)
+
+
+def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
+    """Unix numbers → datetimes; the unit (s, ms, µs, ns) comes from their size."""
+    values = np.asarray(values)
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    if finite.size == 0:
+        raise TimeFormatError("The time column has no values.")
+    typical = float(np.median(np.abs(finite[:: max(1, finite.size // 1000)])))
+    unit = next((u for lo, hi, u, _ in EPOCH_UNITS if lo <= typical < hi), None)
+    if unit is None:
+        raise TimeFormatError(f"The time column holds numbers like {finite[0]!r} that are too small or too large "
+                              "to be unix time in seconds, milliseconds, microseconds or nanoseconds.")
+    words = next(w for _, _, u, w in EPOCH_UNITS if u == unit)
+    lo, hi = next((lo, hi) for lo, hi, u, _ in EPOCH_UNITS if u == unit)
+    if values.dtype.kind in "iu":
+        out = values.astype(f"datetime64[{unit}]").astype(TIME_DTYPE)
+        bad = (values < lo / 100) | (values >= hi)  # e.g. a stray 0 in a column of seconds
+        info = TimeInfo(unit=f"unix {words}")
+    else:
+        bad = ~np.isfinite(values) | (np.abs(values) < lo / 100) | (np.abs(values) >= hi)
+        micros = np.where(bad, 0, np.round(values * _US_PER[unit])).astype("int64")
+        out = micros.astype(TIME_DTYPE)
+        fractional = bool(np.any(np.where(bad, 0, values) % 1))
+        info = TimeInfo(unit=f"unix {words}" + (" (with fractions)" if fractional else ""))
+    if bad.any():
+        out = out.copy()
+        out[bad] = np.datetime64("NaT")
+    return out, info
+
+
+def _parse(strings: pd.Series, fmt: str) -> pd.Series:
+    """Parse with one exact format; unreadable values become NaT."""
+    if fmt == "ISO8601":
+        return pd.to_datetime(strings, format="ISO8601", utc=True, errors="coerce")
+    return pd.to_datetime(strings, format=fmt, errors="coerce")
+
+
+def _candidates(sample: pd.Series) -> list[tuple[str, str]]:
+    """(family, format) pairs that read every sampled value."""
+    if sample.map(lambda s: bool(_ISO.match(s))).all():
+        return [("ISO 8601", "ISO8601")]
+    found = []
+    for family, dates in FAMILIES.items():
+        for date in dates:
+            for clock in _CLOCKS:
+                fmt = f"{date} {clock}".strip()
+                if _parse(sample, fmt).notna().all():
+                    found.append((family, fmt))
+                    break
+    return found
+
+
+def regularity(times: pd.Series) -> float:
+    """Share of consecutive steps (in file order) equal to the most common step: 1.0 for a clean series."""
+    steps = times.diff().dropna().abs()
+    steps = steps[steps > pd.Timedelta(0)]
+    if steps.empty:
+        return 1.0
+    return float(steps.value_counts().iloc[0] / len(steps))
+
+
+def _decide_order(strings: pd.Series, pair: tuple[tuple[str, str], tuple[str, str]],
+                  dayfirst: bool | None) -> tuple[tuple[str, str], pd.Series, str]:
+    """Pick month-first or day-first from which reading is valid, or regular; refuse to guess otherwise."""
+    (mfam, mfmt), (dfam, dfmt) = pair
+    if dayfirst is not None:
+        fam, fmt = (dfam, dfmt) if dayfirst else (mfam, mfmt)
+        return (fam, fmt), _parse(strings, fmt), f"Date order {fam} as requested (dayfirst={dayfirst})."
+    month, day = _parse(strings, mfmt), _parse(strings, dfmt)
+    bad_m, bad_d = int(month.isna().sum()), int(day.isna().sum())
+    if bad_m != bad_d:
+        (fam, fmt), times, other = ((mfam, mfmt), month, dfam) if bad_m < bad_d else ((dfam, dfmt), day, mfam)
+        example = strings[(day if bad_m < bad_d else month).isna()].iloc[0]
+        return (fam, fmt), times, f"Date order decided as {fam}: values like '{example}' are impossible as {other}."
+    reg_m, reg_d = regularity(month), regularity(day)
+    if abs(reg_m - reg_d) > 0.01:
+        (fam, fmt), times = ((mfam, mfmt), month) if reg_m > reg_d else ((dfam, dfmt), day)
+        other = dfam if fam == mfam else mfam
+        return (fam, fmt), times, (f"Date order decided as {fam}: read that way the candles are evenly spaced "
+                                   f"({max(reg_m, reg_d):.0%} equal steps), read as {other} they jump around "
+                                   f"({min(reg_m, reg_d):.0%}).")
+    raise TimeFormatError(
+        f"Cannot tell whether dates like '{strings.iloc[0]}' are month/day/year or day/month/year: every day is "
+        "12 or less and both readings give an equally regular series. Re-export the file with ISO dates "
+        "(2020-01-31 13:45) or choose the date order (dayfirst).")
+
+
+def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.ndarray, TimeInfo]:
+    """Date strings → UTC datetimes, choosing the format from the values themselves."""
+    strings = strings.astype("string").str.strip()
+    present = strings.dropna()
+    present = present[present != ""]
+    if present.empty:
+        raise TimeFormatError("The time column is empty.")
+    sample = present.iloc[:: max(1, len(present) // 300)].iloc[:300]
+    found = _candidates(sample)
+    if not found:
+        raise TimeFormatError(f"The time column has values like '{sample.iloc[0]}' that are neither unix times nor a "
+                              "date format I know (2020-01-31 13:45, 1/31/2020 1:45 PM, 31/01/2020 13:45, …).")
+    notes: list[str] = []
+    by_family = dict(found)
+    pair = next(((a, b) for a, b in AMBIGUOUS if a in by_family and b in by_family), None)
+    if pair:
+        (family, fmt), times, note = _decide_order(strings, ((pair[0], by_family[pair[0]]), (pair[1], by_family[pair[1]])), dayfirst)
+        notes.append(note)
+    else:
+        family, fmt = found[0]
+        times = _parse(strings, fmt)
+    info = TimeInfo(unit=f"text, {family}" + ("" if fmt == "ISO8601" else f" ({fmt})"), notes=notes)
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    offsets = sorted(set(present.str.extract(_OFFSET, expand=False).dropna().str.upper()))
+    if offsets:
+        info.timezone = "UTC offsets " + ", ".join(offsets[:6]) + " converted to UTC"
+        if len(offsets) == 1 and offsets[0] in ("Z", "UTC", "+00:00", "+0000"):
+            info.timezone = f"UTC ('{offsets[0]}' in the values)"
+        elif len(offsets) > 1:
+            info.notes.append(f"The UTC offset changes within the file ({', '.join(offsets[:6])}), e.g. at daylight "
+                              "saving; every time was converted to UTC.")
+    return times.to_numpy(dtype=TIME_DTYPE), info
+
+
+def parse_times(column: pd.Series, dayfirst: bool | None = None) -> tuple[np.ndarray, TimeInfo]:
+    """Any time column → datetime64[us] array (NaT where unreadable) and how it was read."""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        return from_epoch(column.to_numpy())
+    numbers = pd.to_numeric(column, errors="coerce")
+    if numbers.notna().sum() >= 0.9 * column.notna().sum() > 0:
+        return from_epoch(numbers.to_numpy(dtype="float64", na_value=np.nan))
+    return from_strings(column, dayfirst)
