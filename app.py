@@ -2,7 +2,7 @@
 import streamlit as st
 
 from explorer.runtime import configure_torch
-from pages._common import sidebar_data_summary
+from pages._common import presenter_mode, sidebar_data_summary
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wide")
 configure_torch()
@@ -24,4 +24,5 @@ PAGES = {
 
 page = st.navigation(PAGES)
 sidebar_data_summary()
+presenter_mode()
 page.run()

@@ -69,3 +69,31 @@ def show_code(*functions, caption: str = "The code that ran") -> None:
 
 def source_file(fn) -> str:
     return str(Path(inspect.getsourcefile(fn)).relative_to(Path(__file__).resolve().parent.parent))
+
+
+PRESENTER_CSS = """<style>
+html { font-size: 20px; }
+[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl], [data-testid=stToolbar] { display: none; }
+[class*="st-key-secondary"] { display: none; }
+[data-testid=stMainBlockContainer] { max-width: 100%; padding-top: 2rem; }
+button[kind=primary], button[kind=secondary] { font-size: 1.1rem; padding: 0.6rem 1.2rem; }
+</style>"""
+
+
+def presenter_mode() -> bool:
+    """Presenter mode: `?present=1` in the URL or the sidebar toggle; bigger type, no sidebar, no secondary controls."""
+    if "present" not in st.session_state:
+        st.session_state["present"] = st.query_params.get("present") == "1"
+    st.sidebar.toggle("Presenter mode", key="present", help="Larger fonts; sidebar and secondary controls hidden. "
+                      "Also opened with ?present=1 in the URL.")
+    if st.session_state["present"]:
+        st.query_params["present"] = "1"
+        st.html(PRESENTER_CSS)
+        st.button("Exit presenter mode", key="present_exit", on_click=_exit_presenter, type="tertiary")
+    else:
+        st.query_params.pop("present", None)
+    return st.session_state["present"]
+
+
+def _exit_presenter() -> None:
+    st.session_state["present"] = False

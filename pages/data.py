@@ -33,10 +33,11 @@ def load_sample_section() -> None:
 def load_upload_section() -> None:
     upload = st.file_uploader("Upload candles (CSV, TXT, TSV)", type=["csv", "txt", "tsv"], key="data_upload",
                               help="Binance klines, exchange and website exports, the seed's pipe format, …")
-    sep_name = st.selectbox("Separator", list(SEPARATORS), key="data_upload_sep",
-                            help="Leave on 'detect' unless detection picks the wrong one.")
-    nrows = st.number_input("Rows to read (0 = all)", min_value=0, max_value=2_000_000, value=0, step=1000,
-                            key="data_upload_rows")
+    with st.container(key="secondary_data_upload_options"):
+        sep_name = st.selectbox("Separator", list(SEPARATORS), key="data_upload_sep",
+                                help="Leave on 'detect' unless detection picks the wrong one.")
+        nrows = st.number_input("Rows to read (0 = all)", min_value=0, max_value=2_000_000, value=0, step=1000,
+                                key="data_upload_rows", help="Read only the first rows of a big file.")
     if upload is None:
         return
     wanted = (upload.file_id, sep_name, nrows)
