@@ -8,6 +8,11 @@ import streamlit as st
 from explorer.retain import LOSSES, RetainLab, saved_tensors
 from pages._common import show_code
 
+try:  # the graph picture comes from the Graph lesson's module; the tables below work without it
+    from explorer.graph import GraphError, build_graph, graph_to_dot
+except ImportError:  # pragma: no cover - only while explorer/graph.py is missing
+    build_graph = None
+
 
 @dataclass
 class RetainInputs:
@@ -68,4 +73,9 @@ before.markdown("**right after the forward pass**")
 before.dataframe(lab.saved_after_forward, key="retain_saved_before", hide_index=True)
 now.markdown("**now**")
 now.dataframe(saved_tensors(lab.loss), key="retain_saved_now", hide_index=True)
+if build_graph is not None and lab.loss is not None:
+    try:
+        st.graphviz_chart(graph_to_dot(build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")))
+    except GraphError as exc:
+        st.error(f"Cannot draw the graph: {exc}")
 show_code(LOSSES[inputs.loss_name], RetainLab.backward, RetainLab.autograd_grad, saved_tensors)

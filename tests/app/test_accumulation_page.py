@@ -1,0 +1,131 @@
+"""AppTest of the Gradient accumulation page: each button sequence, numbers checked against plain PyTorch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from explorer import load_candles
+from explorer.config import load_config, resolve_data_path
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    """The candles the page uses by default (the bundled sample via the config)."""
+    config = load_config()
+    d = config.data
+    return load_candles(str(resolve_data_path(config)), sep=d.separator, nrows=d.train_rows,
+                        names=list(d.features)).frame
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=90)
+    app.run()
+    app.switch_page("pages/accumulation.py")
+    app.run()
+    assert not app.exception
+    return app
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The dataframe on screen that has `column`."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+def x_row(frame: pd.DataFrame, row: int) -> torch.Tensor:
+    return torch.tensor(frame.values[row], dtype=torch.float32)
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception
+    return at
+
+
+def test_run_three_steps_accumulates(at, frame):
+    click(at, "acc_run")
+    history = table_with(at, "b.grad")
+    assert history["b.grad"].tolist()[1:] == [1.0, 2.0, 3.0]
+    x = x_row(frame, 100)
+    for k in (1, 2, 3):
+        assert history.loc[k, "w.grad[open]"] == pytest.approx((k * x)[0].item(), rel=1e-6)
+        assert history.loc[k, "w.grad[volume]"] == pytest.approx((k * x)[4].item(), rel=1e-6)
+    assert "b.grad = tensor([3.])" in at.code[0].value
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_zero_grad_variants_and_grad_zero_error(at, frame):
+    click(at, "acc_run")
+    click(at, "acc_zero_none")
+    assert "w.grad = None" in at.code[0].value and "b.grad = None" in at.code[0].value
+    click(at, "acc_grad_zero")  # .grad is None: the AttributeError is a lesson, not a crash
+    assert any("AttributeError" in w.value and "'NoneType' object has no attribute 'zero_'" in w.value
+               for w in at.warning)
+    click(at, "acc_step")
+    assert "b.grad = tensor([1.])" in at.code[0].value and not at.warning
+    click(at, "acc_zero_false")
+    assert "b.grad = tensor([0.])" in at.code[0].value
+    click(at, "acc_step")
+    history = table_with(at, "b.grad")
+    assert history["b.grad"].iloc[-1] == 1.0
+    assert history["w.grad[close]"].iloc[-1] == pytest.approx(x_row(frame, 100)[3].item(), rel=1e-6)
+
+
+def test_zero_after_each_step_toggle_and_reset(at):
+    at.toggle(key="acc_zero_each").set_value(True).run()
+    click(at, "acc_run")
+    history = table_with(at, "b.grad")
+    assert history["b.grad"].tolist()[1:] == [1.0, 1.0, 1.0]
+    assert "b.grad = tensor([0.])" in at.code[0].value
+    click(at, "acc_reset")
+    assert len(table_with(at, "b.grad")) == 1
+
+
+def test_row_and_seed_change_rebuild_the_lab(at, frame):
+    click(at, "acc_step")
+    at.number_input(key="acc_row").set_value(7).run()
+    assert not at.exception
+    click(at, "acc_step")
+    history = table_with(at, "b.grad")
+    assert len(history) == 2  # a fresh lab for the new x
+    assert history.loc[1, "w.grad[high]"] == pytest.approx(x_row(frame, 7)[1].item(), rel=1e-6)
+    at.number_input(key="acc_steps").set_value(5).run()
+    click(at, "acc_run")
+    assert table_with(at, "b.grad")["b.grad"].iloc[-1] == 6.0
+
+
+def test_optimizer_zero_grad_vs_forgetting(at, frame):
+    lr = 1e-4
+    for key in ("acc_opt_zero", "acc_opt_zero", "acc_opt_forget", "acc_opt_forget"):
+        click(at, key)
+    table = table_with(at, "Δbias")
+    assert table["bias.grad"].tolist() == [1.0, 1.0, 2.0, 3.0]
+    assert table["Δbias"].tolist() == pytest.approx([-lr, -lr, -2 * lr, -3 * lr], rel=1e-3)
+    assert table["weight.grad[open]"].iloc[-1] == pytest.approx(3 * x_row(frame, 100)[0].item(), rel=1e-6)
+    assert table["Δ == −lr·grad"].all()
+    click(at, "acc_opt_reset")
+    assert not any("Δbias" in df.value.columns for df in at.dataframe)
+
+
+def test_micro_batches_match_full_batch_and_bad_k_is_an_error(at):
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["max relative difference, Σ loss_i / k vs full batch"]) < 1e-5
+    assert float(metrics["‖Σ loss_i‖ / ‖full batch‖ (no / k)"]) == pytest.approx(3.0, abs=1e-3)
+    table = table_with(at, "full batch")
+    assert (table["Σ loss_i / k"] - table["full batch"]).abs().max() <= 1e-5 * table["full batch"].abs().max()
+    at.number_input(key="acc_mb_k").set_value(5).run()
+    assert not at.exception
+    assert any("does not split into 5 equal micro-batches" in e.value for e in at.error)
+    at.number_input(key="acc_mb_k").set_value(4).run()
+    assert not at.error
+    assert float({m.label: m.value for m in at.metric}["‖Σ loss_i‖ / ‖full batch‖ (no / k)"]) == \
+        pytest.approx(4.0, abs=1e-3)

@@ -1,0 +1,114 @@
+"""AppTest of the retain_graph page: backward twice, retain_graph, autograd.grad, pnl == 0, saved tensors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def torch_second_backward_error() -> str:
+    """What torch raises on a second backward through a freed graph, read from torch now."""
+    p = torch.tensor([-3.0], requires_grad=True)
+    y = p ** 2
+    y.backward()
+    try:
+        y.backward()
+    except RuntimeError as exc:
+        return str(exc)
+    raise AssertionError("torch did not raise")
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=90)
+    app.run()
+    app.switch_page("pages/retain_graph.py")
+    app.run()
+    assert not app.exception
+    return app
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception
+    return at
+
+
+def state(at: AppTest) -> str:
+    return at.code[0].value
+
+
+def table_with(at: AppTest, column: str, nth: int = 0) -> pd.DataFrame:
+    tables = [df.value for df in at.dataframe if column in df.value.columns]
+    return tables[nth]
+
+
+def dot(at: AppTest) -> str:
+    return at.get("graphviz_chart")[0].proto.spec
+
+
+def test_backward_twice_shows_torchs_error(at):
+    assert "pnl.grad = None" in state(at)
+    assert "saved self (1) = [-3.]" in dot(at)
+    click(at, "retain_backward")
+    assert "pnl.grad = tensor([-6.])" in state(at)
+    assert "freed" in dot(at)
+    now = table_with(at, "saved", nth=1)
+    assert now.set_index("saved").loc["_saved_self", "value"] == "freed"
+    before = table_with(at, "saved", nth=0)
+    assert before.set_index("saved").loc["_saved_self", "value"] == "[-3.0]"
+    click(at, "retain_backward")
+    message = torch_second_backward_error()
+    assert any(message in w.value for w in at.warning)
+    assert "pnl.grad = tensor([-6.])" in state(at)  # the failed call changed nothing
+    assert table_with(at, "call")["result"].iloc[-1] == "RuntimeError: " + message
+
+
+def test_retain_graph_accumulates_to_minus_12(at):
+    at.toggle(key="retain_retain").set_value(True).run()
+    click(at, "retain_backward")
+    assert "pnl.grad = tensor([-6.])" in state(at)
+    assert table_with(at, "saved", nth=1).set_index("saved").loc["_saved_self", "value"] == "[-3.0]"
+    click(at, "retain_backward")
+    assert "pnl.grad = tensor([-12.])" in state(at) and not at.warning
+    assert table_with(at, "call")["pnl.grad after"].tolist()[1:] == [-6.0, -12.0]
+    click(at, "retain_reset")
+    assert "pnl.grad = None" in state(at)
+
+
+def test_autograd_grad_returns_without_accumulating(at):
+    at.toggle(key="retain_retain").set_value(True).run()
+    click(at, "retain_grad")
+    click(at, "retain_grad")
+    events = table_with(at, "call")
+    assert events["result"].tolist()[1:] == ["returned [-6.0]", "returned [-6.0]"]
+    assert "pnl.grad = None" in state(at)
+
+
+def test_gain_branch_also_fails_a_second_backward(at):
+    at.slider(key="retain_pnl").set_value(4.0).run()
+    assert "saved other () = 0.05" in dot(at)
+    click(at, "retain_backward")
+    assert "pnl.grad = tensor([0.0500])" in state(at)
+    assert table_with(at, "saved", nth=1).set_index("saved").loc["_saved_other", "value"] == "freed"
+    click(at, "retain_backward")
+    assert any(torch_second_backward_error() in w.value for w in at.warning)
+
+
+def test_pnl_zero_seed_loss_fails_and_fixed_loss_works(at):
+    at.slider(key="retain_pnl").set_value(0.0).run()
+    assert not at.exception
+    assert any("UnboundLocalError" in e.value for e in at.error)
+    click(at, "retain_backward")  # nothing to differentiate: still a message, never an exception
+    assert any("UnboundLocalError" in e.value for e in at.error)
+    at.radio(key="retain_loss").set_value("fixed: else branch").run()
+    assert not at.exception and not at.error
+    click(at, "retain_backward")
+    assert "pnl.grad = tensor([0.])" in state(at)
+    at.radio(key="retain_loss").set_value("vectorised: torch.where").run()
+    assert "WhereBackward0" in dot(at)
