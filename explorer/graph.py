@@ -124,22 +124,17 @@ class _Builder:
 
 
 def _leaf_steps(model: GraphModel) -> None:
-    """Leaves appear when their first consumer is built; the output with the op that made it."""
-    consumers: dict[str, list[int]] = {}
+    """AccumulateGrad appears with its first consumer; leaf tensors exist before any op (step 0)."""
+    first_use: dict[str, int] = {}
     for e in model.edges:
         step = model.nodes[e.dst].step
         if step is not None:
-            consumers.setdefault(e.src, []).append(step)
-    for kind in ("accumulate", "parameter"):  # accumulate first: parameters hang off AccumulateGrad
-        for nid, node in model.nodes.items():
-            if node.kind == kind and node.step is None:
-                steps = consumers.get(nid) or [model.nodes[e.dst].step for e in model.edges
-                                               if e.src == nid and model.nodes[e.dst].step is not None]
-                node.step = min(steps) if steps else None
-                if node.step is not None:
-                    for e in model.edges:
-                        if e.dst == nid:
-                            consumers.setdefault(e.src, []).append(node.step)
+            first_use[e.src] = min(step, first_use.get(e.src, step))
+    for nid, node in model.nodes.items():
+        if node.kind == "accumulate" and node.step is None and nid in first_use:
+            node.step = first_use[nid]
+            if nid + "_leaf" in model.nodes:
+                model.nodes[nid + "_leaf"].step = 0
 
 
 def _add_inputs(model: GraphModel, root: torch.Tensor, params: dict[str, torch.Tensor],
@@ -163,7 +158,7 @@ def _add_inputs(model: GraphModel, root: torch.Tensor, params: dict[str, torch.T
             fid = model.node_for(entry.grad_fn)
             if fid and any(o.name == name for o in entry.inputs):
                 links.setdefault(fid, "input")
-                node.step = entry.index if node.step is None else min(node.step, entry.index)
+                node.step = 0  # x exists before the forward pass starts
         model.nodes[nid] = node
         model.edges.extend(GraphEdge(nid, fid, label, dashed=True) for fid, label in links.items())
 

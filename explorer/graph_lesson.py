@@ -1,7 +1,7 @@
 """Seed Part B as one call: x, w, b from a candle row, the learner's expression, journal, graph, backward."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import torch
@@ -49,6 +49,7 @@ def classic_dot(y: torch.Tensor, params: dict[str, torch.Tensor]) -> tuple[str |
 @dataclass
 class GraphLesson:
     """Everything the Graph page shows for one (row, seed, expression)."""
+    expression: Expression
     x: torch.Tensor
     w: torch.Tensor
     b: torch.Tensor
@@ -79,7 +80,23 @@ def run_lesson(frame: pd.DataFrame, row: int, seed: int, text: str = DEFAULT_EXP
     trace = trace_backward(y, params)
     after = build_graph(y, params, journal=journal, trace=trace)
     _, classic_after_error = classic_dot(y, params)  # torchviz reads freed saved tensors here and raises
-    return GraphLesson(x, w, b, y, journal, before, after, trace, classic_before, classic_after_error)
+    return GraphLesson(expression, x, w, b, y, journal, before, after, trace, classic_before, classic_after_error)
+
+
+def forward_view(lesson: GraphLesson, upto: int) -> tuple[GraphModel, str | None]:
+    """The graph as built after journal op `upto` (0: only the leaves), and the node that op created."""
+    entry = lesson.journal.entries[upto - 1] if upto else None
+    return lesson.before.until(upto), lesson.before.node_for(entry.grad_fn) if entry else None
+
+
+def backward_view(lesson: GraphLesson, upto: int) -> tuple[GraphModel, str | None]:
+    """The graph after `upto` backward steps: grads so far; saved tensors freed on the nodes that already ran."""
+    ran = {lesson.after.node_for(s.fn) for s in lesson.trace.steps[:upto]}
+    nodes = {nid: replace(node, grad=None, saved=(node if nid in ran else lesson.before.nodes.get(nid, node)).saved)
+             for nid, node in lesson.after.nodes.items()}
+    model = lesson.trace.annotate(replace(lesson.after, nodes=nodes), upto)
+    active = lesson.trace.steps[upto - 1] if upto else None
+    return model, model.node_for(active.fn) if active else None
 
 
 def seed_printout(lesson: GraphLesson) -> str:

@@ -40,6 +40,15 @@ class JournalEntry:
     grad_fn: object | None = field(default=None, repr=False, compare=False)
     output: torch.Tensor | None = field(default=None, repr=False, compare=False)
 
+    def describe(self) -> str:
+        """The op as a small worked line: output = op(inputs), each input's value, the output's value."""
+        args = ", ".join(o.name for o in self.inputs)
+        lines = [f"{self.output_name} = {self.op}({args})"]
+        lines += [f"  {o.name} {o.shape} = {o.value}" for o in self.inputs if o.shape is not None]
+        lines.append(f"  → {self.output_name} {self.output_shape} = {self.output_value}")
+        lines.append(f"  grad_fn: {self.grad_fn_name or 'None (no input requires grad, nothing recorded)'}")
+        return "\n".join(line.replace("\n", "\n      ") for line in lines)
+
     def as_row(self) -> dict[str, str]:
         """The entry as a table row."""
         args = ", ".join(f"{o.name} {o.shape}" if o.shape is not None else o.name for o in self.inputs)
