@@ -8,9 +8,12 @@ import streamlit as st
 
 from explorer import CandleData, load_candles
 from explorer.config import AppConfig, load_config, resolve_data_path
+from explorer.shareable import Shared, decode, encode
 
 CANDLES_KEY = "candles"
 SOURCE_KEY = "candles_source"
+LINK_KEY = "candles_link"
+MAX_SAMPLE_ROWS = 20_000
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading candles…")
@@ -36,18 +39,40 @@ def config_source_label(config: AppConfig) -> str:
     return f"config: {config.data.file_path} (first {config.data.train_rows} rows)"
 
 
+def config_link(config: AppConfig) -> str:
+    """How a config's data travels in a URL: the bundled config with a row count does; anything else cannot."""
+    bundled = load_config().data
+    same = config.data.model_copy(update={"train_rows": bundled.train_rows}) == bundled
+    return f"sample:{config.data.train_rows}" if same else "custom-config"
+
+
+def _config_from_link(link: str | None) -> AppConfig:
+    """The bundled config, with the row count a shared link asked for; other links explain why they cannot load."""
+    config = load_config()
+    if link and link.startswith("sample:") and link[7:].isdigit() and 10 <= int(link[7:]) <= MAX_SAMPLE_ROWS:
+        config.data.train_rows = int(link[7:])
+    elif link == "upload":
+        st.warning("This link was made with an **uploaded file**, and uploaded data cannot travel in a URL: "
+                   "the bundled sample is shown instead. Upload the same file on the Data page to match.")
+    elif link:
+        st.warning(f"The link's data setting {link[:40]!r} cannot be reproduced here; the bundled sample is shown.")
+    return config
+
+
 def current_candles() -> CandleData:
-    """The candles this session works on: what the learner loaded, else the bundled sample via the config."""
+    """The candles this session works on: what the learner loaded, else the sample (as a shared link asks)."""
     if CANDLES_KEY not in st.session_state:
-        config = load_config()
-        st.session_state[CANDLES_KEY] = load_from_config(config)
-        st.session_state[SOURCE_KEY] = config_source_label(config) + " — synthetic sample"
+        config = _config_from_link(st.query_params.get("data"))
+        set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample",
+                    config_link(config))
     return st.session_state[CANDLES_KEY]
 
 
-def set_candles(data: CandleData, source: str) -> None:
+def set_candles(data: CandleData, source: str, link: str) -> None:
+    """Make `data` the session's candles; `link` is how it is written in a shareable URL."""
     st.session_state[CANDLES_KEY] = data
     st.session_state[SOURCE_KEY] = source
+    st.session_state[LINK_KEY] = link
 
 
 def sidebar_data_summary() -> None:
@@ -57,6 +82,7 @@ def sidebar_data_summary() -> None:
     with st.sidebar:
         st.markdown("**Loaded candles**")
         st.caption(st.session_state[SOURCE_KEY])
+        st.query_params["data"] = st.session_state[LINK_KEY]
         st.caption(f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC")
 
 
@@ -97,3 +123,21 @@ def presenter_mode() -> bool:
 
 def _exit_presenter() -> None:
     st.session_state["present"] = False
+
+
+def share_state(*spec: Shared) -> None:
+    """Call before a page's widgets: the first time a session shows the page, take their values from the URL."""
+    applied = st.session_state.setdefault("_shared_applied", set())
+    page = tuple(item.key for item in spec)
+    if page in applied:
+        return
+    applied.add(page)
+    values, problems = decode(st.query_params.to_dict(), spec)
+    st.session_state.update(values)
+    for problem in problems:
+        st.warning(problem)
+
+
+def publish_state(*spec: Shared) -> None:
+    """Call after a page's widgets and buttons: the URL mirrors their current values, ready to be copied."""
+    st.query_params.update(encode(st.session_state, spec))

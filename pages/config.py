@@ -5,7 +5,7 @@ import streamlit as st
 
 from explorer import CandleFormatError
 from explorer.config import DEFAULT_CONFIG, ConfigError, parse_config, resolve_data_path
-from pages._common import config_source_label, current_candles, load_from_config, set_candles, show_code
+from pages._common import config_link, config_source_label, current_candles, load_from_config, set_candles, show_code
 
 st.title("Config: YAML drives the loader")
 st.caption("Seed notebook Part D. Edit the config or upload one, then apply it: it is validated, the file it names "
@@ -37,7 +37,7 @@ if applied:
     except (ConfigError, CandleFormatError) as exc:
         st.error(f"{exc}\n\nNothing was changed: the data loaded before is still loaded.")
     else:
-        set_candles(data, config_source_label(config))
+        set_candles(data, config_source_label(config), config_link(config))
         st.session_state["config_applied"] = config.model_dump()
         st.success(f"Applied: {len(data.frame):,} candles loaded from {config.data.file_path}.")
 

@@ -7,8 +7,8 @@ from explorer import CandleFormatError, load_candles
 from explorer.charts import candlestick_figure, chart_frame
 from explorer.config import ConfigError, load_config
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
-from pages._common import (config_source_label, current_candles, load_bytes_cached, load_from_config,
-                           set_candles, show_code)
+from pages._common import (LINK_KEY, MAX_SAMPLE_ROWS, config_link, config_source_label, current_candles,
+                           load_bytes_cached, load_from_config, set_candles, show_code)
 
 SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}
 
@@ -19,13 +19,16 @@ st.caption("Seed notebook Part A. The bundled file is **synthetic** (generated b
 
 def load_sample_section() -> None:
     config = load_config()
-    rows = st.number_input("Rows to read (the seed's `nrows`)", min_value=10, max_value=20_000,
-                           value=config.data.train_rows, step=100, key="data_rows",
-                           help="How many candles to read from the top of the bundled file.")
+    link = st.session_state[LINK_KEY]
+    if "data_rows" not in st.session_state:  # a shared link's row count shows in the widget too
+        st.session_state["data_rows"] = int(link[7:]) if link.startswith("sample:") else config.data.train_rows
+    rows = st.number_input("Rows to read (the seed's `nrows`)", min_value=10, max_value=MAX_SAMPLE_ROWS, step=100,
+                           key="data_rows", help="How many candles to read from the top of the bundled file.")
     if st.button("Load the bundled sample", key="data_load_sample", type="primary"):
         config.data.train_rows = int(rows)
         try:
-            set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample")
+            set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample",
+                        config_link(config))
         except (ConfigError, CandleFormatError) as exc:
             st.error(f"Could not load the sample: {exc}")
 
@@ -49,7 +52,7 @@ def load_upload_section() -> None:
     except CandleFormatError as exc:
         st.error(f"Could not load **{upload.name}**: {exc}\n\nThe data loaded before is still loaded.")
         return
-    set_candles(data, f"upload: {upload.name}")
+    set_candles(data, f"upload: {upload.name}", "upload")
     st.success(f"Loaded {len(data.frame):,} candles from {upload.name}.")
 
 

@@ -80,3 +80,22 @@ def test_config_apply_and_errors():
         assert not at.exception
         assert words in at.error[0].value
         assert len(at.session_state["candles"].frame) == 300  # what was applied before stays
+
+
+def test_shared_link_reproduces_sample_rows():
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params["data"] = "sample:250"
+    at.run()
+    assert not at.exception and not at.warning
+    assert metric(at, "shape") == "([250, 5])"
+    assert at.number_input(key="data_rows").value == 250
+    assert at.query_params["data"] == "sample:250"
+
+
+def test_shared_link_with_upload_explains_it_cannot_travel():
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params["data"] = "upload"
+    at.run()
+    assert not at.exception
+    assert "cannot travel in a URL" in at.warning[0].value
+    assert metric(at, "shape") == "([1000, 5])"
