@@ -27,8 +27,8 @@ PRICE_NAMES = {
 VOLUME_EXACT = {"volume", "vol", "v", "base volume", "base asset volume", "qty", "quantity", "amount"}
 # Volume columns that are in the quote currency (or taker-side): used only when nothing better exists.
 _QUOTE_VOLUME = re.compile(r"quote|usd|eur|currency|taker|turnover|notional")
-_DATE_ONLY = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
-_TIME_ONLY = re.compile(r"^\d{1,2}(:\d{2}){0,2}(\.\d+)?\s*([-\s]?[AaPp][Mm])?$")
+DATE_ONLY = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+TIME_ONLY = re.compile(r"^\d{1,2}(:\d{2}){0,2}(\.\d+)?\s*([-\s]?[AaPp][Mm])?$")
 _DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 EPOCH_RANGE = (1e8, 1e20)  # 1973 in seconds … 5138 in nanoseconds
 
@@ -108,12 +108,12 @@ def _volume_by_name(norm: list[str], taken: set[int]) -> tuple[int | None, str |
 def _glue_time_part(cmap: ColumnMap, rows: list[list[str]], norm: list[str]) -> None:
     """A date-only time column next to a time-of-day column ('Date,Time,…') is read as one timestamp."""
     dates = column_values(rows, cmap.time)
-    if not dates or not all(_DATE_ONLY.match(v) for v in dates):
+    if not dates or not all(DATE_ONLY.match(v) for v in dates):
         return
     cands = [i for i, n in enumerate(norm) if n in TIME_PART_NAMES] + [cmap.time + 1]
     for i in cands:
         vals = column_values(rows, i) if i < len(norm) else []
-        if i != cmap.time and vals and all(_TIME_ONLY.match(v) for v in vals):
+        if i != cmap.time and vals and all(TIME_ONLY.match(v) for v in vals):
             cmap.time_part = i
             cmap.notes.append(f"Date and time of day are separate columns ('{cmap.names[cmap.time]}' and "
                               f"'{cmap.names[i]}'); they were joined.")

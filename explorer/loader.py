@@ -8,7 +8,8 @@ import pandas as pd
 import torch
 
 from explorer.cleaning import COLUMNS, CleanStats, clean
-from explorer.columns import PRICES, ColumnMap, is_numeric_column, map_by_name, map_by_position
+from explorer.columns import (DATE_ONLY, PRICES, TIME_ONLY, ColumnMap, column_values, is_numeric_column,
+                              map_by_name, map_by_position)
 from explorer.readtable import RawSource, Source, Table, open_source, read_table
 from explorer.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, is_number, sniff
 from explorer.timeparse import TimeFormatError, parse_times
@@ -94,6 +95,18 @@ def human_interval(step: pd.Timedelta | None) -> str:
     return str(step)
 
 
+def _split_datetime_header(layout: Layout) -> list[str]:
+    """Header names, with a name added where a 'date time' value was split in two by a space separator."""
+    header = list(layout.header or [])
+    if len(header) != layout.ncols - 1 or layout.trailing_empty:
+        return header
+    for j in range(len(header)):
+        dates, clocks = column_values(layout.rows, j), column_values(layout.rows, j + 1)
+        if dates and clocks and all(DATE_ONLY.match(d) for d in dates) and all(TIME_ONLY.match(c) for c in clocks):
+            return header[: j + 1] + [f"{header[j]} (time of day)"] + header[j + 1:]
+    return header
+
+
 def _column_map(layout: Layout, names: list[str] | None) -> ColumnMap:
     """Decide the role of each column from names (given or in the header) or else from the values."""
     if names is not None:
@@ -101,7 +114,7 @@ def _column_map(layout: Layout, names: list[str] | None) -> ColumnMap:
             raise CandleFormatError(f"You named {len(names)} columns but the rows have only {layout.ncols} fields.")
         display = [str(n) for n in names] + [f"column {i + 1}" for i in range(len(names), layout.ncols)]
     elif layout.header is not None:
-        display = (layout.header + [f"column {i + 1}" for i in range(len(layout.header), layout.ncols)])
+        display = (_split_datetime_header(layout) + [f"column {i + 1}" for i in range(len(layout.header), layout.ncols)])
         display = [d or f"column {i + 1}" for i, d in enumerate(display[: layout.ncols])]
     else:
         display = [f"column {i + 1}" for i in range(layout.ncols)]

@@ -85,7 +85,7 @@ def _score(lines: list[str], sep: str) -> tuple[int, int, list[list[str]]]:
     body = counts[len(counts) // 2:] or counts  # the second half is past any banner
     mode = Counter(body).most_common(1)[0][0]
     start = _table_start(counts, mode)
-    rows = counts[start:]
+    rows = counts[start + 1:] or counts[start:]  # the first table line may be a header with one field less
     if mode < 2 or not rows or sum(c == mode for c in rows) < 0.9 * len(rows):
         return 0, start, split
     return mode, start, split

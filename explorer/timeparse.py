@@ -142,6 +142,10 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
     else:
         family, fmt = found[0]
         times = _parse(strings, fmt)
+        other = next((b if a == family else a for a, b in AMBIGUOUS if family in (a, b)), None)
+        if other:  # say why the other order was ruled out
+            misfits = sample[_parse(sample, fmt.replace(FAMILIES[family][0], FAMILIES[other][0])).isna()]
+            notes.append(f"Date order decided as {family}: values like '{misfits.iloc[0]}' are impossible as {other}.")
     info = TimeInfo(unit=f"text, {family}" + ("" if fmt == "ISO8601" else f" ({fmt})"), notes=notes)
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)

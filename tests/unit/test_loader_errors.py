@@ -1,0 +1,88 @@
+"""Bad input gives a CandleFormatError (a ValueError) whose message names the problem in plain words."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from explorer.loader import CandleFormatError, load_candles
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "candles"
+
+# file: words the message must contain
+ERRORS = {
+    "empty.csv": "The file is empty",
+    "blank_lines.csv": "The file is empty",
+    "binary.png": "binary data",
+    "no_time_column.csv": "No time column found",
+    "no_price_columns.csv": "No price columns for open, high, low, close",
+    "prices_not_numbers.csv": "The open column holds values like 'abc' that are not numbers",
+    "all_rows_invalid.csv": "No valid candles: all 3 rows were dropped (3 missing or non-numeric price)",
+    "header_only.csv": "header but no data rows",
+    "dates_undecidable.csv": "Cannot tell whether dates like '01/02/2020 10:00' are month/day/year or day/month/year",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_bad_file_raises_a_clear_error(name):
+    with pytest.raises(CandleFormatError, match=ERRORS[name].replace("(", r"\(").replace(")", r"\)")):
+        load_candles(FIXTURES / name)
+
+
+def test_error_is_a_value_error():
+    assert issubclass(CandleFormatError, ValueError)
+
+
+@pytest.mark.parametrize("raw, words", [
+    (b"", "empty"),
+    (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "compressed"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "compressed"),
+    (b"\xff\xfet\x00i\x00m\x00e\x00", "UTF-16"),
+    (b"hello world\n", "header but no data rows"),
+    (b"just some words\nand then more words\n", "No time column"),
+    (b"a\nb,c\nd;e;f\n", "Could not find a column separator"),
+    (b"time,price\n2020-01-01,1\n2020-01-02,2\n", "No price columns"),
+    (b"time,open,high,low,close\nfoo,1,2,0,1\nbar,1,2,0,1\n", "neither unix times nor a date format I know"),
+    (b"time,open,high,low,close\n12,1,2,0,1\n13,1,2,0,1\n", "too small or too large to be unix time"),
+])
+def test_bad_bytes(raw, words):
+    with pytest.raises(CandleFormatError, match=words):
+        load_candles(raw)
+
+
+def test_missing_path():
+    with pytest.raises(CandleFormatError, match="There is no file at"):
+        load_candles("/nonexistent/candles.csv")
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"nrows": 0}, "positive whole number"),
+    ({"nrows": -5}, "positive whole number"),
+    ({"sep": "||"}, "single character"),
+    ({"names": ["a", "b", "c", "d", "e", "f", "g"]}, "named 7 columns but the rows have only 6"),
+])
+def test_bad_options(options, words):
+    with pytest.raises(CandleFormatError, match=words):
+        load_candles(FIXTURES / "seed_pipe.csv", **options)
+
+
+def test_wrong_separator_given():
+    with pytest.raises(CandleFormatError, match="separator ';'"):
+        load_candles(FIXTURES / "seed_pipe.csv", sep=";")
+
+
+def test_unexpected_failures_are_wrapped(monkeypatch):
+    import explorer.loader as loader
+
+    def boom(*args, **kwargs):
+        raise KeyError("internal")
+    monkeypatch.setattr(loader, "read_table", boom)
+    with pytest.raises(CandleFormatError, match="could not be read as candles"):
+        load_candles(FIXTURES / "seed_pipe.csv")
+
+
+def test_file_like_upload_can_be_read_twice():
+    upload = io.BytesIO((FIXTURES / "comma_header.csv").read_bytes())
+    assert len(load_candles(upload).frame) == 4
+    assert len(load_candles(upload).frame) == 4  # a rerun gets the same upload object back, already read
