@@ -23,6 +23,9 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
-sidebar_data_summary()
 presenter_mode()
-page.run()
+summary = st.sidebar.container()
+try:
+    page.run()
+finally:  # after the page, so a load on this run shows at once (and even when a page stops early)
+    sidebar_data_summary(summary)

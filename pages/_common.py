@@ -75,11 +75,11 @@ def set_candles(data: CandleData, source: str, link: str) -> None:
     st.session_state[LINK_KEY] = link
 
 
-def sidebar_data_summary() -> None:
-    """Which data is loaded: source, rows, time range."""
+def sidebar_data_summary(where) -> None:
+    """Which data is loaded: source, rows, time range (drawn into the sidebar container `where`)."""
     data = current_candles()
     frame = data.frame
-    with st.sidebar:
+    with where:
         st.markdown("**Loaded candles**")
         st.caption(st.session_state[SOURCE_KEY])
         st.query_params["data"] = st.session_state[LINK_KEY]

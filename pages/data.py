@@ -19,6 +19,7 @@ st.caption("Seed notebook Part A. The bundled file is **synthetic** (generated b
 
 def load_sample_section() -> None:
     config = load_config()
+    current_candles()  # a shared link's data setting is applied first
     link = st.session_state[LINK_KEY]
     if "data_rows" not in st.session_state:  # a shared link's row count shows in the widget too
         st.session_state["data_rows"] = int(link[7:]) if link.startswith("sample:") else config.data.train_rows
@@ -91,7 +92,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("dtype", summary.dtype)
 c2.metric("shape", summary.shape.replace("torch.Size", ""))
 c3.metric("device", summary.device)
-st.code(summary.text, language="text")
+st.code(summary.text, language="text", height=260)
 st.markdown("**float32 keeps about 7 significant digits**: prices in the thousands lose their last cents.")
 st.dataframe(float32_rounding(frame, rows=2), key="data_rounding", hide_index=True, column_config={
     "float64": st.column_config.NumberColumn(format="%.8f"), "float32": st.column_config.NumberColumn(format="%.8f"),
