@@ -132,13 +132,23 @@ def map_by_name(names: list[str], rows: list[list[str]]) -> ColumnMap | None:
     time = next((i for group in TIME_NAMES if (i := _find(norm, group, taken)) is not None), None)
     close_time = _find(norm, CLOSE_TIME_NAMES, taken)
     if time is None and close_time is None:
-        return None
+        # Prices are named but the time column's name is unknown (e.g. another language): go by its values.
+        time = next((j for j in range(len(names)) if j not in taken and is_time_column(rows, j)), None)
+        if time is None or len(prices) < 4:
+            return None
+        note = f"The time column '{names[time]}' was recognised by its values, not its name."
+        return _finish(ColumnMap(names=names, time=time, prices=prices, volume=None, notes=[note]), norm, rows)
     cmap = ColumnMap(names=names, time=time if time is not None else close_time, prices=prices, volume=None)
     if time is None:
         cmap.close_time_only = True
         cmap.notes.append(f"Only a close time ('{names[close_time]}'), no open time: each candle is indexed by "
                           "the time it closed.")
-    cmap.volume, note = _volume_by_name(norm, taken | {cmap.time})
+    return _finish(cmap, norm, rows)
+
+
+def _finish(cmap: ColumnMap, norm: list[str], rows: list[list[str]]) -> ColumnMap:
+    """Add the volume column and a separate time-of-day column to a map found by names."""
+    cmap.volume, note = _volume_by_name(norm, set(cmap.prices.values()) | {cmap.time})
     if note:
         cmap.notes.append(note)
     _glue_time_part(cmap, rows, norm)

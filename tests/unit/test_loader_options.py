@@ -1,0 +1,135 @@
+"""Loader options (sep, nrows, names, dayfirst), sources (path, bytes, upload), large files and to_tensor."""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from explorer.loader import COLUMNS, human_interval, load_candles, to_tensor
+from explorer.sample import SAMPLE_PATH, generate_candles, to_seed_format
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "candles"
+SEED_NAMES = ["timestamp", "open", "high", "low", "close", "volume"]
+
+
+@pytest.fixture(scope="module")
+def candles() -> pd.DataFrame:
+    return generate_candles(3000)
+
+
+def test_bundled_sample_like_the_seed():
+    """The seed's read_csv(sep='|', nrows=1000, header=None, names=…) and to_datetime(unit='s'), exactly."""
+    data = load_candles(SAMPLE_PATH, sep="|", nrows=1000, names=SEED_NAMES)
+    seed = pd.read_csv(SAMPLE_PATH, sep="|", nrows=1000, header=None, usecols=range(6), names=SEED_NAMES)
+    seed["timestamp"] = pd.to_datetime(seed["timestamp"], unit="s")
+    pd.testing.assert_frame_equal(data.frame, seed.set_index("timestamp"), check_freq=False)
+    assert data.report.rows_read == 1000
+
+
+def test_sample_generator_round_trip(candles):
+    data = load_candles(to_seed_format(candles).encode())
+    pd.testing.assert_frame_equal(data.frame, candles, check_freq=False)
+    assert data.report.interval == pd.Timedelta(minutes=1) and data.report.inconsistent_rows == 0
+
+
+@pytest.mark.parametrize("nrows", [1, 7, 1000, 2500, 5000])
+def test_nrows_from_path_bytes_and_upload(tmp_path, candles, nrows):
+    path = tmp_path / "c.csv"
+    path.write_text(to_seed_format(candles))
+    expected = candles.iloc[:nrows]
+    for source in (path, path.read_bytes(), io.BytesIO(path.read_bytes())):
+        data = load_candles(source, nrows=nrows)
+        pd.testing.assert_frame_equal(data.frame, expected, check_freq=False)
+        assert data.report.rows_read == min(nrows, len(candles))
+
+
+def test_nrows_counts_data_rows_after_banner_and_header():
+    data = load_candles(FIXTURES / "banner.csv", nrows=2)
+    assert data.frame.index[-1] == pd.Timestamp("2017-08-17 04:01:00") and len(data.frame) == 2
+
+
+def test_upload_like_object():
+    class Upload(io.BytesIO):
+        name = "my candles.csv"
+    data = load_candles(Upload((FIXTURES / "comma_header.csv").read_bytes()))
+    assert data.report.source == "my candles.csv" and len(data.frame) == 4
+
+
+def test_given_names_override_header_words():
+    data = load_candles(FIXTURES / "seed_pipe.csv", names=["Date", "o", "h", "l", "c", "v"])
+    assert data.report.columns == "time ← Date, open ← o, high ← h, low ← l, close ← c, volume ← v"
+    assert data.report.format.startswith("the seed's format")
+    assert load_candles(FIXTURES / "comma_header.csv", names=["Date", "o", "h", "l", "c", "v"]).report.format == (
+        "CSV with a header row; columns named by you")
+
+
+def test_fewer_names_than_columns_uses_the_first_ones():
+    data = load_candles(FIXTURES / "binance_noheader.csv", names=SEED_NAMES)
+    assert data.frame.iloc[0].tolist() == [4261.48, 4262.4, 4259.67, 4260.24, 0.111082]
+
+
+def test_whitespace_separator_option():
+    data = load_candles(FIXTURES / "space_aligned.txt", sep=r"\s+")
+    assert data.report.separator == " " and len(data.frame) == 4
+
+
+def test_utf8_bom_and_latin1():
+    raw = (FIXTURES / "comma_header.csv").read_bytes()
+    assert len(load_candles(b"\xef\xbb\xbf" + raw).frame) == 4
+    latin = "Zeit,Eröffnung,open,high,low,close,volume\n".encode("latin-1") + b"1502942400,1,1,2,0.5,1.5,3\n"
+    data = load_candles(latin)
+    assert data.frame.iloc[0].tolist() == [1.0, 2.0, 0.5, 1.5, 3.0]
+    assert any("Latin-1" in n for n in data.report.notes)
+    assert any("'Zeit' was recognised by its values" in n for n in data.report.notes)
+
+
+def _big_file(candles: pd.DataFrame) -> list[str]:
+    big = pd.concat([candles] * 100)  # 300k rows: the damage lands far beyond pyarrow's first block
+    big.index = pd.DatetimeIndex(candles.index[0] + pd.to_timedelta(np.arange(len(big)), unit="min"), name="timestamp")
+    return to_seed_format(big).splitlines(), big
+
+
+def test_stray_text_deep_in_a_large_file(candles):
+    lines, big = _big_file(candles)
+    lines[250_000] = lines[250_000].split("|")[0] + "|oops|1|1|1|1"
+    lines[260_000] = "garbage line without separators"
+    data = load_candles(("\n".join(lines) + "\n").encode())
+    assert data.report.dropped == {"missing or non-numeric price": 1, "malformed line (wrong number of fields)": 1}
+    assert data.report.rows_read == len(big) and data.report.rows_kept == len(big) - 2
+    assert data.report.gaps == 2 and data.report.missing_candles == 2
+
+
+def test_large_file_with_unsorted_duplicates(candles):
+    lines, big = _big_file(candles)
+    lines = lines[1000:] + lines[:1000] + lines[500:510]  # out of order, 10 duplicates at the end
+    data = load_candles(("\n".join(lines) + "\n").encode())
+    pd.testing.assert_frame_equal(data.frame, big, check_freq=False)
+    assert data.report.duplicates == 10 and data.report.order == "not in time order in the file; sorted ascending"
+
+
+def test_to_tensor_is_the_seeds_conversion():
+    frame = load_candles(FIXTURES / "seed_pipe.csv").frame
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a read-only array would make torch warn
+        tensor = to_tensor(frame)
+        to_tensor(frame.iloc[:2])  # (pandas 3's frame.head() returns a read-only block: torch would warn once)
+    expected = torch.tensor(frame.to_numpy(), dtype=torch.float64).to(torch.float32)
+    assert tensor.dtype == torch.float32 and tensor.shape == (4, 5)
+    assert torch.equal(tensor, expected)
+    assert tensor[0, 0].item() == np.float32(4261.48)
+
+
+def test_frame_columns_are_exactly_ohlcv():
+    assert COLUMNS == ["open", "high", "low", "close", "volume"]
+
+
+@pytest.mark.parametrize("step, text", [(pd.Timedelta(minutes=1), "1 min"), (pd.Timedelta(minutes=15), "15 min"),
+                                        (pd.Timedelta(hours=4), "4 h"), (pd.Timedelta(days=1), "1 day"),
+                                        (pd.Timedelta(seconds=90), "90 s"), (None, "unknown (fewer than two candles)")])
+def test_human_interval(step, text):
+    assert human_interval(step) == text
