@@ -69,11 +69,20 @@ def _describe(err: ValidationError) -> str:
     return "The config has problems: " + "; ".join(lines) + "."
 
 
+def _refuse_aliases(text: str) -> None:
+    """Anchors/aliases let a few lines expand into billions of values ("billion laughs"): a config needs none."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise ConfigError("The config uses a YAML alias (`*name`); aliases are not allowed here, write the "
+                              "value out.")
+
+
 def parse_config(text: str) -> AppConfig:
     """Parse YAML text into a validated config, or raise ConfigError saying what is wrong."""
     if len(text.encode("utf-8", "replace")) > MAX_CONFIG_BYTES:
         raise ConfigError(f"The config is larger than {MAX_CONFIG_BYTES // 1000} kB; a config is a few lines.")
     try:
+        _refuse_aliases(text)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)

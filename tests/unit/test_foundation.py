@@ -100,3 +100,10 @@ def test_chart_resamples_big_frames_like_an_exchange():
     assert chart_frame(frame)[1] is None
     fig = candlestick_figure(drawn)
     assert fig.data[0].type == "candlestick" and len(fig.data[0].x) == len(drawn)
+
+
+def test_yaml_alias_bomb_is_refused_quickly():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    with pytest.raises(ConfigError, match="alias"):
+        parse_config("data: {file_path: data/x.csv}\n" + bomb)
