@@ -127,6 +127,7 @@ class FeatureSet:
     y_valid: torch.Tensor
     table: pd.DataFrame
     stats: pd.DataFrame
+    candles: pd.DataFrame  # the raw candles it was built from (for the exported script)
 
     @property
     def feature_names(self) -> list[str]:
@@ -177,4 +178,4 @@ def make_features(frame: pd.DataFrame, spec: FeatureSpec) -> FeatureSet:
                            "validation rows; use more rows or fewer lags.")
     stats = pd.DataFrame({"shift": built["shift"], "scale": built["scale"]})
     return FeatureSet(spec, built["x_train"], built["y_train"], built["x_valid"], built["y_valid"],
-                      built["table"], stats)
+                      built["table"], stats, used)

@@ -120,6 +120,16 @@ def n_outputs_for(loss: str) -> int:
     return 2 if loss == "cross_entropy" else 1
 
 
+def parse_hidden_sizes(text: str) -> tuple[int, ...]:
+    """'16, 16' -> (16, 16); anything else raises SettingsError naming the bad part."""
+    parts = text.replace(",", " ").split()
+    bad = [p for p in parts if not p.isdigit()]
+    if bad:
+        raise SettingsError(f"Hidden layer sizes must be whole numbers separated by commas, e.g. 16, 16 "
+                            f"(could not read {bad[0]!r}).")
+    return tuple(int(p) for p in parts)
+
+
 def check_settings(classification: bool, model: str, loss: str, hidden_sizes: list[int]) -> None:
     """Raise SettingsError when the target, model and loss do not fit together."""
     if not classification and loss == "cross_entropy":

@@ -43,6 +43,8 @@ class TrainingWorker:
         self._lock = threading.Lock()  # guards the trainer: one step or one snapshot at a time
         self._control = threading.Lock()  # guards starting/stopping the thread
         self._playing = threading.Event()
+        self._halt = threading.Event()  # set by pause(): also cuts short the wait between paced steps
+        self.pace: float | None = None  # steps per second while playing; None = as fast as possible
         self._thread: threading.Thread | None = None
         self._last_poll = time.monotonic()
         self._rate = (0, time.monotonic(), 0.0)  # (step, time, steps/s) at the last measurement
@@ -59,6 +61,7 @@ class TrainingWorker:
                 return
             self.note = None
             self._last_poll = time.monotonic()
+            self._halt.clear()
             self._playing.set()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="training-worker", daemon=True)
@@ -67,6 +70,7 @@ class TrainingWorker:
     def pause(self) -> None:
         """Stop after the step in progress (pause takes effect within one step)."""
         self._playing.clear()
+        self._halt.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Pause and wait for the thread to finish its step."""
@@ -94,6 +98,8 @@ class TrainingWorker:
                     return
             with self._lock:
                 self.trainer.step(1)
+            if self.pace:  # slow motion for watching; pause() wakes this wait at once
+                self._halt.wait(1.0 / self.pace)
 
     def snapshot(self) -> Snapshot:
         """A copy of the current state; polling it also tells the worker someone is still watching."""

@@ -1,3 +1,164 @@
-"""training page — being built."""
+"""Training: a small net on lagged candle features, run by a background worker while the loss is drawn live."""
+from __future__ import annotations
+
 import streamlit as st
-st.title("training")
+
+from explorer.config import load_config
+from explorer.export import export_script
+from explorer.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureError, build_features, lagged_windows
+from explorer.features import make_features
+from explorer.models import (ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, ManualSGD, SettingsError, calc_preds,
+                             check_settings, make_loss, parse_hidden_sizes)
+from explorer.trainer import Trainer, TrainSettings, describe_model, specs_from_config, train_step
+from explorer.training_charts import loss_figure, norms_figure, prediction_figure
+from explorer.worker import TrainingWorker, loss_history_frame
+from pages._common import current_candles, show_code
+
+WORKER = "train_worker"
+PACES = ["5", "20", "100", "500", "max"]
+RATES = sorted({1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0})
+
+
+def pick(label: str, options, default: str, key: str, **kw) -> str:
+    """A selectbox whose default comes from the config."""
+    return st.selectbox(label, options, index=list(options).index(default), key=key, **kw)
+
+
+def train_controls(n_candles: int):
+    """Read the widgets (defaults from the config's training section) into a FeatureSpec and TrainSettings."""
+    feats, sets = specs_from_config(load_config().training, n_candles)
+    with st.expander("Data and features", expanded=True):
+        rows = st.slider("Candles used (from the start)", min(50, n_candles), n_candles, n_candles, key="train_rows")
+        lags = st.slider("Lags k (previous candles per row)", 1, 30, feats.lags, key="train_lags")
+        columns = st.multiselect("Feature columns", FEATURE_COLUMNS, list(feats.columns), key="train_columns")
+        target = pick("Target", TARGETS, feats.target, "train_target")
+        norm = pick("Normalisation", NORMALISATIONS, feats.normalisation, "train_norm",
+                    help="none reproduces the seed's explosion; min-max and z-score use training rows only")
+        valid = st.slider("Validation share (the last part of time)", 0.05, 0.5, feats.validation_fraction,
+                          0.05, key="train_valid")
+    with st.expander("Model, loss, optimiser", expanded=True):
+        model = pick("Model", MODELS, sets.model, "train_model")
+        hidden = st.text_input("MLP hidden sizes", ", ".join(map(str, sets.hidden_sizes)), key="train_hidden",
+                               disabled=model != "mlp")
+        activation = pick("Activation", ACTIVATIONS, sets.activation, "train_activation", disabled=model != "mlp")
+        init = pick("Initialisation", INITS, sets.init, "train_init")
+        loss = pick("Loss", LOSSES, sets.loss, "train_loss")
+        optimizer = pick("Optimiser", OPTIMIZERS, sets.optimizer, "train_optimizer")
+        lr = st.select_slider("Learning rate", sorted({*RATES, sets.learning_rate}), sets.learning_rate,
+                              format_func=lambda v: f"{v:g}", key="train_lr")
+        momentum = st.slider("Momentum (torch.optim.SGD)", 0.0, 0.99, sets.momentum, 0.01, key="train_momentum",
+                             disabled=optimizer != "sgd")
+        batch = st.number_input("Batch size", 1, 100_000, sets.batch_size, key="train_batch")
+        epochs = st.number_input("Epochs", 1, 10_000, sets.epochs, key="train_epochs")
+        seed = st.number_input("Random seed", 0, 2**31 - 1, sets.seed, key="train_seed")
+    spec = type(feats)(rows, lags, tuple(columns), target, norm, valid)
+    settings = TrainSettings(model, parse_hidden_sizes(hidden) if model == "mlp" else sets.hidden_sizes,
+                             activation, init, loss, optimizer, lr, momentum, int(batch), int(epochs), int(seed))
+    return spec, settings
+
+
+def new_worker(frame, spec, settings, token) -> TrainingWorker:
+    """A fresh trainer (features, seeded model) wrapped in a worker; raises FeatureError/SettingsError."""
+    return TrainingWorker(Trainer(make_features(frame, spec), settings), spec=(spec, settings, token))
+
+
+def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
+    """Progress, status and charts from one snapshot; re-run a few times a second while training."""
+    snap = worker.snapshot()
+    data = worker.trainer.data
+    st.progress(snap.progress, text=f"**{snap.status}** · epoch {snap.epoch}/{snap.epochs} · step {snap.step}/"
+                                    f"{snap.total_steps} · {snap.steps_per_second:,.0f} steps/s")
+    if snap.status == "diverged":
+        st.error(snap.message)
+    elif snap.message:
+        st.info(snap.message)
+    last = snap.epochs_table[-1] if snap.epochs_table else {}
+    cols = st.columns(3)
+    cols[0].metric("Last batch loss", f"{snap.step_losses[-1]:.4g}" if snap.step_losses else "–")
+    cols[1].metric("Epoch train loss", f"{last['train_loss']:.4g}" if last else "–")
+    cols[2].metric("Validation loss", f"{snap.valid_loss:.4g}" + (f" · acc {last['valid_accuracy']:.0%}"
+                                                                  if "valid_accuracy" in last else ""))
+    st.plotly_chart(loss_figure(snap, log_y), key="train_loss_chart")
+    left, right = st.columns(2)
+    left.plotly_chart(prediction_figure(snap, data), key="train_pred_chart")
+    right.plotly_chart(norms_figure(snap), key="train_norm_chart")
+    if live and snap.status != "running":
+        st.rerun()  # training stopped: one full run to stop ticking and offer the downloads
+
+
+def downloads(worker: TrainingWorker) -> None:
+    """Loss history CSV, the state_dict and a standalone script of the run (offered while not training)."""
+    run_spec, run_settings, _ = worker.spec
+    script = export_script(worker.trainer.data.candles, run_spec, run_settings)
+    d = st.columns(3)
+    d[0].download_button("Loss history (CSV)", loss_history_frame(worker.snapshot()).to_csv(index=False),
+                         "loss_history.csv", "text/csv", key="train_dl_csv", on_click="ignore")
+    d[1].download_button("Model state_dict (.pt)", worker.state_dict_bytes(), "state_dict.pt",
+                         key="train_dl_state", on_click="ignore")
+    d[2].download_button("Standalone script (.py)", script, "train_run.py", "text/x-python",
+                         key="train_dl_script", on_click="ignore")
+
+
+st.title("Training")
+st.caption("The second seed notebook, live: a linear model from scratch (or nn.Linear / an MLP) on the previous k "
+           "candles predicts the next one. Try normalisation `none` to watch the seed's loss explode.")
+frame = current_candles().frame
+token = (len(frame), str(frame.index[0]), str(frame.index[-1]), float(frame["close"].iloc[-1]))
+controls, main = st.columns([1, 2.6], gap="medium")
+with controls:
+    try:
+        spec, settings = train_controls(len(frame))
+        problem = None
+        check_settings(spec.is_classification, settings.model, settings.loss, list(settings.hidden_sizes))
+        make_features(frame, spec)
+    except (FeatureError, SettingsError) as exc:
+        spec = settings = None
+        problem = str(exc)
+
+with main:
+    if problem:
+        st.error(problem)
+    worker: TrainingWorker | None = st.session_state.get(WORKER)
+    if worker is None and spec is not None:
+        worker = st.session_state[WORKER] = new_worker(frame, spec, settings, token)
+    b = st.columns(5)
+    play = b[0].button("Play", icon=":material/play_arrow:", key="train_play", disabled=worker is None, type="primary", width="stretch")
+    pause = b[1].button("Pause", icon=":material/pause:", key="train_pause", disabled=worker is None, width="stretch")
+    one = b[2].button("Step", icon=":material/skip_next:", key="train_step", disabled=worker is None, width="stretch",
+                      help="one mini-batch: forward, loss, backward, update")
+    reset = b[3].button("Reset", icon=":material/restart_alt:", key="train_reset", disabled=spec is None, width="stretch",
+                        help="a new model with the settings on the left")
+    log_y = b[4].toggle("log y", key="train_log_y")
+    pace = st.select_slider("Speed (steps per second)", PACES, "max", key="train_pace",
+                            help="slow motion to watch each step; changes apply while training")
+    if reset and spec is not None:
+        if worker is not None:
+            worker.stop()
+        worker = st.session_state[WORKER] = new_worker(frame, spec, settings, token)
+    if worker is not None:
+        worker.pace = None if pace == "max" else float(pace)
+        if play:
+            worker.play()
+        if pause:
+            worker.stop()
+        if one:
+            worker.stop()
+            worker.step_once()
+        if spec is not None and worker.spec != (spec, settings, token):
+            st.info("The settings (or the loaded candles) changed: this run keeps its own; press Reset to train "
+                    "with the new ones.")
+        live = worker.running
+        st.fragment(run_every=0.3 if live else None)(live_panel)(worker, log_y, live)
+        if not worker.running and worker.trainer.step_count:
+            downloads(worker)
+        data = worker.trainer.data
+        with st.expander("Tensors and model", expanded=False):
+            st.write(data.shapes())
+            st.code(describe_model(worker.trainer.model), language="text")
+            st.dataframe(data.table.head(5), key="train_table")
+        code = [lagged_windows, build_features, make_loss, train_step, Trainer._one_step]
+        if worker.trainer.settings.model == "scratch_linear":
+            code.insert(2, calc_preds)
+        if worker.trainer.settings.optimizer == "manual_sgd":
+            code.append(ManualSGD)
+        show_code(*code)
