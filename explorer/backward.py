@@ -35,7 +35,8 @@ RULES = {  # the local derivative each node applies; g is the gradient arriving 
     "SoftmaxBackward0": "out = softmax(self)  ⇒  ∂L/∂self = out · (g − Σ g·out)",
     "ExpandBackward0": "out = self broadcast  ⇒  ∂L/∂self = g summed over the broadcast dims",
     "ViewBackward0": "out = self.view(shape)  ⇒  ∂L/∂self = g reshaped back",
-    "AddmmBackward0": "out = bias + mat1 @ mat2  ⇒  ∂L/∂bias = Σ g,  ∂L/∂mat1 = g @ mat2ᵀ,  ∂L/∂mat2 = mat1ᵀ @ g",
+    "AddmmBackward0": "out = bias + mat1 @ mat2  ⇒  ∂L/∂bias = Σ g,  ∂L/∂mat1 = g @ mat2ᵀ,  "
+                      "∂L/∂mat2 = mat1ᵀ @ g",
     "AccumulateGrad": "leaf.grad += g  (this is where .grad is written)",
 }
 

@@ -100,7 +100,8 @@ class _Builder:
             return
         self.add(GraphNode(nid, "operation", type(fn).__name__,
                            entry.output_shape if entry else None, entry.output_value if entry else None,
-                           saved=saved_slots(fn), module=module, module_type=module_type, step=entry.index if entry else None))
+                           saved=saved_slots(fn), module=module, module_type=module_type,
+                           step=entry.index if entry else None))
 
     def walk(self) -> GraphModel:
         """Traverse the whole graph (up to a hard safety limit, which is noted)."""
@@ -181,7 +182,8 @@ def build_graph(root: torch.Tensor, params: dict[str, torch.Tensor] | None = Non
     top = model.node_for(root.grad_fn)
     out_step = model.nodes[top].step if top else None
     model.nodes[out_id] = GraphNode(out_id, "output", options.get("output_name", "y"), tuple(root.shape),
-                                    preview(root), preview(root.grad) if root.retains_grad and root.grad is not None else None,
+                                    preview(root), preview(root.grad) if root.retains_grad and root.grad is not None
+                                    else None,
                                     step=out_step)
     model.edges.append(GraphEdge(top, out_id))
     model.root = out_id

@@ -65,7 +65,8 @@ def collapse_modules(model: GraphModel, expand: set[str] | None = None) -> Graph
             ops = sum(1 for n in inside if n.kind == "operation")
             steps = [n.step for n in inside if n.step is not None]
             last_op = [n for n in inside if n.kind == "operation"]
-            nodes[gid] = GraphNode(gid, "module", f"{mod}: {next((n.module_type for n in inside if n.module_type), 'module')}",
+            kind_name = next((n.module_type for n in inside if n.module_type), "module")
+            nodes[gid] = GraphNode(gid, "module", f"{mod}: {kind_name}",
                                    last_op[0].shape if last_op else None, module=mod,
                                    step=min(steps) if steps else None,
                                    note=f"{ops} ops; parameters: {params or 'none'}")

@@ -42,12 +42,13 @@ def stepper(name: str, last: int, label: str, default: int) -> int:
         st.session_state[playing] = False  # reached the end: stop
     st.session_state[f"graph_{name}_slider"] = st.session_state[pos]
     cols = st.columns([1, 1, 1, 5], vertical_alignment="bottom")
-    cols[0].button("◀ Previous", key=f"graph_{name}_prev", on_click=_move, args=(name, -1, last),
-                   disabled=st.session_state[pos] == 0, width="stretch")
-    cols[1].button("Next ▶", key=f"graph_{name}_next", on_click=_move, args=(name, 1, last),
-                   disabled=st.session_state[pos] >= last, width="stretch")
-    cols[2].button("⏸ Pause" if st.session_state.get(playing) else "⏵ Play", key=f"graph_{name}_play",
-                   on_click=_play, args=(name, last), width="stretch")
+    at, playing_now = st.session_state[pos], bool(st.session_state.get(playing))
+    cols[0].button("Previous", key=f"graph_{name}_prev", icon=":material/skip_previous:", on_click=_move,
+                   args=(name, -1, last), disabled=at == 0, width="stretch")
+    cols[1].button("Next", key=f"graph_{name}_next", icon=":material/skip_next:", on_click=_move,
+                   args=(name, 1, last), disabled=at >= last, width="stretch")
+    cols[2].button("Pause" if playing_now else "Play", key=f"graph_{name}_play", on_click=_play, args=(name, last),
+                   icon=":material/pause:" if playing_now else ":material/play_arrow:", width="stretch")
     cols[3].slider(label, 0, max(last, 1), key=f"graph_{name}_slider", on_change=_slid, args=(name,),
                    disabled=last == 0)
     return st.session_state[pos]

@@ -27,7 +27,8 @@ def lesson_or_last_good(frame: pd.DataFrame, row: int, seed: int, text: str) -> 
         return lesson
     except ExpressionError as err:
         last = st.session_state.get("graph_last_good", DEFAULT_EXPRESSION)
-        st.error(f"Expression not accepted: {err}. Still showing `{last}`.")
+        why = str(err).replace("\\", "\\\\").replace("_", "\\_").replace("*", "\\*")  # literal, not markdown
+        st.error(f"Expression not accepted: {why}. Still showing `{last}`.")
         return run_lesson(frame, row, seed, last)
 
 
@@ -72,7 +73,7 @@ with fwd:
         if k == 0:
             st.info("No op has run yet: only the leaves x, w and b exist.")
         else:
-            st.code(lesson.journal.entries[k - 1].describe(), language="text")
+            st.code(lesson.journal.entries[k - 1].describe(), language="text", wrap_lines=True)
         st.dataframe(pd.DataFrame([e.as_row() for e in lesson.journal.entries[:k]]), hide_index=True)
     show_code(make_leaves, forward_with_journal, run_lesson)
 
@@ -85,7 +86,7 @@ with bwd:
         if k == 0:
             st.info("backward() has not run yet. It starts at y with ∂y/∂y = 1 and runs the nodes in reverse.")
         else:
-            st.code(lesson.trace.steps[k - 1].chain_rule(), language="text")
+            st.code(lesson.trace.steps[k - 1].chain_rule(), language="text", wrap_lines=True)
         st.dataframe(pd.DataFrame([{"step": s.index, "node": s.name, "inputs": ", ".join(s.input_names)}
                                    for s in lesson.trace.steps[:k]]), hide_index=True)
         if k == n_steps:
