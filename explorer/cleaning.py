@@ -78,13 +78,13 @@ def _interval_and_gaps(ticks: np.ndarray, stats: CleanStats) -> None:
     stats.interval = pd.Timedelta(step, unit="us")
 
 
-def _flag_inconsistent(frame: pd.DataFrame, stats: CleanStats) -> None:
+def _flag_inconsistent(times: np.ndarray, values: dict[str, np.ndarray], stats: CleanStats) -> None:
     """Rows whose high is below the body or low above it: counted, left unchanged."""
-    o, h, l, c = (frame[k].to_numpy() for k in COLUMNS[:4])
+    o, h, l, c = (values[k] for k in COLUMNS[:4])
     bad = (h < np.maximum(o, c)) | (l > np.minimum(o, c))
-    stats.inconsistent_rows = int(bad.sum())
+    stats.inconsistent_rows = int(np.count_nonzero(bad))
     if stats.inconsistent_rows:
-        stats.inconsistent_examples = [str(t) for t in frame.index[bad][:3]]
+        stats.inconsistent_examples = [str(pd.Timestamp(t)) for t in times[bad][:3]]
 
 
 def clean(times: np.ndarray, values: dict[str, np.ndarray]) -> tuple[pd.DataFrame, CleanStats]:
@@ -100,8 +100,8 @@ def clean(times: np.ndarray, values: dict[str, np.ndarray]) -> tuple[pd.DataFram
         times, ticks = times[order], ticks[order]
         values = {k: v[order] for k, v in values.items()}
     _interval_and_gaps(ticks, stats)
+    _flag_inconsistent(times, values, stats)
     index = pd.DatetimeIndex(times, name="timestamp")
     # Separate float64 arrays (not one 2-D block) keep frame.values writable for torch.from_numpy.
     frame = pd.DataFrame({k: values[k] for k in COLUMNS}, index=index, copy=False)
-    _flag_inconsistent(frame, stats)
     return frame, stats

@@ -28,7 +28,7 @@ VOLUME_EXACT = {"volume", "vol", "v", "base volume", "base asset volume", "qty",
 # Volume columns that are in the quote currency (or taker-side): used only when nothing better exists.
 _QUOTE_VOLUME = re.compile(r"quote|usd|eur|currency|taker|turnover|notional")
 DATE_ONLY = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
-TIME_ONLY = re.compile(r"^\d{1,2}(:\d{2}){0,2}(\.\d+)?\s*([-\s]?[AaPp][Mm])?$")
+TIME_ONLY = re.compile(r"^(\d{1,2}(:\d{2}){1,2}(\.\d+)?\s*([AaPp][Mm])?|\d{1,2}\s*-?\s*[AaPp][Mm])$")
 _DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 EPOCH_RANGE = (1e8, 1e20)  # 1973 in seconds … 5138 in nanoseconds
 
@@ -88,7 +88,10 @@ def is_time_column(rows: list[list[str]], j: int) -> bool:
 
 
 def _find(norm: list[str], spellings: set[str], taken: set[int]) -> int | None:
-    return next((i for i, n in enumerate(norm) if n in spellings and i not in taken), None)
+    """First untaken column whose name (or name without a '(unit)' suffix) is one of the spellings."""
+    bare = [re.sub(r"\s*\(.*?\)", "", n).strip() for n in norm]
+    return next((i for i, (n, b) in enumerate(zip(norm, bare)) if (n in spellings or b in spellings) and i not in taken),
+                None)
 
 
 def _volume_by_name(norm: list[str], taken: set[int]) -> tuple[int | None, str | None]:
@@ -113,7 +116,7 @@ def _glue_time_part(cmap: ColumnMap, rows: list[list[str]], norm: list[str]) -> 
     cands = [i for i, n in enumerate(norm) if n in TIME_PART_NAMES] + [cmap.time + 1]
     for i in cands:
         vals = column_values(rows, i) if i < len(norm) else []
-        if i != cmap.time and vals and all(TIME_ONLY.match(v) for v in vals):
+        if i != cmap.time and i not in cmap.prices.values() and vals and all(TIME_ONLY.match(v) for v in vals):
             cmap.time_part = i
             cmap.notes.append(f"Date and time of day are separate columns ('{cmap.names[cmap.time]}' and "
                               f"'{cmap.names[i]}'); they were joined.")

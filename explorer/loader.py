@@ -134,6 +134,8 @@ def _column_map(layout: Layout, names: list[str] | None) -> ColumnMap:
 
 def _numbers(series: pd.Series, name: str) -> np.ndarray:
     """A column as float64 (NaN where missing or not a number); an error if nothing in it is a number."""
+    if series.dtype == np.float64:
+        return series.to_numpy()  # the common case: pyarrow already parsed numbers, NaN where missing
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype="float64", na_value=np.nan)
     values = pd.to_numeric(series.astype("string").str.strip().str.replace('"', ""), errors="coerce")

@@ -13,11 +13,11 @@ EPOCH_UNITS = [(1e8, 1e11, "s", "seconds"), (1e11, 1e14, "ms", "milliseconds"),
                (1e14, 1e17, "us", "microseconds"), (1e17, 1e20, "ns", "nanoseconds")]
 _US_PER = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1e-3}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}(:\d{2}){0,2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$", re.I)
-_OFFSET = re.compile(r"(Z|UTC|[+-]\d{2}:?\d{2})$", re.I)
+_OFFSET = re.compile(r"(Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.I)
 _CLOCKS = ["%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%I-%p", "%I %p", "%I%p", ""]
 # Families of formats; a family is one way of writing the date part, tried with every clock format.
 FAMILIES = {
-    "Y-M-D": ["%Y-%m-%d"], "Y/M/D": ["%Y/%m/%d"], "Y.M.D": ["%Y.%m.%d"],
+    "Y-M-D": ["%Y-%m-%d"], "Y/M/D": ["%Y/%m/%d"], "Y.M.D": ["%Y.%m.%d"], "YYYYMMDD": ["%Y%m%d"],
     "M/D/Y": ["%m/%d/%Y"], "D/M/Y": ["%d/%m/%Y"], "D.M.Y": ["%d.%m.%Y"], "M-D-Y": ["%m-%d-%Y"], "D-M-Y": ["%d-%m-%Y"],
 }
 AMBIGUOUS = [("M/D/Y", "D/M/Y"), ("M-D-Y", "D-M-Y")]
@@ -44,7 +44,7 @@ def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
     typical = float(np.median(np.abs(finite[:: max(1, finite.size // 1000)])))
     unit = next((u for lo, hi, u, _ in EPOCH_UNITS if lo <= typical < hi), None)
     if unit is None:
-        raise TimeFormatError(f"The time column holds numbers like {finite[0]!r} that are too small or too large "
+        raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r} that are too small or too large "
                               "to be unix time in seconds, milliseconds, microseconds or nanoseconds.")
     words = next(w for _, _, u, w in EPOCH_UNITS if u == unit)
     lo, hi = next((lo, hi) for lo, hi, u, _ in EPOCH_UNITS if u == unit)
@@ -129,6 +129,9 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
     if present.empty:
         raise TimeFormatError("The time column is empty.")
     sample = present.iloc[:: max(1, len(present) // 300)].iloc[:300]
+    if sample.str.contains(r"\d\s*(?:UTC|GMT)$", case=False).all():  # '2020-01-31 13:45:00 UTC' → '…Z'
+        strings = strings.str.replace(r"\s*(?:UTC|GMT)$", "Z", case=False, regex=True)
+        sample = strings[sample.index]
     found = _candidates(sample)
     if not found:
         raise TimeFormatError(f"The time column has values like '{sample.iloc[0]}' that are neither unix times nor a "
@@ -152,7 +155,7 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
     offsets = sorted(set(present.str.extract(_OFFSET, expand=False).dropna().str.upper()))
     if offsets:
         info.timezone = "UTC offsets " + ", ".join(offsets[:6]) + " converted to UTC"
-        if len(offsets) == 1 and offsets[0] in ("Z", "UTC", "+00:00", "+0000"):
+        if len(offsets) == 1 and offsets[0] in ("Z", "UTC", "GMT", "+00:00", "+0000"):
             info.timezone = f"UTC ('{offsets[0]}' in the values)"
         elif len(offsets) > 1:
             info.notes.append(f"The UTC offset changes within the file ({', '.join(offsets[:6])}), e.g. at daylight "
@@ -163,8 +166,13 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
 def parse_times(column: pd.Series, dayfirst: bool | None = None) -> tuple[np.ndarray, TimeInfo]:
     """Any time column → datetime64[us] array (NaT where unreadable) and how it was read."""
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
-        return from_epoch(column.to_numpy())
-    numbers = pd.to_numeric(column, errors="coerce")
-    if numbers.notna().sum() >= 0.9 * column.notna().sum() > 0:
-        return from_epoch(numbers.to_numpy(dtype="float64", na_value=np.nan))
-    return from_strings(column, dayfirst)
+        numbers = column
+    else:
+        numbers = pd.to_numeric(column, errors="coerce")
+        if numbers.notna().sum() < 0.9 * column.notna().sum() or column.notna().sum() == 0:
+            return from_strings(column, dayfirst)
+    values = numbers.to_numpy() if numbers.dtype.kind in "iu" else numbers.to_numpy("float64", na_value=np.nan)
+    if np.nanmedian(values[: 10_000]) < 1e8 and np.nanmin(values[: 10_000]) >= 19_000_101:
+        # 20170817 is a date written as a number (YYYYMMDD), not a unix time
+        return from_strings(pd.Series(values).astype("Int64").astype("string"), dayfirst)
+    return from_epoch(values)

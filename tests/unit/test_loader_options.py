@@ -133,3 +133,30 @@ def test_frame_columns_are_exactly_ohlcv():
                                         (pd.Timedelta(seconds=90), "90 s"), (None, "unknown (fewer than two candles)")])
 def test_human_interval(step, text):
     assert human_interval(step) == text
+
+
+@pytest.mark.parametrize("text, expected, unit, zone", [
+    ("2017-08-17 04:00:00 UTC", "2017-08-17 04:00", "text, ISO 8601", "UTC ('UTC' in the values)"),
+    ("2017-08-17 04:00 GMT", "2017-08-17 04:00", "text, ISO 8601", "UTC ('GMT' in the values)"),
+    ("2017-08-17T04:00Z", "2017-08-17 04:00", "text, ISO 8601", "UTC ('Z' in the values)"),
+    ("2017-08-17 06:00:00+0200", "2017-08-17 04:00", "text, ISO 8601", "UTC offsets +0200 converted to UTC"),
+    ("2017-08-17", "2017-08-17 00:00", "text, ISO 8601", "none stated; taken as UTC"),
+    ("20170817 04:00", "2017-08-17 04:00", "text, YYYYMMDD (%Y%m%d %H:%M)", "none stated; taken as UTC"),
+    ("20170817", "2017-08-17 00:00", "text, YYYYMMDD (%Y%m%d)", "none stated; taken as UTC"),
+    ("2017.08.17 04:00", "2017-08-17 04:00", "text, Y.M.D (%Y.%m.%d %H:%M)", "none stated; taken as UTC"),
+    ("17.08.2017 04:00:00", "2017-08-17 04:00", "text, D.M.Y (%d.%m.%Y %H:%M:%S)", "none stated; taken as UTC"),
+    ("8/17/2017 4:00 AM", "2017-08-17 04:00", "text, M/D/Y (%m/%d/%Y %I:%M %p)", "none stated; taken as UTC"),
+    ("2017-08-17 04-AM", "2017-08-17 04:00", "text, Y-M-D (%Y-%m-%d %I-%p)", "none stated; taken as UTC"),
+    ("1502942400123456789", "2017-08-17 04:00:00.123456", "unix nanoseconds", "none stated; taken as UTC"),
+])
+def test_one_row_time_spellings(text, expected, unit, zone):
+    data = load_candles(f"Date (UTC),open,high,low,close,volume\n{text},1,2,0.5,1.5,3\n".encode())
+    assert data.frame.index[0] == pd.Timestamp(expected)
+    assert (data.report.time_unit, data.report.timezone) == (unit, zone)
+    assert data.report.interval is None and dict(data.report.as_table())["candle interval"].startswith("unknown")
+
+
+def test_date_only_column_is_not_glued_to_prices():
+    data = load_candles(b"Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,3\n2020-01-03,2,3,1,2.5,4\n")
+    assert data.report.columns.startswith("time ← Date, open ← Open")
+    assert data.report.interval == pd.Timedelta(days=1)
