@@ -14,25 +14,17 @@ from pages._common import current_candles, show_code
 
 @dataclass
 class LabInputs:
-    """What the learner chose: which candle is x, the seed of w and b, how many steps per click."""
+    """What the learner chose for every tab: which candle is x and the seed of the parameters."""
     row: int
     seed: int
-    steps: int
-    zero_after_step: bool
-    lr: float
 
 
 def acc_controls(n_rows: int) -> LabInputs:
-    """Read the lab's widgets."""
-    c1, c2, c3, c4 = st.columns(4)
+    """Read the widgets shared by the three tabs."""
+    c1, c2 = st.columns(2)
     row = c1.number_input("candle row (x)", 0, n_rows - 1, min(100, n_rows - 1), key="acc_row")
-    seed = c2.number_input("seed for w, b", 0, 2**31 - 1, 0, key="acc_seed")
-    steps = c3.number_input("N (steps per 'run N')", 1, 50, 3, key="acc_steps")
-    lr = c4.select_slider("SGD learning rate", [1e-6, 1e-5, 1e-4, 1e-3], 1e-4, format_func="{:.0e}".format,
-                          key="acc_lr")
-    zero = st.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` in the loop)",
-                     key="acc_zero_each")
-    return LabInputs(int(row), int(seed), int(steps), zero, float(lr))
+    seed = c2.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, 0, key="acc_seed")
+    return LabInputs(int(row), int(seed))
 
 
 def session_lab(name: str, fresh, matches) -> object:
@@ -59,27 +51,33 @@ lab_tab, optim_tab, micro_tab = st.tabs(["x, w, b lab", "nn.Linear + optimizer",
 with lab_tab:
     lab = session_lab("acc_lab", lambda: AccumulationLab(x, inputs.seed, names),
                       lambda lab: lab.seed == inputs.seed and torch.equal(lab.x, x))
-    lab.zero_after_step = inputs.zero_after_step
-    b1, b2, b3, b4, b5, b6 = st.columns(6)
-    if b1.button("forward + backward", key="acc_step"):
+    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, 3, key="acc_steps"))
+    lab.zero_after_step = c2.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` "
+                                    "in the loop)", key="acc_zero_each")
+    b1, b2, b3 = st.columns(3)
+    if b1.button("forward + backward", key="acc_step", width="stretch"):
         lab.forward_backward()
-    if b2.button(f"run {inputs.steps} steps", key="acc_run"):
-        lab.run_steps(inputs.steps)
-    if b3.button("zero_grad(set_to_none=True)", key="acc_zero_none"):
-        lab.zero_grad(set_to_none=True)
-    if b4.button("zero_grad(set_to_none=False)", key="acc_zero_false"):
-        lab.zero_grad(set_to_none=False)
-    if b5.button(".grad.zero_()", key="acc_grad_zero"):
-        lab.grad_zero_()
-    if b6.button("reset", key="acc_reset"):
+    if b2.button(f"run {steps} steps", key="acc_run", width="stretch"):
+        lab.run_steps(steps)
+    if b3.button("reset", key="acc_reset", width="stretch"):
         lab.reset()
+    b4, b5, b6 = st.columns(3)
+    if b4.button("zero_grad(set_to_none=True)", key="acc_zero_none", width="stretch"):
+        lab.zero_grad(set_to_none=True)
+    if b5.button("zero_grad(set_to_none=False)", key="acc_zero_false", width="stretch"):
+        lab.zero_grad(set_to_none=False)
+    if b6.button(".grad.zero_()", key="acc_grad_zero", width="stretch"):
+        lab.grad_zero_()
     if lab.error:
         st.warning(f"`w.grad.zero_()` failed: **{lab.error}**. After `set_to_none=True` (or before the first "
                    "backward) `.grad` is `None`, and `None` has no `.zero_()`: that is why `optimizer.zero_grad()` "
                    "checks for `None` first.")
     st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
             f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
-    st.dataframe(history_frame(lab.history, names), key="acc_history")
+    st.dataframe(history_frame(lab.history, names), key="acc_history",
+                 column_config={"action": st.column_config.TextColumn(width="medium"),
+                                "note": st.column_config.TextColumn(width="large")})
     st.plotly_chart(grad_chart(lab.history, names), key="acc_chart")
     st.caption("`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
                "`set_to_none=False` and `.grad.zero_()` keep it and fill it with zeros (the next backward adds to 0).")
@@ -89,15 +87,20 @@ with optim_tab:
     st.markdown("The same thing inside a model: `nn.Linear(5, 1)` and `torch.optim.SGD`. The seed's `y.backward()` "
                 "is the loss. `optimizer.step()` uses whatever `.grad` holds: forget `optimizer.zero_grad()` and the "
                 "update is `−lr × (sum of all gradients so far)`, not `−lr × this step's gradient`.")
-    opt = session_lab("acc_opt_lab", lambda: OptimizerLab(x, inputs.seed, inputs.lr),
-                      lambda o: o.seed == inputs.seed and o.lr == inputs.lr and torch.equal(o.x, x))
+    lr = float(st.select_slider("SGD learning rate", [1e-6, 1e-5, 1e-4, 1e-3], 1e-4, format_func="{:.0e}".format,
+                                key="acc_lr"))
+    opt = session_lab("acc_opt_lab", lambda: OptimizerLab(x, inputs.seed, lr),
+                      lambda o: o.seed == inputs.seed and o.lr == lr and torch.equal(o.x, x))
     o1, o2, o3 = st.columns(3)
     if o1.button("step with optimizer.zero_grad()", key="acc_opt_zero"):
         opt.train_step(zero_grad=True)
     if o2.button("step, forgetting zero_grad()", key="acc_opt_forget"):
         opt.train_step(zero_grad=False)
     if o3.button("reset model", key="acc_opt_reset"):
-        opt = st.session_state["acc_opt_lab"] = OptimizerLab(x, inputs.seed, inputs.lr)
+        opt = st.session_state["acc_opt_lab"] = OptimizerLab(x, inputs.seed, lr)
+    with st.container(key="acc_opt_state"):
+        st.code(f"weight      = {opt.model.weight.data}\nbias        = {opt.model.bias.data}\n"
+                f"weight.grad = {opt.model.weight.grad}\nbias.grad   = {opt.model.bias.grad}", language="text")
     if opt.steps:
         st.dataframe(optimizer_frame(opt.steps, names), key="acc_opt_table")
     else:

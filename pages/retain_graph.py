@@ -41,12 +41,12 @@ if lab is None or (lab.pnl_value, lab.loss_name) != (inputs.pnl, inputs.loss_nam
     lab = st.session_state["retain_lab"] = RetainLab(inputs.pnl, inputs.loss_name)
 
 flag = inputs.retain_graph
-b1, b2, b3 = st.columns(3)
-if b1.button(f"loss.backward(retain_graph={flag})", key="retain_backward"):
+b1, b2, b3 = st.columns([2, 3, 2])
+if b1.button(f"loss.backward(retain_graph={flag})", key="retain_backward", width="stretch"):
     lab.backward(retain_graph=flag)
-if b2.button(f"torch.autograd.grad(loss, pnl, retain_graph={flag})", key="retain_grad"):
+if b2.button(f"torch.autograd.grad(loss, pnl, retain_graph={flag})", key="retain_grad", width="stretch"):
     lab.autograd_grad(retain_graph=flag)
-if b3.button("new pnl leaf, forward again", key="retain_reset"):
+if b3.button("new pnl leaf, forward again", key="retain_reset", width="stretch"):
     lab.forward()
 
 if lab.loss is None:
@@ -75,6 +75,7 @@ now.markdown("**now**")
 now.dataframe(saved_tensors(lab.loss), key="retain_saved_now", hide_index=True)
 if build_graph is not None and lab.loss is not None:
     try:
+        st.caption("The loss's graph now: saved values in each node, *freed* once backward released them.")
         st.graphviz_chart(graph_to_dot(build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")))
     except GraphError as exc:
         st.error(f"Cannot draw the graph: {exc}")
