@@ -212,4 +212,6 @@ class _Interpreter(ast.NodeVisitor):
             raise ExpressionError(f"{name}(...) needs a tensor as its first argument")
         if name == "softmax" and len(args) < 2 and "dim" not in kwargs:
             kwargs["dim"] = -1  # softmax needs a dim; the last one is what learners mean
+        if receiver is not None:  # t.mean() runs Tensor.mean, as written (name is whitelisted, t is a tensor)
+            return getattr(torch.Tensor, name)(*args, **kwargs)
         return FUNCTIONS[name](*args, **kwargs)
