@@ -12,7 +12,7 @@ from explorer.columns import (DATE_ONLY, PRICES, TIME_ONLY, ColumnMap, column_va
                               map_by_name, map_by_position)
 from explorer.readtable import RawSource, Source, Table, open_source, read_table
 from explorer.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, is_number, sniff
-from explorer.timeparse import TimeFormatError, parse_times
+from explorer.timeparse import TimeFormatError, parse_times, to_numbers
 
 __all__ = ["COLUMNS", "CandleData", "CandleFormatError", "LoadReport", "load_candles", "to_tensor"]
 
@@ -138,11 +138,11 @@ def _numbers(series: pd.Series, name: str) -> np.ndarray:
         return series.to_numpy()  # the common case: pyarrow already parsed numbers, NaN where missing
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype="float64", na_value=np.nan)
-    values = pd.to_numeric(series.astype("string").str.strip().str.replace('"', ""), errors="coerce")
-    values = values.to_numpy(dtype="float64", na_value=np.nan)
-    present = series[~series.astype("string").fillna("").map(is_missing)]
-    if np.isnan(values).all() and len(present):
-        raise CandleFormatError(f"The {name} column holds values like '{present.iloc[0]}' that are not numbers.")
+    values = to_numbers(series).to_numpy(dtype="float64", na_value=np.nan)
+    if np.isnan(values).all():
+        present = [v for v in series.astype("string").dropna().head(1000) if not is_missing(v)]
+        if present:
+            raise CandleFormatError(f"The {name} column holds values like '{present[0]}' that are not numbers.")
     return values
 
 

@@ -78,14 +78,15 @@ def _first_lines(raw: RawSource, count: int) -> bytes:
     return data[: end + 1]
 
 
-def _arrow_read(body, layout: Layout, used: list[int], text_cols: set[int], strict: bool) -> tuple[pa.Table, int]:
-    """One pyarrow pass over the body; lenient mode reads text and skips rows with the wrong field count."""
+def _arrow_read(body, layout: Layout, used: list[int], text_cols: set[int], mode: str) -> tuple[pa.Table, int]:
+    """One pyarrow pass over the body. Modes: 'strict' (fast, typed), 'skip' (skip rows with the wrong
+    number of fields), 'text' (also read every column as text, for stray words among numbers)."""
     bad: list[object] = []
-    parse = pacsv.ParseOptions(delimiter=layout.sep, quote_char='"',
-                               invalid_row_handler=None if strict else (lambda row: bad.append(row) or "skip"))
+    parse = pacsv.ParseOptions(delimiter=layout.sep, quote_char='"', invalid_row_handler=None if mode == "strict"
+                               else (lambda row: bad.append(row) or "skip"))
     read = pacsv.ReadOptions(column_names=[f"c{i}" for i in range(layout.ncols)], skip_rows=layout.skip_lines,
                              encoding="utf8" if layout.encoding == "utf-8" else layout.encoding)
-    types = {f"c{i}": pa.string() for i in (text_cols if strict else used)}
+    types = {f"c{i}": pa.string() for i in (used if mode == "text" else text_cols)}
     convert = pacsv.ConvertOptions(include_columns=[f"c{i}" for i in used], column_types=types)
     if hasattr(body, "seek"):
         body.seek(0)
@@ -113,11 +114,14 @@ def read_table(raw: RawSource, layout: Layout, used: list[int], text_cols: set[i
             body = io.BytesIO(body.read())
         frame = _whitespace_read(body, layout, used)
         return Table({i: frame[f"c{i}"] for i in used}, rows_read=len(frame))
-    try:
-        table, bad = _arrow_read(body, layout, used, text_cols, strict=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # A stray value (text in a number column, a short row) broke the fast typed read: read as text instead.
-        table, bad = _arrow_read(body, layout, used, text_cols, strict=False)
+    for mode in ("strict", "skip", "text"):
+        try:
+            table, bad = _arrow_read(body, layout, used, text_cols, mode)
+            break
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # A short row or a stray word among numbers broke this pass; the next one is more forgiving.
+            if mode == "text":
+                raise
     frame = table.to_pandas()  # one multithreaded conversion beats converting column by column
     columns = {i: frame[f"c{i}"] for i in used}
     result = Table(columns, rows_read=table.num_rows + bad, malformed=bad)

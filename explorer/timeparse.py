@@ -163,12 +163,28 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
     return times.to_numpy(dtype=TIME_DTYPE), info
 
 
+def is_number_dtype(column: pd.Series) -> bool:
+    """Integers or floats (booleans are not numbers here)."""
+    return pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype)
+
+
+def to_numbers(column: pd.Series) -> pd.Series:
+    """Text → numbers, NaN where a value is missing or not a number; fast when every value is a number."""
+    if is_number_dtype(column):
+        return column
+    text = column.astype("string").str.strip()
+    try:
+        return text.astype("int64" if text.str.isdigit().all() else "float64")  # one vectorised cast
+    except (ValueError, TypeError, OverflowError):
+        return pd.to_numeric(text.str.replace('"', ""), errors="coerce").astype("float64")
+
+
 def parse_times(column: pd.Series, dayfirst: bool | None = None) -> tuple[np.ndarray, TimeInfo]:
     """Any time column → datetime64[us] array (NaT where unreadable) and how it was read."""
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+    if is_number_dtype(column):
         numbers = column
     else:
-        numbers = pd.to_numeric(column, errors="coerce")
+        numbers = to_numbers(column)
         if numbers.notna().sum() < 0.9 * column.notna().sum() or column.notna().sum() == 0:
             return from_strings(column, dayfirst)
     values = numbers.to_numpy() if numbers.dtype.kind in "iu" else numbers.to_numpy("float64", na_value=np.nan)
