@@ -79,7 +79,9 @@ with lab_tab:
                  column_config={"action": st.column_config.TextColumn(width="medium"),
                                 "note": st.column_config.TextColumn(width="large")})
     st.plotly_chart(grad_chart(lab.history, names), key="acc_chart")
-    st.caption("`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
+    st.caption("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
+               "(a second backward through the *same* y fails: see the retain_graph page). "
+               "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
                "`set_to_none=False` and `.grad.zero_()` keep it and fill it with zeros (the next backward adds to 0).")
     show_code(AccumulationLab.forward_backward, AccumulationLab.zero_grad, AccumulationLab.grad_zero_)
 
@@ -114,7 +116,8 @@ with micro_tab:
                 "backward on each `loss_i / k` adds up to exactly the full-batch gradient. Without `/ k` it is *k* "
                 "times too big. Model: a seeded `nn.Linear(5, 1)`; target: each row's next close; loss: MSE.")
     m1, m2, m3 = st.columns(3)
-    start = m1.number_input("first row", 0, len(frame) - 2, min(inputs.row, len(frame) - 2), key="acc_mb_start")
+    last_start = max(0, len(frame) - 2)  # each row needs a next close as its target
+    start = m1.number_input("first row", 0, last_start, min(inputs.row, last_start), key="acc_mb_start")
     size = m2.number_input("batch size (rows)", 1, 512, 12, key="acc_mb_size")
     k = m3.number_input("k micro-batches", 1, 64, 3, key="acc_mb_k")
     try:

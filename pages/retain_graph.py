@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.retain import LOSSES, RetainLab, saved_tensors
+from explorer.retain import LOSSES, RetainLab, custom_trading_loss, fixed_trading_loss, saved_tensors
 from pages._common import show_code
 
 try:  # the graph picture comes from the Graph lesson's module; the tables below work without it
@@ -53,6 +53,7 @@ if lab.loss is None:
     st.error(f"The forward pass failed: **{lab.forward_error}**. At pnl = {lab.pnl_value:g} neither "
              "`if pnl > 0` nor `elif pnl < 0` runs, so `loss` is never assigned. A loss with Python branches "
              "must give every input a branch: pick the *fixed* or *vectorised* version, or move the slider.")
+    show_code(custom_trading_loss, fixed_trading_loss, caption="The seed's loss and the fixed one")
 elif lab.error:
     st.warning(f"PyTorch refused: **RuntimeError: {lab.error}**\n\nThe first call without `retain_graph=True` "
                "freed the saved tensors below (see *now*). Build a fresh graph (forward again), or turn on "

@@ -129,3 +129,10 @@ def test_micro_batches_match_full_batch_and_bad_k_is_an_error(at):
     assert not at.error
     assert float({m.label: m.value for m in at.metric}["‖Σ loss_i‖ / ‖full batch‖ (no / k)"]) == \
         pytest.approx(4.0, abs=1e-3)
+
+
+def test_code_shown_is_the_code_run(at):
+    sources = " ".join(c.value for c in at.code)
+    for name in ("def forward_backward", "def zero_grad", "def grad_zero_", "def train_step",
+                 "def accumulated_grad"):
+        assert name in sources

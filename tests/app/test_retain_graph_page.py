@@ -112,3 +112,11 @@ def test_pnl_zero_seed_loss_fails_and_fixed_loss_works(at):
     assert "pnl.grad = tensor([0.])" in state(at)
     at.radio(key="retain_loss").set_value("vectorised: torch.where").run()
     assert "WhereBackward0" in dot(at)
+
+
+def test_code_shown_is_the_code_run(at):
+    sources = " ".join(c.value for c in at.code)
+    for name in ("def custom_trading_loss", "def backward", "def autograd_grad", "def saved_tensors"):
+        assert name in sources
+    at.slider(key="retain_pnl").set_value(0.0).run()
+    assert "def fixed_trading_loss" in " ".join(c.value for c in at.code)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import torch
 
 from explorer.accumulation import AccumulationLab, candle_row, grad_chart, history_frame, seeded_leaves
@@ -141,3 +143,17 @@ def test_history_frame_and_chart(frame):
     assert table["b.grad"].tolist()[1:3] == [1.0, 2.0] and pd.isna(table["b.grad"].iloc[3])
     fig = grad_chart(lab.history, NAMES)
     assert len(fig.data) == 6 and list(fig.data[-1].y) == [None, 1.0, 2.0, None]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), k=st.integers(1, 6),
+       values=st.lists(st.floats(-1e4, 1e4, allow_nan=False, width=32), min_size=5, max_size=5))
+def test_property_k_calls_equal_k_times_one_call(seed, k, values):
+    """For any x, seed and k: k accumulated backward calls give exactly what one call gives, k times."""
+    x = torch.tensor([values], dtype=torch.float32)
+    one = AccumulationLab(x, seed)
+    one.forward_backward()
+    many = AccumulationLab(x, seed)
+    many.run_steps(k)
+    assert torch.allclose(many.w.grad, k * one.w.grad, rtol=1e-6, atol=1e-6)
+    assert many.b.grad.item() == k * one.b.grad.item()
