@@ -142,7 +142,8 @@ def _numbers(series: pd.Series, name: str) -> np.ndarray:
     if np.isnan(values).all():
         present = [v for v in series.astype("string").dropna().head(1000) if not is_missing(v)]
         if present:
-            raise CandleFormatError(f"The {name} column holds values like '{present[0]}' that are not numbers.")
+            hint = " (decimal commas are not supported: export with '.' as the decimal mark)" if "," in present[0] else ""
+            raise CandleFormatError(f"The {name} column holds values like '{present[0]}' that are not numbers{hint}.")
     return values
 
 

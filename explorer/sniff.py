@@ -45,6 +45,8 @@ def is_missing(text: str) -> bool:
 
 def decode_head(head: bytes) -> tuple[str, str]:
     """Decode the first bytes as text, refusing binary and compressed files with a reason."""
+    if head.startswith(b"PK\x03\x04") and b"xl/" in head:
+        raise SniffError("This is an Excel workbook, not a CSV: save the sheet as CSV and load that.")
     if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ")):
         raise SniffError("This looks like a compressed file (zip/gzip), not a CSV: unpack it and load the CSV inside.")
     if head.startswith(b"PAR1"):
@@ -101,6 +103,9 @@ def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
         below = [r[j] for r in rest[:20] if j < len(r) and not is_missing(r[j])]
         if below and sum(is_number(v) for v in below) >= 0.8 * len(below):
             return True
+        # 'Date' above '2020-01-01': a word without digits over values that all have digits
+        if below and not re.search(r"\d", name) and all(re.search(r"\d", v) for v in below):
+            return True
         if not rest and not re.search(r"\d", name):  # a lone line of words is a header with no data
             return True
     return False
@@ -117,12 +122,13 @@ def sniff(head: bytes, *, sep: str | None = None, truncated: bool = False) -> La
         raise SniffError("The file is empty: there are no candles to load.")
     lines = [line for _, line in numbered]
     candidates = [sep] if sep else list(SEPARATORS)
-    best = None
-    for cand in candidates:
+    scored = []
+    for rank, cand in enumerate(candidates):
         mode, start, split = _score(lines, " " if cand.isspace() and cand != "\t" else cand)
-        if best is None or mode > best[0]:
-            best = (mode, start, split, cand)
-    mode, start, split, chosen = best
+        # The separator that also splits the header (fewest banner lines) wins, then the most columns:
+        # so '2020-01-01;4261,48' is semicolon-separated and ISO times do not make a file space-separated.
+        scored.append(((mode > 0, -start, mode, -rank), (mode, start, split, cand)))
+    mode, start, split, chosen = max(scored, key=lambda item: item[0])[1]
     if mode == 0:
         if sep:
             raise SniffError(f"The rows do not split into the same number of columns with the separator {sep!r}.")

@@ -45,6 +45,8 @@ def test_error_is_a_value_error():
     (b"time,price\n2020-01-01,1\n2020-01-02,2\n", "No price columns"),
     (b"time,open,high,low,close\nfoo,1,2,0,1\nbar,1,2,0,1\n", "neither unix times nor a date format I know"),
     (b"time,open,high,low,close\n12,1,2,0,1\n13,1,2,0,1\n", "too small or too large to be unix time"),
+    (b"Date;Open;High;Low;Close\n2020-01-01;4261,48;4262,4;4259,67;4260,24\n", "decimal commas are not supported"),
+    (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml xl/workbook.xml", "Excel workbook"),
 ])
 def test_bad_bytes(raw, words):
     with pytest.raises(CandleFormatError, match=words):
