@@ -23,9 +23,9 @@ class LeafCheck:
 
     def as_row(self) -> dict[str, str]:
         """The check as a table row."""
-        return {"leaf": self.name, "shape": str(self.shape), "autograd": preview(self.analytic, 6),
-                "finite differences": preview(self.numeric, 6), "max |diff|": f"{self.max_abs_diff:.3e}",
-                "result": "PASS" if self.passed else "FAIL"}
+        return {"leaf": self.name, "shape": str(self.shape), "result": "PASS" if self.passed else "FAIL",
+                "max |diff|": f"{self.max_abs_diff:.3e}", "autograd": preview(self.analytic, 6),
+                "finite differences": preview(self.numeric, 6)}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Seed Part B as one call: x, w, b from a candle row, the learner's expression, journal, graph, backward."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -38,12 +39,14 @@ def forward_with_journal(expression: Expression, x: torch.Tensor, w: torch.Tenso
 
 def classic_dot(y: torch.Tensor, params: dict[str, torch.Tensor]) -> tuple[str | None, str | None]:
     """torchviz's make_dot picture as DOT, or (None, why) when torchviz cannot draw it (after backward)."""
-    from torchviz import make_dot  # imported late: torchviz pulls distutils, only needed for this view
+    with warnings.catch_warnings():  # torchviz 0.0.3 compares versions with the deprecated distutils
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torchviz import make_dot
 
-    try:
-        return make_dot(y, params=params, show_attrs=True, show_saved=True).source, None
-    except RuntimeError as err:
-        return None, str(err).split(".")[0] + "."
+        try:
+            return make_dot(y, params=params, show_attrs=True, show_saved=True).source, None
+        except RuntimeError as err:
+            return None, str(err).split(".")[0] + "."
 
 
 @dataclass
@@ -70,7 +73,8 @@ def run_lesson(frame: pd.DataFrame, row: int, seed: int, text: str = DEFAULT_EXP
     x, w, b = make_leaves(frame, row, seed)
     y, journal = forward_with_journal(expression, x, w, b)
     if y.grad_fn is None:
-        raise ExpressionError("the result does not depend on w or b, so there is no graph: use w or b")
+        raise ExpressionError("the result has no grad_fn (it is a leaf itself, or does not use w or b): "
+                              "apply at least one operation to w or b")
     if y.numel() != 1:
         raise ExpressionError(f"the result has shape {tuple(y.shape)}; backward() needs a single number — "
                               "wrap it in .sum() or .mean()")

@@ -56,25 +56,31 @@ right.markdown("**A leaf** is a tensor you made yourself, not the result of an o
 n_ops, n_steps = len(lesson.journal.entries), len(lesson.trace.steps)
 fwd, bwd, gc, big = st.tabs(["1 · Forward: op journal", "2 · Backward step by step", "3 · Gradcheck",
                              "4 · Large graph (MLP)"])
+def journal_panel(lesson: GraphLesson, k: int) -> None:
+    """The current op worked out, and the journal so far."""
+    if k == 0:
+        st.info("No op has run yet: only the leaves x, w and b exist.")
+    else:
+        st.code(lesson.journal.entries[k - 1].describe(), language="text", wrap_lines=True)
+    st.dataframe(pd.DataFrame([e.as_row() for e in lesson.journal.entries[:k]]), hide_index=True)
+
+
 with fwd:
     k = stepper("fwd", n_ops, "ops run so far", default=n_ops)
     model, active = forward_view(lesson, k)
     dot = graph_to_dot(model, highlight=active)
-    g, j = st.columns([3, 2])
-    with g:
-        classic = st.toggle("beside it: torchviz's classic make_dot picture", key="graph_classic")
-        ours, theirs = st.columns(2) if classic else (st.container(), None)
-        ours.graphviz_chart(dot)
-        if theirs is not None:
-            theirs.caption("torchviz `make_dot(y, params=…, show_attrs=True, show_saved=True)`, before backward()")
-            theirs.graphviz_chart(lesson.classic_before)
-        st.download_button("Download DOT", dot, "graph.dot", key="graph_fwd_download", on_click="ignore")
+    classic = st.toggle("beside it: torchviz's classic make_dot picture", key="graph_classic")
+    g, j = st.columns(2 if classic else [3, 2])
+    g.graphviz_chart(dot)
+    g.download_button("Download DOT", dot, "graph.dot", key="graph_fwd_download", on_click="ignore")
     with j:
-        if k == 0:
-            st.info("No op has run yet: only the leaves x, w and b exist.")
+        if classic:  # torchviz draws the finished graph only, and only before backward()
+            st.caption("torchviz `make_dot(y, params=…, show_attrs=True, show_saved=True)`, before backward()")
+            st.graphviz_chart(lesson.classic_before)
         else:
-            st.code(lesson.journal.entries[k - 1].describe(), language="text", wrap_lines=True)
-        st.dataframe(pd.DataFrame([e.as_row() for e in lesson.journal.entries[:k]]), hide_index=True)
+            journal_panel(lesson, k)
+    if classic:
+        journal_panel(lesson, k)
     show_code(make_leaves, forward_with_journal, run_lesson)
 
 with bwd:
