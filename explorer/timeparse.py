@@ -50,7 +50,8 @@ def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
     lo, hi = next((lo, hi) for lo, hi, u, _ in EPOCH_UNITS if u == unit)
     if values.dtype.kind in "iu":
         out = values.astype(f"datetime64[{unit}]").astype(TIME_DTYPE)
-        bad = (values < lo / 100) | (values >= hi)  # e.g. a stray 0 in a column of seconds
+        in_range = values.min() >= lo / 100 and values.max() < hi  # cheap check before building a mask
+        bad = np.zeros(0, bool) if in_range else (values < lo / 100) | (values >= hi)  # e.g. a stray 0
         info = TimeInfo(unit=f"unix {words}")
     else:
         bad = ~np.isfinite(values) | (np.abs(values) < lo / 100) | (np.abs(values) >= hi)
@@ -61,6 +62,7 @@ def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
     if bad.any():
         out = out.copy()
         out[bad] = np.datetime64("NaT")
+    info.timezone = "UTC (unix time counts from 1970-01-01 UTC)"
     return out, info
 
 

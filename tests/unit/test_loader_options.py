@@ -163,7 +163,8 @@ def test_human_interval(step, text):
     ("17.08.2017 04:00:00", "2017-08-17 04:00", "text, D.M.Y (%d.%m.%Y %H:%M:%S)", "none stated; taken as UTC"),
     ("8/17/2017 4:00 AM", "2017-08-17 04:00", "text, M/D/Y (%m/%d/%Y %I:%M %p)", "none stated; taken as UTC"),
     ("2017-08-17 04-AM", "2017-08-17 04:00", "text, Y-M-D (%Y-%m-%d %I-%p)", "none stated; taken as UTC"),
-    ("1502942400123456789", "2017-08-17 04:00:00.123456", "unix nanoseconds", "none stated; taken as UTC"),
+    ("1502942400123456789", "2017-08-17 04:00:00.123456", "unix nanoseconds",
+     "UTC (unix time counts from 1970-01-01 UTC)"),
 ])
 def test_one_row_time_spellings(text, expected, unit, zone):
     data = load_candles(f"Date (UTC),open,high,low,close,volume\n{text},1,2,0.5,1.5,3\n".encode())
@@ -176,3 +177,10 @@ def test_date_only_column_is_not_glued_to_prices():
     data = load_candles(b"Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,3\n2020-01-03,2,3,1,2.5,4\n")
     assert data.report.columns.startswith("time ← Date, open ← Open")
     assert data.report.interval == pd.Timedelta(days=1)
+
+
+def test_stray_zero_time_is_dropped_not_read_as_1970():
+    raw = b"timestamp,open,high,low,close,volume\n1502942400,1,2,0.5,1.5,3\n0,1,2,0.5,1.5,3\n1502942460,1,2,0.5,1.5,3\n"
+    data = load_candles(raw)
+    assert data.frame.index.tolist() == [pd.Timestamp("2017-08-17 04:00"), pd.Timestamp("2017-08-17 04:01")]
+    assert data.report.dropped == {"unreadable or missing time": 1}
