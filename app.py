@@ -8,8 +8,9 @@ st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wid
 configure_torch()
 
 PAGES = {
+    "Start": [st.Page("pages/home.py", title="Guided path", icon=":material/route:", default=True)],
     "Data": [
-        st.Page("pages/data.py", title="Data", icon=":material/candlestick_chart:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/candlestick_chart:"),
         st.Page("pages/config.py", title="Config", icon=":material/tune:"),
     ],
     "Autograd": [

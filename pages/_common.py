@@ -10,6 +10,22 @@ from explorer import CandleData, load_candles
 from explorer.config import AppConfig, load_config, resolve_data_path
 from explorer.shareable import Shared, decode, encode
 
+def _leave_pages_folder_mode() -> None:
+    """Route every page through app.py, even on a fresh server's very first request.
+
+    Streamlit treats a `pages/` folder as its old multipage mode until app.py has called st.navigation once in the
+    process; a shared link to /graph opened first on a fresh server would run pages/graph.py bare (every file of
+    the folder in the sidebar, no router). All pages import this module, so switch that mode off and rerun.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_pages_folder_mode()
+
 CANDLES_KEY = "candles"
 SOURCE_KEY = "candles_source"
 LINK_KEY = "candles_link"

@@ -12,12 +12,11 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 SEED_ROWS = SAMPLE_PATH.read_bytes().splitlines(keepends=True)
 
 
-def make_app(page: str | None = None) -> AppTest:
+def make_app(page: str = "pages/data.py") -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
+    at.switch_page(page)
+    at.run()
     assert not at.exception
     return at
 
@@ -86,6 +85,7 @@ def test_shared_link_reproduces_sample_rows():
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.query_params["data"] = "sample:250"
     at.run()
+    at.switch_page("pages/data.py").run()
     assert not at.exception and not at.warning
     assert metric(at, "shape") == "([250, 5])"
     assert at.number_input(key="data_rows").value == 250
@@ -98,4 +98,5 @@ def test_shared_link_with_upload_explains_it_cannot_travel():
     at.run()
     assert not at.exception
     assert "cannot travel in a URL" in at.warning[0].value
+    at.switch_page("pages/data.py").run()
     assert metric(at, "shape") == "([1000, 5])"

@@ -9,10 +9,13 @@ SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 def wait_idle(page: Page, timeout: float = 60_000) -> None:
-    """Wait until the script run is finished (Streamlit marks the app's state on the DOM)."""
-    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=timeout, state="attached")
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=timeout, state="attached")
+    """Wait until the script run is finished and stays finished (a rerun can follow right after a run ends)."""
+    idle = "[data-test-script-state=notRunning]"
+    calm = 0
+    while calm < 3:
+        page.wait_for_selector(idle, timeout=timeout, state="attached")
+        page.wait_for_timeout(250)
+        calm = calm + 1 if page.locator(idle).count() else 0
 
 
 def open_page(page: Page, app_url: str, path: str = "") -> None:

@@ -13,7 +13,7 @@ def upload(page, name: str, payload: bytes) -> None:
 
 
 def test_data_page_load_and_upload(page, app_url, tmp_path):
-    open_page(page, app_url)
+    open_page(page, app_url, "data")
     assert_no_exception(page)
     page.get_by_text("Load the bundled sample").click()
     wait_idle(page)

@@ -9,7 +9,7 @@ def font_size(page) -> float:
 
 
 def test_presenter_mode_from_url(page, app_url):
-    open_page(page, app_url, "?present=1")
+    open_page(page, app_url, "data?present=1")
     assert_no_exception(page)
     assert not page.locator("[data-testid=stSidebar]").is_visible()
     assert not page.locator(".st-key-secondary_data_upload_options").is_visible()
