@@ -25,11 +25,11 @@ def show_stop(stop: Stop, live: str) -> None:
     seed, ours = st.columns(2)
     with seed:
         st.caption("Seed notebook — cell and printed output")
-        st.code(stop.seed_cell, language="python")
-        st.code(stop.seed_output, language="text")
+        st.code(stop.seed_cell, language="python", wrap_lines=True)
+        st.code(stop.seed_output, language="text", wrap_lines=True)
     with ours:
         st.caption("This app, now, on the loaded candles")
-        st.code(live, language="text")
+        st.code(live, language="text", wrap_lines=True)
     st.page_link(stop.page, label=f"Open {stop.title.split('· ')[1]} →")
 
 
