@@ -30,7 +30,8 @@ _QUOTE_VOLUME = re.compile(r"quote|usd|eur|currency|taker|turnover|notional")
 DATE_ONLY = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 TIME_ONLY = re.compile(r"^(\d{1,2}(:\d{2}){1,2}(\.\d+)?\s*([AaPp][Mm])?|\d{1,2}\s*-?\s*[AaPp][Mm])$")
 _DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
-EPOCH_RANGE = (1e8, 1e20)  # 1973 in seconds … 5138 in nanoseconds
+EPOCH_RANGE = (1e8, 1e20)
+BINANCE = "Binance klines (12 columns: open time, OHLCV, close time, quote volume, …)"  # 1973 in seconds … 5138 in nanoseconds
 
 
 @dataclass
@@ -42,7 +43,7 @@ class ColumnMap:
     volume: int | None
     time_part: int | None = None           # a separate 'Time' column to glue to a date-only column
     close_time_only: bool = False
-    layout_name: str = "named columns"
+    layout_name: str = "columns matched by name"
     notes: list[str] = field(default_factory=list)
 
     def used(self) -> list[int]:
@@ -94,7 +95,7 @@ def _find(norm: list[str], spellings: set[str], taken: set[int]) -> int | None:
                 None)
 
 
-def _volume_by_name(norm: list[str], taken: set[int]) -> tuple[int | None, str | None]:
+def _volume_by_name(norm: list[str], names: list[str], taken: set[int]) -> tuple[int | None, str | None]:
     """The base-currency volume column, and a note when the choice among several needed explaining."""
     exact = _find(norm, VOLUME_EXACT, taken)
     if exact is not None:
@@ -104,7 +105,8 @@ def _volume_by_name(norm: list[str], taken: set[int]) -> tuple[int | None, str |
     pick = (base or cands or [None])[0]
     note = None
     if pick is not None and len(cands) > 1:
-        note = f"Several volume columns; used the first base-currency one ('{norm[pick]}')."
+        others = ", ".join(f"'{names[i]}'" for i in cands if i != pick)
+        note = f"Several volume columns: used '{names[pick]}' (base currency), not {others}."
     return pick, note
 
 
@@ -151,7 +153,9 @@ def map_by_name(names: list[str], rows: list[list[str]]) -> ColumnMap | None:
 
 def _finish(cmap: ColumnMap, norm: list[str], rows: list[list[str]]) -> ColumnMap:
     """Add the volume column and a separate time-of-day column to a map found by names."""
-    cmap.volume, note = _volume_by_name(norm, set(cmap.prices.values()) | {cmap.time})
+    cmap.volume, note = _volume_by_name(norm, cmap.names, set(cmap.prices.values()) | {cmap.time})
+    if len(norm) == 12 and norm[0] == "open time" and norm[6] == "close time":
+        cmap.layout_name = BINANCE
     if note:
         cmap.notes.append(note)
     _glue_time_part(cmap, rows, norm)
@@ -165,7 +169,7 @@ def _binance(names: list[str], rows: list[list[str]]) -> ColumnMap | None:
     if not all(float(r[6]) > float(r[0]) for r in rows[:20] if is_number(r[0]) and is_number(r[6])):
         return None
     return ColumnMap(names=names, time=0, prices={p: i + 1 for i, p in enumerate(PRICES)}, volume=5,
-                     layout_name="Binance klines (12 columns: open time, OHLCV, close time, quote volume, …)",
+                     layout_name=BINANCE,
                      notes=["Binance kline layout recognised; the close time and quote volume are ignored."])
 
 

@@ -127,7 +127,7 @@ def _column_map(layout: Layout, names: list[str] | None) -> ColumnMap:
     if missing:
         raise CandleFormatError(f"No price columns for {', '.join(missing)}: the file needs open, high, low and "
                                 "close prices (columns found: " + ", ".join(display) + ").")
-    if names is not None and cmap.layout_name == "named columns":
+    if names is not None and cmap.layout_name == "columns matched by name":
         cmap.layout_name = "columns named by you"
     return cmap
 

@@ -140,9 +140,12 @@ def test_banner_lines_skipped_and_reported():
     assert report.banner_lines == ["https://www.CryptoDataDownload.com", "Data from Binance, minute candles"]
     assert report.time_column == "unix" and report.time_unit == "unix milliseconds"
     assert "volume ← Volume BTC" in report.columns
+    assert "Several volume columns: used 'Volume BTC' (base currency), not 'Volume USDT'." in report.notes
+    assert report.format == "CSV with a header row; columns matched by name"
 
 
-def test_binance_layout_without_and_with_integer_header():
+def test_binance_layout_without_and_with_header():
+    assert load("binance_header.csv").report.format.startswith("Binance klines")
     for name in ("binance_noheader.csv", "header_integers.csv"):
         report = load(name).report
         assert report.format.startswith("Binance klines")
