@@ -17,7 +17,9 @@ def run(path: Path) -> dict:
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.main()
+    result = module.main()
+    result.setdefault("what", (module.__doc__ or "").strip().splitlines()[0])
+    return result
 
 
 def main() -> None:
@@ -25,7 +27,7 @@ def main() -> None:
     for path in sorted(HERE.glob("bench_*.py")):
         print(f"== {path.name}", flush=True)
         result = run(path)
-        rows.append((path.stem, result.get("what", ""), result["ratio"], result.get("target", "")))
+        rows.append((path.stem, result["what"], result["ratio"], result.get("target", "")))
     print("\n| benchmark | what is compared | ratio | target |\n|---|---|---|---|")
     for name, what, ratio, target in rows:
         print(f"| {name} | {what} | {ratio:.2f}x | {target} |")
