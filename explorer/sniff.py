@@ -49,6 +49,11 @@ def decode_head(head: bytes) -> tuple[str, str]:
         raise SniffError("This is an Excel workbook, not a CSV: save the sheet as CSV and load that.")
     if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ")):
         raise SniffError("This looks like a compressed file (zip/gzip), not a CSV: unpack it and load the CSV inside.")
+    start = head.lstrip()[:64].lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<?xml")):
+        raise SniffError("This is a web page or XML, not a CSV: download the raw CSV file itself.")
+    if start.startswith((b"[{", b'{"')):
+        raise SniffError("This is JSON, not a CSV: candles must be a table of comma- (or tab-, pipe-) separated values.")
     if head.startswith(b"PAR1"):
         raise SniffError("This is a Parquet file, not a CSV text file.")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -86,8 +91,11 @@ def _score(lines: list[str], sep: str) -> tuple[int, int, list[list[str]]]:
     counts = [len(f) for f in split]
     body = counts[len(counts) // 2:] or counts  # the second half is past any banner
     mode = Counter(body).most_common(1)[0][0]
-    start = _table_start(counts, mode)
-    rows = counts[start + 1:] or counts[start:]  # the first table line may be a header with one field less
+    end = len(counts)
+    while end > 1 and len(counts) - end < 2 and counts[end - 1] != mode and counts[:end].count(mode) > 2:
+        end -= 1  # up to two footer lines ('Total rows: 2') under a real table do not decide the separator
+    start = _table_start(counts[:end], mode)
+    rows = counts[start + 1:end] or counts[start:end]  # the first table line may be a header with one field less
     if mode < 2 or not rows or sum(c == mode for c in rows) < 0.9 * len(rows):
         return 0, start, split
     return mode, start, split
@@ -136,7 +144,7 @@ def sniff(head: bytes, *, sep: str | None = None, truncated: bool = False) -> La
                          "tab, semicolon, pipe or spaces.")
     table = split[start:]
     header = table[0] if _looks_like_header(table[0], table[1:]) else None
-    rows = table[1:] if header else table
+    rows = [r for r in (table[1:] if header else table) if len(r) == mode]  # footers and ragged rows aside
     first_data = start + (1 if header else 0)
     skip = numbered[first_data][0] if first_data < len(numbered) else len(raw_lines)
     layout = Layout(encoding=encoding, sep=chosen, skip_lines=skip, banner_lines=lines[:start],

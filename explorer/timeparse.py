@@ -18,6 +18,7 @@ _CLOCKS = ["%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%I-%p
 # Families of formats; a family is one way of writing the date part, tried with every clock format.
 FAMILIES = {
     "Y-M-D": ["%Y-%m-%d"], "Y/M/D": ["%Y/%m/%d"], "Y.M.D": ["%Y.%m.%d"], "YYYYMMDD": ["%Y%m%d"],
+    "Mon D, Y": ["%b %d, %Y"], "D Mon Y": ["%d %b %Y"], "D-Mon-Y": ["%d-%b-%Y"],
     "M/D/Y": ["%m/%d/%Y"], "D/M/Y": ["%d/%m/%Y"], "D.M.Y": ["%d.%m.%Y"], "M-D-Y": ["%m-%d-%Y"], "D-M-Y": ["%d-%m-%Y"],
 }
 AMBIGUOUS = [("M/D/Y", "D/M/Y"), ("M-D-Y", "D-M-Y")]
@@ -43,6 +44,9 @@ def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
         raise TimeFormatError("The time column has no values.")
     typical = float(np.median(np.abs(finite[:: max(1, finite.size // 1000)])))
     unit = next((u for lo, hi, u, _ in EPOCH_UNITS if lo <= typical < hi), None)
+    if unit is None and 20_000 < typical < 80_000:
+        raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r}: these look like Excel "
+                              "serial dates. Format the column as date and time in Excel, then save as CSV.")
     if unit is None:
         raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r} that are too small or too large "
                               "to be unix time in seconds, milliseconds, microseconds or nanoseconds.")

@@ -184,3 +184,16 @@ def test_stray_zero_time_is_dropped_not_read_as_1970():
     data = load_candles(raw)
     assert data.frame.index.tolist() == [pd.Timestamp("2017-08-17 04:00"), pd.Timestamp("2017-08-17 04:01")]
     assert data.report.dropped == {"unreadable or missing time": 1}
+
+
+def test_footer_line_skipped_and_counted():
+    raw = b"timestamp,open,high,low,close,volume\n1502942400,1,2,0.5,1.5,3\n1502942460,1,2,0.5,1.5,3\nTotal rows: 2\n"
+    data = load_candles(raw)
+    assert len(data.frame) == 2 and data.report.separator == ","
+    assert data.report.dropped == {"malformed line (wrong number of fields)": 1}
+
+
+@pytest.mark.parametrize("text", ['"Aug 17, 2017"', "17 Aug 2017", "17-Aug-2017"])
+def test_month_names(text):
+    data = load_candles(f"Date,Open,High,Low,Close\n{text},1,2,0.5,1.5\n".encode())
+    assert data.frame.index[0] == pd.Timestamp("2017-08-17")
