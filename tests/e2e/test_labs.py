@@ -71,3 +71,21 @@ def test_retain_graph_lab_in_browser(page, app_url):
     click_key(page, "retain_backward", "pnl.grad = tensor([-6.])")
     click_key(page, "retain_backward", "pnl.grad = tensor([-12.])")
     shot(page, "retain_graph_accumulates")
+
+
+def test_retain_graph_pnl_zero_in_browser(page, app_url):
+    open_lab(page, app_url, "retain_graph")
+    thumb = page.locator(".st-key-retain_pnl input[type=range]").first
+    thumb.focus()
+    for _ in range(6):  # -3.0 -> 0.0 in steps of 0.5
+        thumb.press("ArrowRight")
+    expect(page.locator("[data-testid=stAlert]").first).to_contain_text("UnboundLocalError", timeout=TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
+    click_key(page, "retain_backward", "forward pass failed", where="[data-testid=stAlert]")
+    shot(page, "retain_pnl_zero_unbound")
+    page.get_by_text("fixed: else branch").click()
+    expect(page.locator("[data-testid=stCode]").first).to_contain_text("loss     = tensor([0.]", timeout=TIMEOUT)
+    wait_idle(page)
+    click_key(page, "retain_backward", "pnl.grad = tensor([0.])")
+    shot(page, "retain_pnl_zero_fixed")
