@@ -221,7 +221,7 @@ def _report(raw: RawSource, layout: Layout, cmap: ColumnMap, info, table: Table,
 def load_candles(source: Source, *, sep: str | None = None, nrows: int | None = None,
                  names: list[str] | None = None, dayfirst: bool | None = None) -> CandleData:
     """Read candles from a path, bytes or an uploaded file; `sep=None` detects the separator."""
-    if nrows is not None and (not isinstance(nrows, (int, np.integer)) or nrows < 1):
+    if nrows is not None and (isinstance(nrows, bool) or not isinstance(nrows, (int, np.integer)) or nrows < 1):
         raise CandleFormatError(f"The number of rows to read must be a positive whole number, not {nrows!r}.")
     if sep is not None and (sep.isspace() or sep in (r"\s+", "\\s+")):
         sep = " " if sep != "\t" else "\t"

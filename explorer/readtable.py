@@ -112,7 +112,7 @@ def read_table(raw: RawSource, layout: Layout, used: list[int], text_cols: set[i
     if layout.sep == " ":
         if isinstance(body, pa.BufferReader):
             body = io.BytesIO(body.read())
-        frame = _whitespace_read(body, layout, used)
+        frame = _whitespace_read(body, layout, used).iloc[:nrows]
         return Table({i: frame[f"c{i}"] for i in used}, rows_read=len(frame))
     for mode in ("strict", "skip", "text"):
         try:
@@ -122,6 +122,8 @@ def read_table(raw: RawSource, layout: Layout, used: list[int], text_cols: set[i
             # A short row or a stray word among numbers broke this pass; the next one is more forgiving.
             if mode == "text":
                 raise
+    if nrows is not None and table.num_rows > nrows:
+        table = table.slice(0, nrows)  # old-Mac '\r' line endings slip past the newline cut above
     frame = table.to_pandas()  # one multithreaded conversion beats converting column by column
     columns = {i: frame[f"c{i}"] for i in used}
     result = Table(columns, rows_read=table.num_rows + bad, malformed=bad)

@@ -197,3 +197,18 @@ def test_footer_line_skipped_and_counted():
 def test_month_names(text):
     data = load_candles(f"Date,Open,High,Low,Close\n{text},1,2,0.5,1.5\n".encode())
     assert data.frame.index[0] == pd.Timestamp("2017-08-17")
+
+
+def test_nrows_with_old_mac_line_endings():
+    raw = b"timestamp,open,high,low,close,volume\r" + b"".join(
+        f"{1502942400 + 60 * i},1,2,0.5,1.5,3\r".encode() for i in range(5))
+    data = load_candles(raw, nrows=2)
+    assert len(data.frame) == 2 and data.report.rows_read == 2
+
+
+def test_candle_data_pickles_for_st_cache_data():
+    import pickle
+    data = load_candles(FIXTURES / "banner.csv")
+    again = pickle.loads(pickle.dumps(data))
+    pd.testing.assert_frame_equal(again.frame, data.frame)
+    assert again.report == data.report
