@@ -18,14 +18,21 @@ VIEW_OPS = {"ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0", "Pe
             "SqueezeBackward1", "UnsqueezeBackward0", "AsStridedBackward0", "AliasBackward0"}
 DEFAULT_MAX_NODES = 150  # what a browser lays out in about a second
 WALK_LIMIT = 20_000  # never hold more than this many nodes, whatever the model
+VALUES_UP_TO = 80  # backward nodes up to which node labels carry value previews
 
 
 class GraphError(ValueError):
     """The tensor has no graph to draw; the message says why."""
 
 
-def saved_slots(fn: object) -> list[SavedSlot]:
+def _no_preview(value: object) -> None:
+    """Stand-in for preview() on graphs too large to label with values."""
+    return None
+
+
+def saved_slots(fn: object, values: bool = True) -> list[SavedSlot]:
     """The `_saved_*` attributes of a grad_fn; tensors freed by backward() are marked freed, not raised."""
+    show = preview if values else _no_preview
     slots = []
     for attr in dir(fn):
         if not attr.startswith(SAVED_PREFIX):
@@ -37,11 +44,11 @@ def saved_slots(fn: object) -> list[SavedSlot]:
             slots.append(SavedSlot(name, is_tensor=True, freed=True))
             continue
         if isinstance(value, torch.Tensor):
-            slots.append(SavedSlot(name, True, tuple(value.shape), preview(value)))
+            slots.append(SavedSlot(name, True, tuple(value.shape), show(value)))
         elif isinstance(value, tuple) and any(isinstance(v, torch.Tensor) for v in value):
             for i, v in enumerate(value):
                 if isinstance(v, torch.Tensor):
-                    slots.append(SavedSlot(f"{name}[{i}]", True, tuple(v.shape), preview(v)))
+                    slots.append(SavedSlot(f"{name}[{i}]", True, tuple(v.shape), show(v)))
         elif value is not None and not name.endswith(("_sym_sizes", "_sym_strides")):
             slots.append(SavedSlot(name, False, value=str(value)))
     return slots
@@ -61,12 +68,24 @@ def saved_tensors(fn: object) -> dict[str, torch.Tensor]:
     return out
 
 
+def count_nodes(root: torch.Tensor, limit: int = WALK_LIMIT) -> int:
+    """How many backward nodes (grad_fns) are reachable from root."""
+    queue, seen = deque([root.grad_fn]), {id(root.grad_fn)}
+    while queue and len(seen) < limit:
+        for child, _ in queue.popleft().next_functions:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                queue.append(child)
+    return len(seen)
+
+
 class _Builder:
     """Breadth-first walk from the root's grad_fn, numbering nodes in the order they are met."""
 
     def __init__(self, root: torch.Tensor, params: dict[str, torch.Tensor], journal: OpJournal | None,
-                 max_nodes: int):
+                 max_nodes: int, values: bool = True):
         self.root, self.journal, self.max_nodes = root, journal, max_nodes
+        self.show = preview if values else _no_preview
         self.names = {id(t): n for n, t in params.items()}
         self.model = GraphModel(nodes={}, edges=[], root="", total_nodes=0)
         self.model.keep.extend([root, *params.values()])
@@ -91,8 +110,8 @@ class _Builder:
             var = fn.variable
             name = self.names.get(id(var), "leaf")
             pid = nid + "_leaf"
-            self.add(GraphNode(pid, "parameter", name, tuple(var.shape), preview(var),
-                               preview(var.grad) if var.grad is not None else None,
+            self.add(GraphNode(pid, "parameter", name, tuple(var.shape), self.show(var),
+                               self.show(var.grad) if var.grad is not None else None,
                                module=name.rpartition(".")[0] or None))
             self.add(GraphNode(nid, "accumulate", "AccumulateGrad", tuple(var.shape),
                                module=name.rpartition(".")[0] or None))
@@ -100,7 +119,7 @@ class _Builder:
             return
         self.add(GraphNode(nid, "operation", type(fn).__name__,
                            entry.output_shape if entry else None, entry.output_value if entry else None,
-                           saved=saved_slots(fn), module=module, module_type=module_type,
+                           saved=saved_slots(fn, self.show is preview), module=module, module_type=module_type,
                            step=entry.index if entry else None))
 
     def walk(self) -> GraphModel:
@@ -168,6 +187,7 @@ def build_graph(root: torch.Tensor, params: dict[str, torch.Tensor] | None = Non
     """Graph model of `root`'s autograd graph; works before and after backward() (saved tensors then freed).
 
     options: journal (OpJournal: values and build order), trace (BackwardTrace: grads of op nodes),
+    values (value previews on nodes; default: only for graphs of at most VALUES_UP_TO backward nodes),
     output_name ("y"), hide_accumulate, hide_views, collapse (bool), expand (module names kept detailed),
     max_nodes (cap on drawn nodes, applied after hiding/collapsing; the model notes what was cut).
     """
@@ -177,7 +197,10 @@ def build_graph(root: torch.Tensor, params: dict[str, torch.Tensor] | None = Non
         why = "it is a leaf" if root.requires_grad else "nothing it was computed from requires grad"
         raise GraphError(f"this tensor has no grad_fn ({why}), so there is no graph to draw")
     params, journal = dict(params or {}), options.get("journal")
-    model = _Builder(root, params, journal, WALK_LIMIT).walk()
+    values = options.get("values")
+    if values is None:  # formatting values dominates the cost on big graphs, and big graphs hide them anyway
+        values = count_nodes(root) <= VALUES_UP_TO
+    model = _Builder(root, params, journal, WALK_LIMIT, bool(values)).walk()
     out_id = "out"
     top = model.node_for(root.grad_fn)
     out_step = model.nodes[top].step if top else None
@@ -189,6 +212,7 @@ def build_graph(root: torch.Tensor, params: dict[str, torch.Tensor] | None = Non
     model.root = out_id
     _add_inputs(model, root, params, journal)
     _leaf_steps(model)
+    model.total_nodes = len(model.nodes)
     if options.get("trace") is not None:
         options["trace"].annotate(model)
     if options.get("hide_views"):
