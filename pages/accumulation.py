@@ -41,6 +41,7 @@ st.markdown("`backward()` does not *set* `.grad`, it **adds** to it. Run the see
 frame = current_candles().frame
 names = list(frame.columns)
 inputs = acc_controls(len(frame))
+st.caption("Changing the row or the seed starts fresh labs (new leaves, empty history).")
 try:
     x = candle_row(frame, inputs.row)
 except ValueError as exc:
@@ -76,7 +77,8 @@ with lab_tab:
     st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
             f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
     st.dataframe(history_frame(lab.history, names), key="acc_history",
-                 column_config={"action": st.column_config.TextColumn(width="medium"),
+                 column_config={"action": st.column_config.TextColumn(width=190),
+                                "y": st.column_config.NumberColumn(width=95),
                                 "note": st.column_config.TextColumn(width="large")})
     st.plotly_chart(grad_chart(lab.history, names), key="acc_chart")
     st.caption("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
