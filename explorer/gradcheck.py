@@ -39,6 +39,7 @@ class GradcheckReport:
 
     @property
     def passed(self) -> bool:
+        """True when every leaf passed."""
         return all(leaf.passed for leaf in self.leaves)
 
 

@@ -91,6 +91,7 @@ class _Builder:
         self.model.keep.extend([root, *params.values()])
 
     def add(self, node: GraphNode) -> None:
+        """Put a node into the model under its id."""
         self.model.nodes[node.id] = node
 
     def node_of(self, fn: object) -> str:

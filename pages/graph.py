@@ -115,6 +115,8 @@ with gc:
     verdict = "PASS" if report.torch_gradcheck else "FAIL"
     (st.success if report.torch_gradcheck == report.passed else st.warning)(
         f"torch.autograd.gradcheck on the same function: {verdict}")
+    st.caption("A FAIL is not always autograd's fault: finite differences lose about |f|·1e-16/eps to rounding, "
+               "so tiny gradients next to huge values can miss the tolerance — compare the two columns.")
     show_code(check_gradients)
 
 with big:
