@@ -37,6 +37,7 @@ class GradRecord:
 
 
 def _grad_values(t: torch.Tensor) -> list[float] | None:
+    """The tensor's .grad as a flat list, or None when autograd has not written one."""
     return None if t.grad is None else t.grad.flatten().tolist()
 
 
@@ -102,6 +103,7 @@ class AccumulationLab:
         self._record(".grad.zero_()", None)
 
     def _record(self, action: str, y: torch.Tensor | None, note: str = "") -> None:
+        """Append what w.grad and b.grad hold right now (copied: later calls change .grad in place)."""
         self.history.append(GradRecord(len(self.history), action, None if y is None else y.item(),
                                        _grad_values(self.w), None if self.b.grad is None else self.b.grad.item(),
                                        note))

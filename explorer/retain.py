@@ -115,11 +115,13 @@ class RetainLab:
     def autograd_grad(self, retain_graph: bool = False) -> None:
         """torch.autograd.grad(loss, pnl, ...): returns the gradient, leaves pnl.grad untouched."""
         def call() -> str:
+            """The autograd.grad call; its result is the returned gradient, pnl.grad is not touched."""
             (grad,) = torch.autograd.grad(self.loss, self.pnl, retain_graph=retain_graph)
             return f"returned {grad.tolist()}"
         self._call(f"torch.autograd.grad(loss, pnl, retain_graph={retain_graph})", call)
 
     def _call(self, label: str, fn: Callable) -> None:
+        """Run one autograd call; torch's RuntimeError becomes the lab's error and a history row, not a crash."""
         if self.loss is None:
             self.error = "there is no loss to differentiate: the forward pass failed (see above)"
             self._log(label, False, self.error)
@@ -134,6 +136,7 @@ class RetainLab:
         self._log(label, True, result if isinstance(result, str) else "ok")
 
     def _log(self, call: str, ok: bool, result: str) -> None:
+        """Append one call with what pnl.grad holds afterwards."""
         grad = None if self.pnl.grad is None else self.pnl.grad.item()
         self.events.append(RetainEvent(call, grad, result, ok))
 
