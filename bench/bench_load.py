@@ -35,14 +35,16 @@ def write_seed_file(path: Path, rows: int = ROWS) -> Path:
     return path
 
 
-def best_of(fn, repeats: int = REPEATS) -> float:
-    """The fastest of `repeats` wall-clock timings, in seconds (least disturbed by other processes)."""
-    times = []
+def best_of(readers: dict[str, object], repeats: int = REPEATS) -> dict[str, float]:
+    """The fastest of `repeats` wall-clock timings of each reader, in seconds. The readers take turns in
+    every round, so a burst of load from other processes hits them alike rather than one of them."""
+    best = {name: float("inf") for name in readers}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, read in readers.items():
+            start = time.perf_counter()
+            read()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def main(rows: int = ROWS) -> dict[str, float]:
@@ -51,13 +53,14 @@ def main(rows: int = ROWS) -> dict[str, float]:
         path = write_seed_file(Path(tmp) / "candles.csv", rows)
         loaded = load_candles(path, sep="|", names=NAMES)
         assert len(loaded.frame) == rows, "the benchmark file must load completely"
-        baseline = best_of(lambda: pd.read_csv(path, sep="|", header=None, engine="pyarrow"))
-        given = best_of(lambda: load_candles(path, sep="|", names=NAMES))
-        detected = best_of(lambda: load_candles(path))
-        baseline = min(baseline, best_of(lambda: pd.read_csv(path, sep="|", header=None, engine="pyarrow")))
-    return {"rows": rows, "pyarrow_read_csv_s": baseline, "load_candles_s": given,
-            "load_candles_autodetect_s": detected, "ratio": given / baseline,
-            "ratio_autodetect": detected / baseline}
+        best = best_of({
+            "pyarrow_read_csv_s": lambda: pd.read_csv(path, sep="|", header=None, engine="pyarrow"),
+            "load_candles_s": lambda: load_candles(path, sep="|", names=NAMES),
+            "load_candles_autodetect_s": lambda: load_candles(path),
+        })
+    baseline = best["pyarrow_read_csv_s"]
+    return {"rows": rows, **best, "ratio": best["load_candles_s"] / baseline,
+            "ratio_autodetect": best["load_candles_autodetect_s"] / baseline}
 
 
 if __name__ == "__main__":

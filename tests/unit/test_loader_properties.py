@@ -98,3 +98,34 @@ def test_damaged_files_load_or_raise_candle_format_error(frame, edits):
     frame = data.frame
     assert frame.index.is_monotonic_increasing and frame.index.is_unique
     assert all(frame.dtypes == np.float64) and not frame["volume"].isna().any()
+
+
+@FAST
+@given(text=st.text(alphabet="0123456789,|;\t .-:/\r\nabcdehlnopstvTZAPM\"", max_size=1500))
+def test_csv_like_noise_loads_or_raises_candle_format_error(text):
+    try:
+        data = load_candles(text.encode())
+    except CandleFormatError:
+        return
+    assert list(data.frame.columns) == COLUMNS and data.frame.index.is_unique
+
+
+TOKENS = st.one_of(
+    st.integers(-10, 2 * 10**18).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", "null", "NaN", "open", "Date", "time", "volume", "close", "high", "low", "Adj Close",
+                     "2020-01-01 00:00", "01/02/2020 10:00", "13/01/2020 9:30", "2020-09-05 02-PM", "10:00",
+                     "2020-03-08 01:00:00-05:00", "2017.08.17", "\"1,5\"", "1e400", "-0"]))
+
+
+@FAST
+@given(rows=st.lists(st.lists(TOKENS, min_size=1, max_size=8), min_size=1, max_size=12),
+       sep=st.sampled_from([",", "|", ";", "\t", " "]))
+def test_table_shaped_noise_loads_or_raises_candle_format_error(rows, sep):
+    raw = "\n".join(sep.join(row) for row in rows).encode()
+    try:
+        data = load_candles(raw)
+    except CandleFormatError:
+        return
+    frame = data.frame
+    assert list(frame.columns) == COLUMNS and frame.index.is_unique and frame.index.is_monotonic_increasing
+    assert not frame["volume"].isna().any() and len(frame) == data.report.rows_kept
