@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import textwrap
 from pathlib import Path
 
 import streamlit as st
@@ -106,7 +107,7 @@ def show_code(*functions, caption: str = "The code that ran") -> None:
     """Show the source of the functions that produced what is on screen (the code shown is the code run)."""
     with st.expander(caption, expanded=False):
         for fn in functions:
-            st.code(inspect.getsource(fn), language="python")
+            st.code(textwrap.dedent(inspect.getsource(fn)), language="python")
 
 
 def source_file(fn) -> str:
