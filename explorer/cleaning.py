@@ -25,6 +25,8 @@ class CleanStats:
 
 def _drop_unusable(times: np.ndarray, values: dict[str, np.ndarray], stats: CleanStats) -> np.ndarray | None:
     """Mask of rows to keep (None when all are fine), counting why the others go."""
+    if times.size and not np.isnat(times.min()) and not any(np.isnan(values[k].min()) for k in COLUMNS):
+        return None  # min() propagates NaN/NaT: a cheap reduction proves there is nothing to drop
     bad_time = np.isnat(times)
     bad_price = np.zeros(times.shape, bool)
     for name in COLUMNS[:4]:
@@ -41,18 +43,17 @@ def _drop_unusable(times: np.ndarray, values: dict[str, np.ndarray], stats: Clea
     return ~(bad_time | bad_price | bad_volume)
 
 
-def _order(ticks: np.ndarray, stats: CleanStats) -> np.ndarray | None:
+def _order(ticks: np.ndarray, steps: np.ndarray, stats: CleanStats) -> np.ndarray | None:
     """Row order making time ascending and unique (None if it already is); the last duplicate wins."""
-    steps = np.diff(ticks)
-    if steps.size == 0 or (steps > 0).all():
+    if steps.size == 0 or steps.min() > 0:
         return None
-    if (steps < 0).all():
+    if steps.max() < 0:
         stats.order = "newest first in the file; reversed to ascending"
         return np.arange(ticks.size - 1, -1, -1)
     order = np.argsort(ticks, kind="stable")  # stable: among equal times, file order is kept
-    if (steps <= 0).all():
+    if steps.max() <= 0:
         stats.order = "newest first in the file; sorted ascending"
-    elif not (steps >= 0).all():
+    elif steps.min() < 0:
         stats.order = "not in time order in the file; sorted ascending"
     sorted_ticks = ticks[order]
     last_of_each = np.append(sorted_ticks[1:] != sorted_ticks[:-1], True)
@@ -60,13 +61,12 @@ def _order(ticks: np.ndarray, stats: CleanStats) -> np.ndarray | None:
     return order[last_of_each]
 
 
-def _interval_and_gaps(ticks: np.ndarray, stats: CleanStats) -> None:
+def _interval_and_gaps(steps: np.ndarray, stats: CleanStats) -> None:
     """The usual step between candles and how many times the series skips ahead."""
-    steps = np.diff(ticks)
     if steps.size == 0:
         return
     smallest = steps.min()
-    if (steps == smallest).all():
+    if smallest == steps.max():
         step = int(smallest)
     else:
         values, counts = np.unique(steps, return_counts=True)
@@ -95,11 +95,13 @@ def clean(times: np.ndarray, values: dict[str, np.ndarray]) -> tuple[pd.DataFram
         times = times[keep]
         values = {k: v[keep] for k, v in values.items()}
     ticks = times.view("int64")
-    order = _order(ticks, stats)
+    steps = np.diff(ticks)
+    order = _order(ticks, steps, stats)
     if order is not None:
         times, ticks = times[order], ticks[order]
         values = {k: v[order] for k, v in values.items()}
-    _interval_and_gaps(ticks, stats)
+        steps = np.diff(ticks)
+    _interval_and_gaps(steps, stats)
     _flag_inconsistent(times, values, stats)
     index = pd.DatetimeIndex(times, name="timestamp")
     # Separate float64 arrays (not one 2-D block) keep frame.values writable for torch.from_numpy.
