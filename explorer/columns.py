@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from explorer.sniff import Layout, is_missing, is_number
+from explorer.sniff import is_missing, is_number
 
 PRICES = ("open", "high", "low", "close")
 # Spellings seen in real exports, after normalising (lower case, '_' and '-' become spaces).
@@ -30,8 +30,8 @@ _QUOTE_VOLUME = re.compile(r"quote|usd|eur|currency|taker|turnover|notional")
 DATE_ONLY = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 TIME_ONLY = re.compile(r"^(\d{1,2}(:\d{2}){1,2}(\.\d+)?\s*([AaPp][Mm])?|\d{1,2}\s*-?\s*[AaPp][Mm])$")
 _DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
-EPOCH_RANGE = (1e8, 1e20)
-BINANCE = "Binance klines (12 columns: open time, OHLCV, close time, quote volume, …)"  # 1973 in seconds … 5138 in nanoseconds
+EPOCH_RANGE = (1e8, 1e20)  # 1973 in seconds … 5138 in nanoseconds
+BINANCE = "Binance klines (12 columns: open time, OHLCV, close time, quote volume, …)"
 
 
 @dataclass
@@ -54,7 +54,8 @@ class ColumnMap:
 
     def describe(self) -> str:
         """'time ← Open time, open ← Open, …' for the report."""
-        parts = [f"time ← {self.names[self.time]}" + (f" + {self.names[self.time_part]}" if self.time_part is not None else "")]
+        glued = f" + {self.names[self.time_part]}" if self.time_part is not None else ""
+        parts = [f"time ← {self.names[self.time]}{glued}"]
         parts += [f"{role} ← {self.names[i]}" for role, i in self.prices.items()]
         parts.append(f"volume ← {self.names[self.volume]}" if self.volume is not None else "volume ← (none)")
         return ", ".join(parts)
@@ -91,8 +92,8 @@ def is_time_column(rows: list[list[str]], j: int) -> bool:
 def _find(norm: list[str], spellings: set[str], taken: set[int]) -> int | None:
     """First untaken column whose name (or name without a '(unit)' suffix) is one of the spellings."""
     bare = [re.sub(r"\s*\(.*?\)", "", n).strip() for n in norm]
-    return next((i for i, (n, b) in enumerate(zip(norm, bare)) if (n in spellings or b in spellings) and i not in taken),
-                None)
+    hits = (i for i, (n, b) in enumerate(zip(norm, bare)) if (n in spellings or b in spellings) and i not in taken)
+    return next(hits, None)
 
 
 def _volume_by_name(norm: list[str], names: list[str], taken: set[int]) -> tuple[int | None, str | None]:

@@ -11,7 +11,7 @@ from explorer.cleaning import COLUMNS, CleanStats, clean
 from explorer.columns import (DATE_ONLY, PRICES, TIME_ONLY, ColumnMap, column_values, is_numeric_column,
                               map_by_name, map_by_position)
 from explorer.readtable import RawSource, Source, Table, open_source, read_table
-from explorer.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, is_number, sniff
+from explorer.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, sniff
 from explorer.timeparse import TimeFormatError, parse_times, to_numbers
 
 __all__ = ["COLUMNS", "CandleData", "CandleFormatError", "LoadReport", "load_candles", "to_tensor"]
@@ -52,7 +52,9 @@ class LoadReport:
         odd = f"{self.inconsistent_rows} (flagged, not changed)"
         if self.inconsistent_examples:
             odd += ": " + ", ".join(self.inconsistent_examples) + (" …" if self.inconsistent_rows > 3 else "")
-        banner = f"{len(self.banner_lines)} skipped: " + " | ".join(self.banner_lines)[:120] if self.banner_lines else "none"
+        banner = "none"
+        if self.banner_lines:
+            banner = f"{len(self.banner_lines)} skipped: " + " | ".join(self.banner_lines)[:120]
         return [
             ("source", self.source),
             ("format detected", self.format),
@@ -114,7 +116,8 @@ def _column_map(layout: Layout, names: list[str] | None) -> ColumnMap:
             raise CandleFormatError(f"You named {len(names)} columns but the rows have only {layout.ncols} fields.")
         display = [str(n) for n in names] + [f"column {i + 1}" for i in range(len(names), layout.ncols)]
     elif layout.header is not None:
-        display = (_split_datetime_header(layout) + [f"column {i + 1}" for i in range(len(layout.header), layout.ncols)])
+        display = _split_datetime_header(layout)
+        display += [f"column {i + 1}" for i in range(len(display), layout.ncols)]
         display = [d or f"column {i + 1}" for i, d in enumerate(display[: layout.ncols])]
     else:
         display = [f"column {i + 1}" for i in range(layout.ncols)]
@@ -142,7 +145,7 @@ def _numbers(series: pd.Series, name: str) -> np.ndarray:
     if np.isnan(values).all():
         present = [v for v in series.astype("string").dropna().head(1000) if not is_missing(v)]
         if present:
-            hint = " (decimal commas are not supported: export with '.' as the decimal mark)" if "," in present[0] else ""
+            hint = " (decimal commas are not supported: export with '.' as the decimal mark)" * ("," in present[0])
             raise CandleFormatError(f"The {name} column holds values like '{present[0]}' that are not numbers{hint}.")
     return values
 

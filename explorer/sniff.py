@@ -53,7 +53,8 @@ def decode_head(head: bytes) -> tuple[str, str]:
     if start.startswith((b"<!doctype html", b"<html", b"<?xml")):
         raise SniffError("This is a web page or XML, not a CSV: download the raw CSV file itself.")
     if start.startswith((b"[{", b'{"')):
-        raise SniffError("This is JSON, not a CSV: candles must be a table of comma- (or tab-, pipe-) separated values.")
+        raise SniffError("This is JSON, not a CSV: candles must be a table of comma- (or tab-, pipe-) "
+                         "separated values.")
     if head.startswith(b"PAR1"):
         raise SniffError("This is a Parquet file, not a CSV text file.")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -48,8 +48,8 @@ def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
         raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r}: these look like Excel "
                               "serial dates. Format the column as date and time in Excel, then save as CSV.")
     if unit is None:
-        raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r} that are too small or too large "
-                              "to be unix time in seconds, milliseconds, microseconds or nanoseconds.")
+        raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r} that are too small or too "
+                              "large to be unix time in seconds, milliseconds, microseconds or nanoseconds.")
     words = next(w for _, _, u, w in EPOCH_UNITS if u == unit)
     lo, hi = next((lo, hi) for lo, hi, u, _ in EPOCH_UNITS if u == unit)
     if values.dtype.kind in "iu":
@@ -147,7 +147,8 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
     by_family = dict(found)
     pair = next(((a, b) for a, b in AMBIGUOUS if a in by_family and b in by_family), None)
     if pair:
-        (family, fmt), times, note = _decide_order(strings, ((pair[0], by_family[pair[0]]), (pair[1], by_family[pair[1]])), dayfirst)
+        readings = ((pair[0], by_family[pair[0]]), (pair[1], by_family[pair[1]]))
+        (family, fmt), times, note = _decide_order(strings, readings, dayfirst)
         notes.append(note)
     else:
         family, fmt = found[0]

@@ -183,7 +183,7 @@ def test_dayfirst_option_settles_undecidable_dates():
 
 def test_column_names_in_any_order_adj_close_and_extras_ignored():
     report = load("column_order.csv").report
-    assert report.columns == ("time ← Date, open ← Open, high ← High, low ← Low, close ← Close, volume ← Vol")
+    assert report.columns == "time ← Date, open ← Open, high ← High, low ← Low, close ← Close, volume ← Vol"
     yahoo = load("yahoo.csv").frame
     assert yahoo["close"].tolist() == [100.5, 101.5, 102.5, 103.5]  # not the Adj Close column
     assert "volume ← Volume_(BTC)" in load("bitstamp.csv").report.columns

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from explorer.loader import COLUMNS, CandleFormatError, load_candles
 
 # LOADER_EXAMPLES=1000 for a longer hunt; 50 keeps the suite fast.
-FAST = settings(max_examples=int(os.environ.get("LOADER_EXAMPLES", "50")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=int(os.environ.get("LOADER_EXAMPLES", "50")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 STEPS = [60, 300, 900, 3600, 86400]
 
 
