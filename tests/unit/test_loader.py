@@ -245,3 +245,15 @@ def test_report_table_lists_every_item_the_issue_asks_for():
                 "rows with high/low outside open/close", "lines before the table", "columns used"):
         assert key in items
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in load("seed_pipe.csv").report.as_table())
+
+
+@pytest.mark.parametrize("time_name", ["Open time", "Date", "Datetime", "Timestamp", "Unix", "time", "open_time",
+                                       "Date(UTC)", "Timestamp (UTC)"])
+@pytest.mark.parametrize("volume_name", ["Volume", "vol", "Vol", "Volume BTC", "Volume_(BTC)"])
+def test_common_spellings(time_name, volume_name):
+    raw = (f"Adj Close,{volume_name},Close,Low,High,Open,{time_name}\n"
+           "9.9,3,1.5,0.5,2,1,1502942400\n9.9,4,2.5,1.5,3,2,1502942460\n").encode()
+    data = load_candles(raw)
+    assert data.report.columns == (f"time ← {time_name}, open ← Open, high ← High, low ← Low, close ← Close, "
+                                   f"volume ← {volume_name}")
+    assert data.frame.iloc[-1].tolist() == [2.0, 3.0, 1.5, 2.5, 4.0]
