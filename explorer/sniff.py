@@ -12,6 +12,7 @@ SNIFF_LINES = 200
 SEPARATORS = (",", "\t", ";", "|", " ")
 SEPARATOR_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "space(s)"}
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MISSING = {"", "null", "none", "nan", "na", "n/a", "#n/a", "-", "--"}
 
 
@@ -123,7 +124,7 @@ def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
 def sniff(head: bytes, *, sep: str | None = None, truncated: bool = False) -> Layout:
     """Work out encoding, separator, banner lines and header from the first kilobytes of a file."""
     text, encoding = decode_head(head)
-    raw_lines = text.splitlines()
+    raw_lines = _LINE_BREAK.split(text)  # not str.splitlines: it also breaks at \x85 and \u2028, pyarrow does not
     if truncated and len(raw_lines) > 1:
         raw_lines = raw_lines[:-1]  # the last line may be cut in the middle
     numbered = [(i, line) for i, line in enumerate(raw_lines) if line.strip()][:SNIFF_LINES]

@@ -212,3 +212,9 @@ def test_candle_data_pickles_for_st_cache_data():
     again = pickle.loads(pickle.dumps(data))
     pd.testing.assert_frame_equal(again.frame, data.frame)
     assert again.report == data.report
+
+
+def test_line_count_matches_pyarrow_despite_unicode_line_separators():
+    raw = "Export\u2028by tool\nDate,Open,High,Low,Close\n2017-08-17 04:00,1,2,0.5,1.5\n".encode()
+    data = load_candles(raw)
+    assert data.report.banner_lines == ["Export\u2028by tool"] and len(data.frame) == 1
