@@ -8,21 +8,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-
-def candle_row(frame: pd.DataFrame, row: int) -> torch.Tensor:
-    """Row `row` of the candles as the seed's x: float32, shape (1, n_features)."""
-    if not 0 <= row < len(frame):
-        raise ValueError(f"row {row} is outside the loaded candles (rows 0 … {len(frame) - 1})")
-    # the seed's torch.from_numpy(data.values)…; a copy because pandas may hand out a read-only array
-    return torch.from_numpy(frame.to_numpy(copy=True)).to(torch.float32)[row].reshape(1, -1)
-
-
-def seeded_leaves(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """w and b as in the seed (randn_like(x), randn(1)), drawn from a generator seeded with `seed`."""
-    gen = torch.Generator().manual_seed(seed)
-    w = torch.randn(x.shape, generator=gen, dtype=x.dtype).requires_grad_()
-    b = torch.randn(1, generator=gen, dtype=x.dtype).requires_grad_()
-    return w, b
+from explorer.tensors import seeded_leaves
 
 
 @dataclass

@@ -12,6 +12,7 @@ from explorer.expr import Expression, ExpressionError, parse_expression
 from explorer.graph import build_graph
 from explorer.graph_model import GraphModel
 from explorer.journal import OpJournal
+from explorer.tensors import candle_row, seeded_leaves
 
 DEFAULT_EXPRESSION = "x @ w.T + b"
 EXAMPLES = ("x @ w.T + b", "torch.sigmoid(x @ w.T + b)", "((x @ w.T + b) ** 2).mean()", "(x * w).sum() + b",
@@ -20,12 +21,8 @@ EXAMPLES = ("x @ w.T + b", "torch.sigmoid(x @ w.T + b)", "((x @ w.T + b) ** 2).m
 
 def make_leaves(frame: pd.DataFrame, row: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """x is candle `row` as a (1, 5) float32 tensor; w and b are random leaves that require grad."""
-    data_tensor = torch.from_numpy(frame.values).to(torch.float32)
-    x = data_tensor[row].reshape(1, -1)
-    gen = torch.Generator().manual_seed(seed)  # same numbers as torch.manual_seed(seed); randn_like(x)
-    w = torch.randn(x.shape, generator=gen, dtype=x.dtype, requires_grad=True)
-    b = torch.randn(1, generator=gen, requires_grad=True)
-    return x, w, b
+    x = candle_row(frame, row)
+    return (x, *seeded_leaves(x, seed))
 
 
 def forward_with_journal(expression: Expression, x: torch.Tensor, w: torch.Tensor,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from explorer.accumulation import AccumulationLab, candle_row, grad_chart, history_frame
+from explorer.accumulation import AccumulationLab, grad_chart, history_frame
 from explorer.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
 from explorer.optimizer_lab import OptimizerLab, optimizer_frame
+from explorer.tensors import candle_row
 from pages._common import current_candles, show_code
 
 
