@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from explorer.sniff import is_number
+
 TIME_DTYPE = "datetime64[us]"  # pandas 3's default resolution; candles never need nanoseconds
 # Unix-time unit by the magnitude of a typical value (2017 is 1.5e9 s, 1.5e12 ms, 1.5e15 µs, 1.5e18 ns).
 EPOCH_UNITS = [(1e8, 1e11, "s", "seconds"), (1e11, 1e14, "ms", "milliseconds"),
@@ -160,7 +162,8 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
     info = TimeInfo(unit=f"text, {family}" + ("" if fmt == "ISO8601" else f" ({fmt})"), notes=notes)
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    offsets = sorted(set(present.str.extract(_OFFSET, expand=False).dropna().str.upper()))
+    tails = pd.Series(present.str.slice(-6).unique())  # few distinct endings: the regex runs on those only
+    offsets = sorted(set(tails.str.extract(_OFFSET, expand=False).dropna().str.upper()))
     if offsets:
         info.timezone = "UTC offsets " + ", ".join(offsets[:6]) + " converted to UTC"
         if len(offsets) == 1 and offsets[0] in ("Z", "UTC", "GMT", "+00:00", "+0000"):
@@ -192,6 +195,9 @@ def parse_times(column: pd.Series, dayfirst: bool | None = None) -> tuple[np.nda
     if is_number_dtype(column):
         numbers = column
     else:
+        sample = column.dropna().astype("string").head(1000)
+        if sum(is_number(v) for v in sample) < 0.9 * len(sample) or len(sample) == 0:
+            return from_strings(column, dayfirst)  # dates as text: skip a costly failed cast to numbers
         numbers = to_numbers(column)
         if numbers.notna().sum() < 0.9 * column.notna().sum() or column.notna().sum() == 0:
             return from_strings(column, dayfirst)
