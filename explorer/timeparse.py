@@ -127,7 +127,7 @@ def _decide_order(strings: pd.Series, pair: tuple[tuple[str, str], tuple[str, st
     raise TimeFormatError(
         f"Cannot tell whether dates like '{strings.iloc[0]}' are month/day/year or day/month/year: every day is "
         "12 or less and both readings give an equally regular series. Re-export the file with ISO dates "
-        "(2020-01-31 13:45) or choose the date order (dayfirst).")
+        "(2020-01-31 13:45), or load it with load_candles(..., dayfirst=True) or dayfirst=False.")
 
 
 def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.ndarray, TimeInfo]:
