@@ -1,0 +1,115 @@
+"""Take-home scripts: run with plain `python` (no explorer on the path), they print the numbers the page computed."""
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from explorer.accumulation import AccumulationLab
+from explorer.expr import ExpressionError
+from explorer.graph_lesson import EXAMPLES, gradient_printout, run_lesson, seed_printout
+from explorer.retain import LOSSES, RetainLab
+from explorer.sample import generate_candles
+from explorer.takehome import (accumulation_line, accumulation_script, data_script, expression_code, graph_script,
+                               retain_line, retain_script)
+from explorer.tensors import candle_row, candles_to_tensor, summarize
+
+
+def run_script(text: str, tmp_path) -> str:
+    """Write the script to an empty folder and run it with the bare interpreter; its stdout."""
+    path = tmp_path / "script.py"
+    path.write_text(text)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def no_explorer_import(text: str) -> bool:
+    tree = ast.parse(text)
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    return set(names) <= {"torch", "pandas", "io", "gzip", "base64"}
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return generate_candles(300)
+
+
+@pytest.mark.parametrize("text", [EXAMPLES[0], EXAMPLES[2], EXAMPLES[5], "F.relu(x / 1000 @ w.T + b)",
+                                  "(x * w).softmax().sum() + pow(b, 2)"])
+def test_graph_script_prints_the_lesson(frame, tmp_path, text):
+    lesson = run_lesson(frame, 123, 7, text)
+    script = graph_script(lesson.x, 123, 7, text)
+    assert no_explorer_import(script)
+    out = run_script(script, tmp_path)
+    assert seed_printout(lesson) in out  # x, w, b, y: every digit torch prints
+    assert gradient_printout(lesson) in out
+
+
+def test_expression_code_reparses_and_refuses():
+    assert expression_code("relu(x @ w.T + b)") == "torch.relu(x @ w.T + b)"
+    assert expression_code("torch.softmax(x * w)") == "torch.softmax(x * w, dim=-1)"
+    assert expression_code("(x*w).sum()") == "(x * w).sum()"
+    for bad in ["__import__('os').system('ls')", "x; import os", "open('f')", "x.__class__", "exec('1')"]:
+        with pytest.raises(ExpressionError):
+            expression_code(bad)
+
+
+def test_accumulation_script_replays_the_history(frame, tmp_path):
+    lab = AccumulationLab(candle_row(frame, 42), seed=3)
+    lab.grad_zero_()  # fails: .grad is None before the first backward
+    lab.run_steps(3)
+    lab.zero_grad(set_to_none=False)
+    lab.forward_backward()
+    lab.zero_grad(set_to_none=True)
+    lab.grad_zero_()  # fails again
+    lab.zero_after_step = True
+    lab.run_steps(2)
+    lab.zero_after_step = False
+    lab.forward_backward()
+    script = accumulation_script(lab.x, lab.seed, lab.history)
+    assert no_explorer_import(script)
+    printed = [line for line in run_script(script, tmp_path).splitlines() if line.startswith("#")]
+    expected = [accumulation_line(r.event, r.action, r.y, r.w_grad, r.b_grad) for r in lab.history]
+    assert printed == expected
+    assert lab.history[4].w_grad == (3 * lab.x).flatten().tolist()  # three backward() calls added x three times
+    lab.reset()  # reset starts a fresh history: the script starts from the new leaves
+    lab.forward_backward()
+    printed = [line for line in run_script(accumulation_script(lab.x, lab.seed, lab.history), tmp_path).splitlines()
+               if line.startswith("#")]
+    assert printed == [accumulation_line(r.event, r.action, r.y, r.w_grad, r.b_grad) for r in lab.history]
+
+
+@pytest.mark.parametrize("name, pnl", [(name, -3.0) for name in LOSSES] + [(next(iter(LOSSES)), 0.0),
+                                                                         (next(iter(LOSSES)), 2.5)])
+def test_retain_script_replays_the_calls(tmp_path, name, pnl):
+    lab = RetainLab(pnl, name)
+    lab.backward(retain_graph=True)
+    lab.autograd_grad(retain_graph=False)
+    lab.backward(retain_graph=False)  # fails unless the graph was kept: autograd.grad freed it
+    lab.autograd_grad(retain_graph=True)
+    script = retain_script(pnl, LOSSES[name], lab.events)
+    assert no_explorer_import(script)
+    printed = run_script(script, tmp_path).splitlines()
+    assert printed == [retain_line(e.call, e.pnl_grad, e.result) for e in lab.events]
+
+
+@pytest.mark.parametrize("rows", [50, 2500])
+def test_data_script_prints_the_tensor(tmp_path, rows):
+    frame = generate_candles(rows)
+    script = data_script(frame, "test")
+    assert no_explorer_import(script)
+    out = run_script(script, tmp_path)
+    tensor = candles_to_tensor(frame)
+    summary = summarize(tensor)
+    assert f"({summary.dtype}, {summary.shape}, {summary.device})" in out
+    assert summary.text in out
+    assert f"sum of all values (float64): {tensor.double().sum().item()!r}" in out
+    assert str(frame.head()) in out and str(frame.tail()) in out
