@@ -37,10 +37,12 @@ def write_seed_file(path: Path, rows: int = ROWS) -> Path:
 
 def best_of(readers: dict[str, object], repeats: int = REPEATS) -> dict[str, float]:
     """The fastest of `repeats` wall-clock timings of each reader, in seconds. The readers take turns in
-    every round, so a burst of load from other processes hits them alike rather than one of them."""
+    every round (in rotating order), so a burst of load from other processes hits them alike."""
     best = {name: float("inf") for name in readers}
-    for _ in range(repeats):
-        for name, read in readers.items():
+    names = list(readers)
+    for round_ in range(repeats):
+        for name in names[round_ % len(names):] + names[: round_ % len(names)]:  # rotate who goes first
+            read = readers[name]
             start = time.perf_counter()
             read()
             best[name] = min(best[name], time.perf_counter() - start)
@@ -51,8 +53,9 @@ def main(rows: int = ROWS) -> dict[str, float]:
     """Write the file, time the three reads, return their numbers."""
     with tempfile.TemporaryDirectory() as tmp:
         path = write_seed_file(Path(tmp) / "candles.csv", rows)
-        loaded = load_candles(path, sep="|", names=NAMES)
+        loaded = load_candles(path, sep="|", names=NAMES)  # also warms up imports and the page cache
         assert len(loaded.frame) == rows, "the benchmark file must load completely"
+        pd.read_csv(path, sep="|", header=None, engine="pyarrow")
         best = best_of({
             "pyarrow_read_csv_s": lambda: pd.read_csv(path, sep="|", header=None, engine="pyarrow"),
             "load_candles_s": lambda: load_candles(path, sep="|", names=NAMES),
