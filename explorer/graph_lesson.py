@@ -19,9 +19,10 @@ EXAMPLES = ("x @ w.T + b", "torch.sigmoid(x @ w.T + b)", "((x @ w.T + b) ** 2).m
             "relu(x / 1000 @ w.T + b)", "softmax(x / 1000 * w).sum() * b")
 
 
-def make_leaves(frame: pd.DataFrame, row: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def make_leaves(frame: pd.DataFrame, row: int, seed: int,
+                device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """x is candle `row` as a (1, 5) float32 tensor; w and b are random leaves that require grad."""
-    x = candle_row(frame, row)
+    x = candle_row(frame, row, device)
     return (x, *seeded_leaves(x, seed))
 
 
@@ -62,12 +63,13 @@ class GraphLesson:
     classic_after_error: str | None
 
 
-def run_lesson(frame: pd.DataFrame, row: int, seed: int, text: str = DEFAULT_EXPRESSION) -> GraphLesson:
+def run_lesson(frame: pd.DataFrame, row: int, seed: int, text: str = DEFAULT_EXPRESSION,
+               device: str = "cpu") -> GraphLesson:
     """Parse the expression, run it on candle `row` with the journal on, draw the graph, trace backward()."""
     if not 0 <= row < len(frame):
         raise ExpressionError(f"row {row} is outside the loaded data (0 … {len(frame) - 1})")
     expression = parse_expression(text)
-    x, w, b = make_leaves(frame, row, seed)
+    x, w, b = make_leaves(frame, row, seed, device)
     y, journal = forward_with_journal(expression, x, w, b)
     if y.grad_fn is None:
         raise ExpressionError("the result has no grad_fn (it is a leaf itself, or does not use w or b): "

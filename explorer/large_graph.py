@@ -69,11 +69,11 @@ def tag_modules(model: nn.Module) -> Iterator[None]:
             h.remove()
 
 
-def mlp_loss(frame: pd.DataFrame, hidden: int = 16, layers: int = 2, seed: int = 0,
-             rows: int = 32) -> tuple[torch.Tensor, dict[str, torch.Tensor], nn.Sequential]:
+def mlp_loss(frame: pd.DataFrame, hidden: int = 16, layers: int = 2, seed: int = 0, rows: int = 32,
+             device: str = "cpu") -> tuple[torch.Tensor, dict[str, torch.Tensor], nn.Sequential]:
     """MSE loss of a fresh MLP on a small batch of lagged candles, its grad_fns tagged by module."""
-    inputs, target = lagged_batch(frame, rows=rows)
-    model = make_mlp(inputs.shape[1], hidden, layers, seed)
+    inputs, target = (t.to(device) for t in lagged_batch(frame, rows=rows))
+    model = make_mlp(inputs.shape[1], hidden, layers, seed).to(device)
     with tag_modules(model):
         prediction = model(inputs)
     loss = nn.functional.mse_loss(prediction, target)

@@ -35,7 +35,7 @@ class OptimizerLab:
         if not lr > 0:
             raise ValueError(f"the learning rate must be positive, got {lr}")
         self.x, self.seed, self.lr = x, seed, lr
-        self.model = seeded_linear(x.shape[-1], seed)
+        self.model = seeded_linear(x.shape[-1], seed).to(x.device)  # follows x onto the chosen device
         # plain SGD (no momentum, no weight decay) so that step() is exactly p -= lr * p.grad
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
         self.steps: list[OptimizerStep] = []

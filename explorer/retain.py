@@ -82,6 +82,7 @@ class RetainLab:
     """A pnl leaf and the loss built from it; each method is one autograd call, errors captured from torch."""
     pnl_value: float
     loss_name: str = "seed: custom_trading_loss"
+    device: str = "cpu"
     pnl: torch.Tensor = field(init=False)
     loss: torch.Tensor | None = field(init=False, default=None)
     error: str | None = field(init=False, default=None)
@@ -96,7 +97,7 @@ class RetainLab:
 
     def forward(self) -> None:
         """A fresh pnl leaf and a fresh graph: loss = loss_fn(pnl)."""
-        self.pnl = torch.tensor([float(self.pnl_value)], requires_grad=True)
+        self.pnl = torch.tensor([float(self.pnl_value)], requires_grad=True, device=self.device)
         self.loss, self.error, self.events = None, None, []
         try:
             self.loss = LOSSES[self.loss_name](self.pnl)

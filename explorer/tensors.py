@@ -13,11 +13,11 @@ def candles_to_tensor(frame: pd.DataFrame, device: str = "cpu") -> torch.Tensor:
     return torch.from_numpy(frame.to_numpy(copy=True)).to(torch.float32).to(device)
 
 
-def candle_row(frame: pd.DataFrame, row: int) -> torch.Tensor:
+def candle_row(frame: pd.DataFrame, row: int, device: str = "cpu") -> torch.Tensor:
     """Row `row` of the candles as the seed's x (Part B, cell 6): float32, shape (1, n_features)."""
     if not 0 <= row < len(frame):
         raise ValueError(f"row {row} is outside the loaded candles (rows 0 … {len(frame) - 1})")
-    return candles_to_tensor(frame)[row].reshape(1, -1)
+    return candles_to_tensor(frame)[row].reshape(1, -1).to(device)
 
 
 def seeded_leaves(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -26,9 +26,9 @@ def seeded_leaves(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tenso
     A private generator gives the numbers torch.manual_seed(seed) would, without touching the global RNG that
     other sessions share.
     """
-    gen = torch.Generator().manual_seed(seed)
-    w = torch.randn(x.shape, generator=gen, dtype=x.dtype).requires_grad_()
-    b = torch.randn(1, generator=gen, dtype=x.dtype).requires_grad_()
+    gen = torch.Generator().manual_seed(seed)  # drawn on the CPU, then moved: the same numbers on every device
+    w = torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device).requires_grad_()
+    b = torch.randn(1, generator=gen, dtype=x.dtype).to(x.device).requires_grad_()
     return w, b
 
 

@@ -113,3 +113,15 @@ def test_data_script_prints_the_tensor(tmp_path, rows):
     assert summary.text in out
     assert f"sum of all values (float64): {tensor.double().sum().item()!r}" in out
     assert str(frame.head()) in out and str(frame.tail()) in out
+
+
+def test_device_argument_reaches_the_leaves(frame):
+    """No GPU here: the 'meta' device shows the tensors are created where asked; 'cpu' gives the default numbers."""
+    x = candle_row(frame, 3, "meta")
+    from explorer.tensors import seeded_leaves
+    w, b = seeded_leaves(x, 0)
+    assert (x.device.type, w.device.type, b.device.type) == ("meta", "meta", "meta")
+    assert w.is_leaf and w.requires_grad and b.is_leaf
+    on_cpu, default = run_lesson(frame, 3, 0, device="cpu"), run_lesson(frame, 3, 0)
+    assert torch.equal(on_cpu.w.grad, default.w.grad) and on_cpu.x.device.type == "cpu"
+    assert RetainLab(-3.0, device="meta").pnl.device.type == "meta"
