@@ -62,7 +62,8 @@ def main(rows: int = ROWS) -> dict[str, float]:
             "load_candles_autodetect_s": lambda: load_candles(path),
         })
     baseline = best["pyarrow_read_csv_s"]
-    return {"rows": rows, **best, "ratio": best["load_candles_s"] / baseline,
+    return {"what": f"load_candles(sep='|', names=…) vs pandas.read_csv(engine='pyarrow'), {rows:,} seed rows",
+            "target": "<= 1.3", "rows": rows, **best, "ratio": best["load_candles_s"] / baseline,
             "ratio_autodetect": best["load_candles_autodetect_s"] / baseline}
 
 
