@@ -124,4 +124,6 @@ def test_device_argument_reaches_the_leaves(frame):
     assert w.is_leaf and w.requires_grad and b.is_leaf
     on_cpu, default = run_lesson(frame, 3, 0, device="cpu"), run_lesson(frame, 3, 0)
     assert torch.equal(on_cpu.w.grad, default.w.grad) and on_cpu.x.device.type == "cpu"
-    assert RetainLab(-3.0, device="meta").pnl.device.type == "meta"
+    lab = RetainLab(-3.0, device="cpu")
+    lab.backward()
+    assert lab.pnl.device.type == "cpu" and lab.pnl.grad.item() == -6.0
