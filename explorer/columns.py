@@ -11,7 +11,7 @@ PRICES = ("open", "high", "low", "close")
 TIME_NAMES = [  # most specific first: an open time beats a generic 'time'
     {"open time", "opentime", "kline open time", "start time", "open timestamp"},
     {"unix", "unix timestamp", "unix time", "unixtime", "epoch", "unix ms", "unix s"},
-    {"timestamp", "time stamp", "ts", "timestamp utc", "timestamp (utc)"},
+    {"timestamp", "time stamp", "ts", "t", "timestamp utc", "timestamp (utc)"},
     {"datetime", "date time", "datetime utc", "datetime (utc)", "date (utc)", "time (utc)", "gmt time", "utc"},
     {"date", "day", "period"},
     {"time"},
@@ -63,7 +63,7 @@ class ColumnMap:
 
 def normalise(name: str) -> str:
     """'Volume_(BTC)' → 'volume (btc)'; 'Open-Time' → 'open time'."""
-    name = re.sub(r"[_\-.]+", " ", name.strip().strip('"').lower())
+    name = re.sub(r"[_\-.<>]+", " ", name.strip().strip('"').lower())  # '<CLOSE>' (MetaTrader) → 'close'
     return re.sub(r"\s+", " ", name.replace("( ", "(").replace(" )", ")")).strip()
 
 
@@ -134,6 +134,10 @@ def map_by_name(names: list[str], rows: list[list[str]]) -> ColumnMap | None:
         i = _find(norm, PRICE_NAMES[role], set(prices.values()))
         if i is not None:
             prices[role] = i
+    notes = []
+    if "close" not in prices and (last := _find(norm, {"price", "last", "close last"}, set(prices.values()))) is not None:
+        prices["close"] = last  # Investing.com's 'Price' is the close of the period
+        notes.append(f"No 'Close' column: '{names[last]}' is used as the close price.")
     taken = set(prices.values())
     time = next((i for group in TIME_NAMES if (i := _find(norm, group, taken)) is not None), None)
     close_time = _find(norm, CLOSE_TIME_NAMES, taken)
@@ -142,9 +146,10 @@ def map_by_name(names: list[str], rows: list[list[str]]) -> ColumnMap | None:
         time = next((j for j in range(len(names)) if j not in taken and is_time_column(rows, j)), None)
         if time is None or len(prices) < 4:
             return None
-        note = f"The time column '{names[time]}' was recognised by its values, not its name."
-        return _finish(ColumnMap(names=names, time=time, prices=prices, volume=None, notes=[note]), norm, rows)
-    cmap = ColumnMap(names=names, time=time if time is not None else close_time, prices=prices, volume=None)
+        notes.append(f"The time column '{names[time]}' was recognised by its values, not its name.")
+        return _finish(ColumnMap(names=names, time=time, prices=prices, volume=None, notes=notes), norm, rows)
+    cmap = ColumnMap(names=names, time=time if time is not None else close_time, prices=prices, volume=None,
+                     notes=notes)
     if time is None:
         cmap.close_time_only = True
         cmap.notes.append(f"Only a close time ('{names[close_time]}'), no open time: each candle is indexed by "

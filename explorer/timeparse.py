@@ -15,6 +15,7 @@ EPOCH_UNITS = [(1e8, 1e11, "s", "seconds"), (1e11, 1e14, "ms", "milliseconds"),
                (1e14, 1e17, "us", "microseconds"), (1e17, 1e20, "ns", "nanoseconds")]
 _US_PER = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1e-3}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}(:\d{2}){0,2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$", re.I)
+_THOUSANDS = r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"
 _OFFSET = re.compile(r"(Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.I)
 _CLOCKS = ["%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%I-%p", "%I %p", "%I%p", ""]
 # Families of formats; a family is one way of writing the date part, tried with every clock format.
@@ -187,7 +188,17 @@ def to_numbers(column: pd.Series) -> pd.Series:
     try:
         return text.astype("int64" if text.str.isdigit().all() else "float64")  # one vectorised cast
     except (ValueError, TypeError, OverflowError):
-        return pd.to_numeric(text.str.replace('"', ""), errors="coerce").astype("float64")
+        pass
+    text = text.str.replace('"', "")
+    with_commas = text[text.str.contains(",", regex=False, na=False)]
+    if len(with_commas) and with_commas.str.fullmatch(_THOUSANDS).all() and text.str.contains(".", regex=False).any():
+        text = text.str.replace(",", "", regex=False)  # '4,261.48': thousands separators, not decimal commas
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    suffixed = text.str.fullmatch(r"[+-]?[\d.]+[KMB]", case=False).fillna(False).astype(bool)
+    if suffixed.any():  # '1.23K' volumes (Investing.com)
+        scale = text[suffixed].str[-1].str.upper().map({"K": 1e3, "M": 1e6, "B": 1e9}).astype("float64")
+        numbers[suffixed] = pd.to_numeric(text[suffixed].str[:-1], errors="coerce").astype("float64") * scale
+    return numbers
 
 
 def parse_times(column: pd.Series, dayfirst: bool | None = None) -> tuple[np.ndarray, TimeInfo]:

@@ -60,6 +60,9 @@ CASES = {
     "no_volume.csv": (4, T0, T3, FIRST[:4] + [0.0], LAST[:4] + [0.0]),
     "gaps.csv": (6, T0, "2017-08-17 04:08:00", FIRST, [4262.0, 4263.0, 4260.0, 4261.0, 0.7]),
     "inconsistent_ohlc.csv": (4, T0, T3, FIRST, LAST),
+    "investing.csv": (4, "2017-08-17", "2017-08-20", [4261.48, 4485.39, 4200.74, 4285.08, 1_210_000.0],
+                      [4182.04, 4204.06, 4071.57, 4088.69, 3270.0]),
+    "metatrader.tsv": (4, T0, T3, FIRST, LAST),
 }
 
 
@@ -257,3 +260,16 @@ def test_common_spellings(time_name, volume_name):
     assert data.report.columns == (f"time ← {time_name}, open ← Open, high ← High, low ← Low, close ← Close, "
                                    f"volume ← {volume_name}")
     assert data.frame.iloc[-1].tolist() == [2.0, 3.0, 1.5, 2.5, 4.0]
+
+
+def test_investing_com_export():
+    report = load("investing.csv").report
+    assert report.columns.endswith("close ← Price, volume ← Vol.")
+    assert "No 'Close' column: 'Price' is used as the close price." in report.notes
+    assert report.interval == pd.Timedelta(days=1) and report.time_unit == "text, Mon D, Y (%b %d, %Y)"
+
+
+def test_metatrader_export():
+    report = load("metatrader.tsv").report
+    assert report.columns.startswith("time ← <DATE> + <TIME>, open ← <OPEN>")
+    assert report.columns.endswith("volume ← <VOL>") and report.separator == "\t"

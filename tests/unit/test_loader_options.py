@@ -218,3 +218,11 @@ def test_line_count_matches_pyarrow_despite_unicode_line_separators():
     raw = "Export\u2028by tool\nDate,Open,High,Low,Close\n2017-08-17 04:00,1,2,0.5,1.5\n".encode()
     data = load_candles(raw)
     assert data.report.banner_lines == ["Export\u2028by tool"] and len(data.frame) == 1
+
+
+def test_text_to_numbers():
+    from explorer.timeparse import to_numbers
+    got = to_numbers(pd.Series(["4,261.48", "1.5K", "2M", "0.5B", "null", "abc", "-3"])).tolist()
+    np.testing.assert_array_equal(got, [4261.48, 1500.0, 2e6, 5e8, np.nan, np.nan, -3.0])
+    assert to_numbers(pd.Series(["1,5", "2,25"])).isna().all()  # decimal commas are never guessed
+    assert to_numbers(pd.Series(["1502942400", "1502942460"])).dtype == np.int64
