@@ -75,6 +75,10 @@ class TrainingWorker:
     def stop(self, timeout: float = 10.0) -> None:
         """Pause and wait for the thread to finish its step."""
         self.pause()
+        self.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the thread stops (training finished, diverged or paused)."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
