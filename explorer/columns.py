@@ -135,7 +135,8 @@ def map_by_name(names: list[str], rows: list[list[str]]) -> ColumnMap | None:
         if i is not None:
             prices[role] = i
     notes = []
-    if "close" not in prices and (last := _find(norm, {"price", "last", "close last"}, set(prices.values()))) is not None:
+    last = None if "close" in prices else _find(norm, {"price", "last", "close last"}, set(prices.values()))
+    if last is not None:
         prices["close"] = last  # Investing.com's 'Price' is the close of the period
         notes.append(f"No 'Close' column: '{names[last]}' is used as the close price.")
     taken = set(prices.values())

@@ -163,16 +163,22 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
     info = TimeInfo(unit=f"text, {family}" + ("" if fmt == "ISO8601" else f" ({fmt})"), notes=notes)
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    _describe_offsets(present, info)
+    return times.to_numpy(dtype=TIME_DTYPE), info
+
+
+def _describe_offsets(present: pd.Series, info: TimeInfo) -> None:
+    """Say which UTC offsets the values carried (they were converted to UTC while parsing)."""
     tails = pd.Series(present.str.slice(-6).unique())  # few distinct endings: the regex runs on those only
     offsets = sorted(set(tails.str.extract(_OFFSET, expand=False).dropna().str.upper()))
-    if offsets:
-        info.timezone = "UTC offsets " + ", ".join(offsets[:6]) + " converted to UTC"
-        if len(offsets) == 1 and offsets[0] in ("Z", "UTC", "GMT", "+00:00", "+0000"):
-            info.timezone = f"UTC ('{offsets[0]}' in the values)"
-        elif len(offsets) > 1:
-            info.notes.append(f"The UTC offset changes within the file ({', '.join(offsets[:6])}), e.g. at daylight "
-                              "saving; every time was converted to UTC.")
-    return times.to_numpy(dtype=TIME_DTYPE), info
+    if not offsets:
+        return
+    info.timezone = "UTC offsets " + ", ".join(offsets[:6]) + " converted to UTC"
+    if len(offsets) == 1 and offsets[0] in ("Z", "UTC", "GMT", "+00:00", "+0000"):
+        info.timezone = f"UTC ('{offsets[0]}' in the values)"
+    elif len(offsets) > 1:
+        info.notes.append(f"The UTC offset changes within the file ({', '.join(offsets[:6])}), e.g. at daylight "
+                          "saving; every time was converted to UTC.")
 
 
 def is_number_dtype(column: pd.Series) -> bool:
