@@ -1,4 +1,10 @@
-"""Load candle (OHLCV) files from paths or uploads into a clean, UTC-indexed DataFrame, saying what was done."""
+"""Load candle (OHLCV) files from paths or uploads into a clean, UTC-indexed DataFrame, saying what was done.
+
+The pipeline, one module per step: sniff.py looks at the first 64 KB (separator, banner lines, header) →
+columns.py decides which column is the time, open, high, low, close and volume → readtable.py reads the body
+in one pyarrow pass → timeparse.py turns unix numbers or date text into UTC → cleaning.py drops, sorts and
+de-duplicates with numpy. Every decision ends up in the LoadReport; nothing is guessed silently.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
