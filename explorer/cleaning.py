@@ -87,6 +87,16 @@ def _flag_inconsistent(times: np.ndarray, values: dict[str, np.ndarray], stats: 
         stats.inconsistent_examples = [str(pd.Timestamp(t)) for t in times[bad][:3]]
 
 
+def _writable(array: np.ndarray) -> np.ndarray:
+    """The array, writable: pandas hands out read-only views of data that only this loader still holds."""
+    if not array.flags.writeable:
+        try:
+            array.setflags(write=True)  # no copy: the frame the view came from is discarded after loading
+        except ValueError:  # memory owned by someone else (e.g. pyarrow): copy it
+            array = array.copy()
+    return array
+
+
 def clean(times: np.ndarray, values: dict[str, np.ndarray]) -> tuple[pd.DataFrame, CleanStats]:
     """Parsed columns → candle frame indexed by ascending unique UTC time, plus what was done."""
     stats = CleanStats()
@@ -105,5 +115,5 @@ def clean(times: np.ndarray, values: dict[str, np.ndarray]) -> tuple[pd.DataFram
     _flag_inconsistent(times, values, stats)
     index = pd.DatetimeIndex(times, name="timestamp")
     # Separate float64 arrays (not one 2-D block) keep frame.values writable for torch.from_numpy.
-    frame = pd.DataFrame({k: values[k] for k in COLUMNS}, index=index, copy=False)
+    frame = pd.DataFrame({k: _writable(values[k]) for k in COLUMNS}, index=index, copy=False)
     return frame, stats

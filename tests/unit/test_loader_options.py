@@ -226,3 +226,14 @@ def test_text_to_numbers():
     np.testing.assert_array_equal(got, [4261.48, 1500.0, 2e6, 5e8, np.nan, np.nan, -3.0])
     assert to_numbers(pd.Series(["1,5", "2,25"])).isna().all()  # decimal commas are never guessed
     assert to_numbers(pd.Series(["1502942400", "1502942460"])).dtype == np.int64
+
+
+@pytest.mark.parametrize("name", ["seed_pipe.csv", "iso_minutes.csv", "missing_prices.csv", "newest_first.csv",
+                                  "no_volume.csv", "space_aligned.txt"])
+def test_frame_can_be_edited_in_place(name):
+    first, second = load_candles(FIXTURES / name).frame, load_candles(FIXTURES / name).frame
+    first.iloc[0, 0] = -1.0
+    first["close"] += 1.0
+    first.loc[first.index[-1], "volume"] = 7.0
+    assert first.iloc[0, 0] == -1.0 and first["volume"].iloc[-1] == 7.0
+    assert second.iloc[0, 0] != -1.0  # two loads never share memory
