@@ -155,11 +155,11 @@ def check_spec(frame: pd.DataFrame, spec: FeatureSpec) -> None:
         raise FeatureError(f"Unknown normalisation {spec.normalisation!r}; choose one of {', '.join(NORMALISATIONS)}.")
     if not spec.columns:
         raise FeatureError("Choose at least one feature column.")
+    if "timestamp" in spec.columns or "time" in spec.columns:
+        raise FeatureError("Time columns are never features: the model would learn the calendar, not the market.")
     missing = [c for c in {*spec.columns, "high", "close"} if c not in frame.columns]
     if missing:
         raise FeatureError(f"The candles have no column(s) {', '.join(sorted(missing))}.")
-    if "timestamp" in spec.columns or "time" in spec.columns:
-        raise FeatureError("Time columns are never features: the model would learn the calendar, not the market.")
     if spec.lags < 1:
         raise FeatureError(f"lags must be at least 1 (got {spec.lags}).")
     if not 0 < spec.validation_fraction < 0.9:

@@ -1,0 +1,126 @@
+"""The Trainer against a bare PyTorch loop: same losses, determinism, divergence at the right step."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from explorer.config import load_config
+from explorer.features import FeatureSpec, make_features
+from explorer.models import build_model, make_loss, make_optimizer, n_outputs_for
+from explorer.sample import generate_candles
+from explorer.trainer import EXPLODE_FACTOR, Trainer, TrainSettings, batch_order, specs_from_config
+
+
+@pytest.fixture(scope="module")
+def candles():
+    return generate_candles(300)
+
+
+def bare_losses(data, s: TrainSettings, steps: int) -> list[float]:
+    """Reference: a plain PyTorch loop over the same seeded model and batches."""
+    torch.manual_seed(s.seed)
+    model = build_model(s.model, data.x_train.shape[1], n_outputs_for(s.loss), list(s.hidden_sizes), s.activation,
+                        s.init)
+    loss_fn, gen = make_loss(s.loss), torch.Generator().manual_seed(s.seed)
+    opt = make_optimizer(s.optimizer, model.parameters(), s.learning_rate, s.momentum)
+    losses = []
+    while len(losses) < steps:
+        for idx in batch_order(len(data.x_train), s.batch_size, gen):
+            opt.zero_grad()
+            loss = loss_fn(model(data.x_train[idx]), data.y_train[idx])
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    return losses[:steps]
+
+
+@pytest.mark.parametrize("settings", [
+    TrainSettings(epochs=3),
+    TrainSettings(model="mlp", hidden_sizes=(8, 8), activation="tanh", optimizer="adam", learning_rate=3e-3,
+                  batch_size=32, epochs=3, seed=5, init="seed_sqrt_n"),
+    TrainSettings(model="linear", optimizer="sgd", momentum=0.9, loss="huber", epochs=3, seed=2),
+])
+def test_trainer_matches_a_bare_loop(candles, settings):
+    data = make_features(candles, FeatureSpec(rows=300))
+    trainer = Trainer(data, settings)
+    metrics = trainer.step(10_000)
+    assert trainer.done and len(metrics) == trainer.total_steps == trainer.steps_per_epoch * 3
+    assert trainer.history.step_losses == bare_losses(data, settings, trainer.total_steps)  # bit for bit
+    first = trainer.history.epochs[0]
+    per_epoch = trainer.history.step_losses[: trainer.steps_per_epoch]
+    assert first["train_loss"] == pytest.approx(sum(per_epoch) / len(per_epoch), rel=1e-12)
+    with torch.no_grad():
+        valid = trainer.loss_fn(trainer.model(data.x_valid), data.y_valid).item()
+    assert trainer.history.epochs[-1]["valid_loss"] == valid
+
+
+def test_same_seed_same_curve_other_seed_other_curve(candles):
+    data = make_features(candles, FeatureSpec(rows=300, target="next_direction"))
+    s = TrainSettings(model="mlp", loss="cross_entropy", optimizer="adam", learning_rate=1e-2, epochs=2, seed=7)
+    a, b, c = Trainer(data, s), Trainer(data, s), Trainer(data, TrainSettings(**{**s.__dict__, "seed": 8}))
+    for t in (a, b, c):
+        while not t.done:
+            t.step(3)  # step sizes do not matter either
+    assert a.history.step_losses == b.history.step_losses
+    assert a.history.epochs == b.history.epochs
+    assert a.history.step_losses != c.history.step_losses
+    assert 0.0 <= a.history.epochs[-1]["valid_accuracy"] <= 1.0
+
+
+def test_divergence_on_raw_prices_with_a_large_learning_rate(candles):
+    data = make_features(candles, FeatureSpec(rows=300, normalisation="none"))
+    s = TrainSettings(model="linear", optimizer="sgd", learning_rate=1e-4, epochs=5)
+    ref = bare_losses(data, s, 20)
+    expected = next(i + 1 for i, loss in enumerate(ref)
+                    if not math.isfinite(loss) or loss > EXPLODE_FACTOR * ref[0])
+    trainer = Trainer(data, s)
+    trainer.step(1000)
+    assert trainer.done and trainer.step_count == expected > 1
+    assert trainer.divergence.startswith(f"Training stopped at step {expected} (epoch 1)")
+    assert "Normalise the inputs" in trainer.divergence and "lower the learning rate" in trainer.divergence
+    assert trainer.history.step_losses == ref[: expected - 1]  # nothing non-finite reaches the chart
+    assert trainer.step(5) == []  # it stays stopped
+
+
+def test_divergence_with_normalised_inputs_suggests_a_lower_rate(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    trainer = Trainer(data, TrainSettings(model="linear", optimizer="sgd", learning_rate=1.0, epochs=50))
+    trainer.step(10_000)
+    assert trainer.divergence and "Lower the learning rate (try 0.1)" in trainer.divergence
+
+
+def test_norms_are_recorded_before_the_update(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    s = TrainSettings(model="mlp", hidden_sizes=(4,), epochs=1)
+    trainer = Trainer(data, s, norm_every=2)
+    torch.manual_seed(0)
+    weights = {n: p.detach().norm().item() for n, p in trainer.model.named_parameters()}
+    trainer.step(4)
+    first = {name: (w, g) for step, name, w, g in trainer.history.norms if step == 1}
+    assert set(first) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert all(first[n][0] == pytest.approx(weights[n]) for n in weights)
+    assert all(g > 0 for _, g in first.values())
+    assert sorted({row[0] for row in trainer.history.norms}) == [1, 2, 4]
+
+
+def test_refused_settings_never_build_a_trainer(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    with pytest.raises(ValueError, match="Cross-entropy is for classes"):
+        Trainer(data, TrainSettings(model="linear", loss="cross_entropy"))
+
+
+def test_config_section_drives_the_defaults():
+    features, settings = specs_from_config(load_config().training, 1000)
+    section = load_config().training
+    assert features.lags == section.lags and features.target == section.target and features.rows == 1000
+    assert settings.learning_rate == section.learning_rate and settings.hidden_sizes == tuple(section.hidden_sizes)
+
+
+def test_state_dict_round_trips(candles):
+    import io
+    trainer = Trainer(make_features(candles, FeatureSpec(rows=300)), TrainSettings(epochs=1))
+    trainer.step(2)
+    state = torch.load(io.BytesIO(trainer.state_dict_bytes()))
+    torch.testing.assert_close(state["coeffs"], trainer.model.coeffs.detach())

@@ -1,0 +1,124 @@
+"""The background worker: play/pause/step, pause within one step, consistent snapshots, independent sessions;
+the exported script reproduces the run in a fresh Python process."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from explorer.export import export_script
+from explorer.features import FeatureSpec, make_features
+from explorer.sample import generate_candles
+from explorer.trainer import Trainer, TrainSettings
+from explorer.worker import TrainingWorker, loss_history_frame
+
+
+@pytest.fixture(scope="module")
+def candles():
+    return generate_candles(300)
+
+
+def reference(data, settings) -> list[float]:
+    trainer = Trainer(data, settings)
+    trainer.step(10**6)
+    return trainer.history.step_losses
+
+
+def test_play_runs_in_the_background_and_pause_stops_within_one_step(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    worker = TrainingWorker(Trainer(data, TrainSettings(epochs=10_000)))
+    assert worker.snapshot().status == "ready"
+    worker.play()
+    deadline = time.monotonic() + 10
+    while worker.snapshot().step < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.pause()
+    at_pause = worker.trainer.step_count
+    worker.join(5)
+    assert worker.trainer.step_count <= at_pause + 1  # at most the step in flight
+    snap = worker.snapshot()
+    assert snap.status == "paused" and not worker.running
+    time.sleep(0.2)
+    assert worker.snapshot().step == snap.step  # nothing runs while paused
+    assert [m.step for m in worker.step_once()] == [snap.step + 1]
+    worker.play()
+    worker.stop()
+    assert not worker.running
+
+
+def test_snapshots_are_consistent_while_training(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    settings = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", learning_rate=1e-3, epochs=30)
+    worker = TrainingWorker(Trainer(data, settings))
+    worker.play()
+    seen = []
+    while worker.running:
+        snap = worker.snapshot()
+        assert len(snap.step_losses) == snap.step  # never half-way through a step
+        assert all(row["step"] <= snap.step for row in snap.epochs_table)
+        seen.append(snap.step)
+    worker.join(10)
+    final = worker.snapshot()
+    assert final.status == "done" and final.progress == 1.0 and len(seen) > 1
+    assert final.step_losses == reference(data, settings)  # polling does not change the run
+    history = loss_history_frame(final)
+    assert len(history) == final.step and history["valid_loss"].notna().sum() == settings.epochs
+
+
+def test_two_sessions_train_independently(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    a_set = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", epochs=15, seed=1)
+    b_set = TrainSettings(model="linear", optimizer="sgd", momentum=0.5, epochs=15, seed=2)
+    a, b = TrainingWorker(Trainer(data, a_set)), TrainingWorker(Trainer(data, b_set))
+    a.play()
+    b.play()
+    a.join(30)
+    b.join(30)
+    assert a.snapshot().step_losses == reference(data, a_set)
+    assert b.snapshot().step_losses == reference(data, b_set)
+
+
+def test_idle_worker_pauses_itself(candles):
+    worker = TrainingWorker(Trainer(make_features(candles, FeatureSpec(rows=300)), TrainSettings(epochs=10**4)),
+                            idle_timeout=0.05)
+    worker.pace = 200.0
+    worker.play()
+    worker.join(5)
+    snap = worker.snapshot()
+    assert snap.status == "paused" and "nobody looked" in snap.message
+
+
+def test_divergence_stops_the_worker_with_the_message(candles):
+    data = make_features(candles, FeatureSpec(rows=300, normalisation="none"))
+    worker = TrainingWorker(Trainer(data, TrainSettings(learning_rate=0.01)))
+    worker.play()
+    worker.join(10)
+    snap = worker.snapshot()
+    assert snap.status == "diverged" and snap.message.startswith("Training stopped at step 2")
+    assert all(loss == loss and loss != float("inf") for loss in snap.step_losses)
+
+
+@pytest.mark.parametrize("spec, settings", [
+    (FeatureSpec(rows=300), TrainSettings(epochs=2)),
+    (FeatureSpec(rows=300, lags=4, columns=("high", "close", "volume"), target="next_direction",
+                 normalisation="log_returns"),
+     TrainSettings(model="mlp", hidden_sizes=(8, 4), activation="sigmoid", loss="cross_entropy", optimizer="adam",
+                   learning_rate=3e-3, batch_size=16, epochs=2, seed=9, init="seed_sqrt_n")),
+    (FeatureSpec(rows=300, target="next_return", normalisation="minmax"),
+     TrainSettings(model="linear", loss="huber", optimizer="sgd", momentum=0.9, epochs=2, seed=4)),
+])
+def test_exported_script_reproduces_the_first_epoch_loss(candles, tmp_path, spec, settings):
+    trainer = Trainer(make_features(candles, spec), settings)
+    trainer.step(trainer.steps_per_epoch)
+    script = tmp_path / "train_run.py"
+    script.write_text(export_script(candles, spec, settings))
+    out = subprocess.run([sys.executable, str(script), "1"], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path)  # cwd: the script must not need the project
+    assert out.returncode == 0, out.stderr
+    line = next(l for l in out.stdout.splitlines() if l.startswith("epoch 1:"))
+    printed = float(line.split("train loss ")[1].split()[0])
+    assert abs(printed - trainer.history.epochs[0]["train_loss"]) <= 1e-5
+    assert "explorer" not in script.read_text().split('CANDLES_CSV = """')[0]  # standalone: no app imports
