@@ -2,7 +2,7 @@
 import streamlit as st
 
 from explorer.runtime import configure_torch
-from pages._common import presenter_mode, sidebar_data_summary
+from pages._common import device_picker, presenter_mode, sidebar_data_summary
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wide")
 configure_torch()
@@ -25,6 +25,7 @@ PAGES = {
 
 page = st.navigation(PAGES)
 presenter_mode()
+device_picker()
 summary = st.sidebar.container()
 try:
     page.run()

@@ -52,8 +52,12 @@ def graph_to_dot(model: GraphModel, highlight: str | None = None, show_values: b
     """DOT text of `model`; node `highlight` (a node id) is drawn gold with a red border."""
     if show_values is None:
         show_values = len(model.nodes) <= AUTO_VALUES_UP_TO
-    dot = graphviz.Digraph("autograd", graph_attr=dict(rankdir="TB", nodesep="0.25", ranksep="0.35"),
-                           node_attr=dict(fontname="monospace", fontsize="10", margin="0.08,0.04"))
+    # explicit colours everywhere: with the app's dark theme, unset text and edges would be drawn light on white
+    dot = graphviz.Digraph("autograd", graph_attr=dict(rankdir="TB", nodesep="0.25", ranksep="0.35", bgcolor="white",
+                                                       fontcolor="black"),
+                           node_attr=dict(fontname="monospace", fontsize="10", margin="0.08,0.04", fontcolor="black",
+                                          color="black"),
+                           edge_attr=dict(color="black", fontcolor="black"))
     for nid, node in model.nodes.items():
         attrs = dict(STYLE.get(node.kind, {}))
         if nid == highlight:

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import streamlit as st
+import torch
 
 from explorer import CandleData, load_candles
 from explorer.config import AppConfig, load_config, resolve_data_path
@@ -158,3 +159,34 @@ def share_state(*spec: Shared) -> None:
 def publish_state(*spec: Shared) -> None:
     """Call after a page's widgets and buttons: the URL mirrors their current values, ready to be copied."""
     st.query_params.update(encode(st.session_state, spec))
+
+DEVICE_KEY = "device"
+
+
+def available_devices() -> list[str]:
+    """cpu always; cuda and mps only when this machine has them."""
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
+        ["mps"] if torch.backends.mps.is_available() else [])
+
+
+def device_picker() -> str:
+    """Sidebar picker for where the lessons' tensors live; a link's `?device=` is used when this machine has it."""
+    devices = available_devices()
+    if DEVICE_KEY not in st.session_state or st.session_state[DEVICE_KEY] not in devices:
+        asked = st.query_params.get(DEVICE_KEY)
+        if asked and asked not in devices:
+            st.warning(f"This link asks for device {asked[:20]!r}, which this machine does not have "
+                       f"(available: {', '.join(devices)}): the lessons run on cpu. The numbers are the same.")
+        st.session_state[DEVICE_KEY] = asked if asked in devices else "cpu"
+    st.sidebar.selectbox("Device", devices, key=DEVICE_KEY, help="Where the lessons create their tensors "
+                         "(torch.device). cuda / mps appear only when this machine has one.")
+    if st.session_state[DEVICE_KEY] == "cpu":
+        st.query_params.pop(DEVICE_KEY, None)  # the default stays out of the URL
+    else:
+        st.query_params[DEVICE_KEY] = st.session_state[DEVICE_KEY]
+    return st.session_state[DEVICE_KEY]
+
+
+def current_device() -> str:
+    """The device the learner picked (cpu until the picker has run)."""
+    return st.session_state.get(DEVICE_KEY, "cpu")

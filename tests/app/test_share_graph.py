@@ -1,0 +1,92 @@
+"""Graph page links: query parameters in → the same widgets, step positions and numbers; bad values → messages."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.config import load_config
+from explorer.graph_lesson import gradient_printout, run_lesson, seed_printout
+from pages._common import load_from_config
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return load_from_config(load_config()).frame
+
+
+def open_link(params: dict[str, str]) -> AppTest:
+    """What a browser does with a copied /graph?… link: a fresh session whose first run is the Graph page."""
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.switch_page("pages/graph.py")
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_link_sets_widgets_positions_and_numbers(frame):
+    expr = "relu(x / 1000 @ w.T + b)"
+    at = open_link({"graph_row": "7", "graph_seed": "5", "graph_expr": expr, "graph_fwd_pos": "2",
+                    "graph_bwd_pos": "3", "graph_mlp_layers": "3", "graph_mlp_collapse": "0"})
+    assert not at.warning and not at.error
+    assert at.number_input(key="graph_row").value == 7 and at.number_input(key="graph_seed").value == 5
+    assert at.text_input(key="graph_expr").value == expr
+    assert at.slider(key="graph_fwd_slider").value == 2 and at.slider(key="graph_bwd_slider").value == 3
+    assert at.slider(key="graph_mlp_layers").value == 3 and at.toggle(key="graph_mlp_collapse").value is False
+    assert at.code[0].value == seed_printout(run_lesson(frame, 7, 5, expr))
+
+
+def test_a_copied_url_reproduces_the_page(frame):
+    at = open_link({})
+    at.number_input(key="graph_row").set_value(42).run()
+    at.text_input(key="graph_expr").set_value("((x @ w.T + b) ** 2).mean()").run()
+    for _ in range(4):
+        at.button(key="graph_bwd_next").click().run()
+    at.button(key="graph_fwd_prev").click().run()
+    url = dict(at.query_params)
+    assert url["graph_row"] == "42" and url["graph_bwd_pos"] == "4" and url["graph_fwd_pos"] == str(
+        len(run_lesson(frame, 42, 0, url["graph_expr"]).journal.entries) - 1)
+    again = open_link(url)
+    assert not again.warning
+    shown = [c.value for c in at.code]
+    assert [c.value for c in again.code] == shown
+    assert [g.proto.spec for g in again.get("graphviz_chart")] == [g.proto.spec for g in at.get("graphviz_chart")]
+    lesson = run_lesson(frame, 42, 0, "((x @ w.T + b) ** 2).mean()")
+    assert seed_printout(lesson) in shown
+    while at.session_state["graph_bwd_pos"] < len(lesson.trace.steps):  # the last step prints the gradients
+        at.button(key="graph_bwd_next").click().run()
+    assert any(gradient_printout(lesson) == c.value for c in at.code)
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"graph_row": "5000"}, "`graph_row` = '5000' ignored: outside 0…999"),
+    ({"graph_seed": "-1"}, "`graph_seed` = '-1' ignored"),
+    ({"graph_row": "seven"}, "`graph_row` = 'seven' ignored"),
+    ({"graph_mlp_hidden": "5"}, "not one of the choices"),
+    ({"graph_classic": "yes"}, "expected 0 or 1"),
+    ({"graph_fwd_pos": "40"}, "past the last op of the forward journal of this expression (3): showing step 3"),
+])
+def test_bad_link_values_become_messages(params, words):
+    at = open_link(params)
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.number_input(key="graph_row").value == 100  # the rest of the page works with defaults
+
+
+def test_refused_expression_from_a_link_is_an_error_not_a_crash(frame):
+    at = open_link({"graph_expr": "__import__('os')"})
+    assert "Expression not accepted" in at.error[0].value
+    assert at.code[0].value == seed_printout(run_lesson(frame, 100, 0))
+
+
+def test_step_buttons_have_keyboard_shortcuts():
+    at = open_link({})
+    shortcuts = {key: at.button(key=key).proto.shortcut for key in
+                 ("graph_fwd_prev", "graph_fwd_next", "graph_bwd_prev", "graph_bwd_next")}
+    assert shortcuts == {"graph_fwd_prev": "left", "graph_fwd_next": "right", "graph_bwd_prev": "shift+left",
+                         "graph_bwd_next": "shift+right"}
+    assert "keyboard: Right" in at.button(key="graph_fwd_next").help
