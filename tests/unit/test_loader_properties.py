@@ -130,3 +130,21 @@ def test_table_shaped_noise_loads_or_raises_candle_format_error(rows, sep):
     frame = data.frame
     assert list(frame.columns) == COLUMNS and frame.index.is_unique and frame.index.is_monotonic_increasing
     assert not frame["volume"].isna().any() and len(frame) == data.report.rows_kept
+
+
+@FAST
+@given(frame=candle_frames(), day_first=st.booleans(), step=st.sampled_from([900, 3600, 6 * 3600, 86400]))
+def test_slash_dates_round_trip_or_refuse_to_guess(frame, day_first, step):
+    frame.index = pd.DatetimeIndex(frame.index[0].floor("min") + pd.to_timedelta(np.arange(len(frame)) * step, "s"),
+                                   name="timestamp").as_unit("us")
+    fmt = "%d/%m/%Y %H:%M" if day_first else "%m/%d/%Y %H:%M"
+    lines = ["Date,open,high,low,close,volume"] + [
+        ",".join([ts.strftime(fmt), *map(repr, row)]) for ts, row in zip(frame.index, frame.itertuples(index=False))]
+    raw = ("\n".join(lines) + "\n").encode()
+    try:
+        data = load_candles(raw)
+    except CandleFormatError as err:
+        assert "Cannot tell whether dates" in str(err)
+        assert (frame.index.day <= 12).all()  # only refused when every date reads both ways
+        return
+    pd.testing.assert_frame_equal(data.frame, frame, check_freq=False)
