@@ -107,8 +107,6 @@ def test_divergence_stops_the_worker_with_the_message(candles):
                  normalisation="log_returns"),
      TrainSettings(model="mlp", hidden_sizes=(8, 4), activation="sigmoid", loss="cross_entropy", optimizer="adam",
                    learning_rate=3e-3, batch_size=16, epochs=2, seed=9, init="seed_sqrt_n")),
-    (FeatureSpec(rows=300, target="next_return", normalisation="minmax"),
-     TrainSettings(model="linear", loss="huber", optimizer="sgd", momentum=0.9, epochs=2, seed=4)),
 ])
 def test_exported_script_reproduces_the_first_epoch_loss(candles, tmp_path, spec, settings):
     trainer = Trainer(make_features(candles, spec), settings)

@@ -1,0 +1,133 @@
+"""AppTest of the training page: step/reset/play/pause, settings that wait for Reset, refusals and divergence.
+
+`run_every` fragments do not tick in AppTest, so live updates are tested in tests/e2e/test_training.py."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.config import load_config
+from explorer.models import CROSS_ENTROPY_ON_REGRESSION
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=90)
+    app.run()
+    app.switch_page("pages/training.py")
+    app.run()
+    assert not app.exception
+    return app
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception
+    return at
+
+
+def progress_text(at: AppTest) -> str:
+    return at.get("progress")[0].proto.text
+
+
+def trainer(at: AppTest):
+    return at.session_state["train_worker"].trainer
+
+
+def test_page_opens_with_the_config_defaults(at):
+    defaults = load_config().training
+    assert at.selectbox(key="train_target").value == defaults.target
+    assert at.selectbox(key="train_norm").value == defaults.normalisation
+    assert at.select_slider(key="train_lr").value == defaults.learning_rate
+    assert progress_text(at).startswith("**ready** · epoch 0/20 · step 0/")
+    assert len(at.get("plotly_chart")) == 3
+    assert not at.error
+    assert trainer(at).data.shapes()["t_indep (train)"] == "torch.Size([798, 15])"  # 1000 candles, 3 lags x 5
+
+
+def test_step_runs_one_minibatch_and_offers_downloads(at):
+    click(at, "train_step")
+    assert trainer(at).step_count == 1
+    assert "**paused** · epoch 1/20 · step 1/" in progress_text(at)
+    assert at.metric[0].value == f"{trainer(at).history.step_losses[0]:.4g}"
+    click(at, "train_step")
+    assert trainer(at).step_count == 2
+    assert len(at.get("download_button")) == 3
+
+
+def test_changed_settings_wait_for_reset(at):
+    click(at, "train_step")
+    at.select_slider(key="train_lr").set_value(0.1).run()
+    assert trainer(at).step_count == 1 and trainer(at).settings.learning_rate == 0.01  # nothing restarted
+    assert any("press Reset" in i.value for i in at.info)
+    click(at, "train_reset")
+    assert trainer(at).step_count == 0 and trainer(at).settings.learning_rate == 0.1
+    assert not any("press Reset" in i.value for i in at.info)
+
+
+def test_other_widgets_do_not_disturb_a_run(at):
+    click(at, "train_step")
+    worker = at.session_state["train_worker"]
+    at.toggle(key="train_log_y").set_value(True).run()
+    at.select_slider(key="train_pace").set_value("20").run()
+    assert not at.exception
+    assert at.session_state["train_worker"] is worker and worker.trainer.step_count == 1
+    assert worker.pace == 20.0
+
+
+def test_play_then_pause(at):
+    at.select_slider(key="train_pace").set_value("100").run()
+    click(at, "train_play")
+    worker = at.session_state["train_worker"]
+    assert worker.running
+    time.sleep(0.3)
+    click(at, "train_pause")
+    assert not worker.running and worker.trainer.step_count > 0
+    steps = worker.trainer.step_count
+    time.sleep(0.2)
+    assert worker.trainer.step_count == steps
+    assert "**paused**" in progress_text(at)
+
+
+def test_cross_entropy_on_a_price_is_refused_with_the_reason(at):
+    click(at, "train_step")
+    at.selectbox(key="train_loss").select("cross_entropy").run()
+    assert not at.exception
+    assert at.error[0].value == CROSS_ENTROPY_ON_REGRESSION
+    assert at.button(key="train_reset").disabled
+    assert trainer(at).step_count == 1  # the run that was there stays
+    at.selectbox(key="train_target").select("next_direction").run()
+    at.selectbox(key="train_model").select("linear").run()
+    assert not at.error
+    click(at, "train_reset")
+    assert trainer(at).settings.loss == "cross_entropy" and trainer(at).step_count == 0
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda at: at.multiselect(key="train_columns").set_value([]), "at least one feature column"),
+    (lambda at: (at.selectbox(key="train_model").select("mlp").run(),
+                 at.text_input(key="train_hidden").input("16, x")), "could not read 'x'"),
+    (lambda at: at.selectbox(key="train_loss").select("bce_logits"), "BCE-with-logits expects labels 0 or 1"),
+])
+def test_bad_input_names_the_problem(at, setup, message):
+    setup(at)
+    at.run()
+    assert not at.exception
+    assert message in at.error[0].value
+    assert len(at.get("plotly_chart")) == 3  # the page keeps working
+
+
+def test_raw_prices_diverge_with_a_message_not_a_traceback(at):
+    at.selectbox(key="train_norm").select("none").run()
+    click(at, "train_reset")
+    for _ in range(3):
+        click(at, "train_step")
+    assert trainer(at).step_count == 2
+    assert at.error[0].value.startswith("Training stopped at step 2 (epoch 1): the loss exploded")
+    assert "Normalise the inputs" in at.error[0].value
+    assert "**diverged**" in progress_text(at)
