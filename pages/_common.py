@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import inspect
+import os
+import re
 import textwrap
 from pathlib import Path
 
 import streamlit as st
 import torch
 
-from explorer import CandleData, load_candles
-from explorer.config import AppConfig, load_config, resolve_data_path
+from explorer import CandleData, CandleFormatError, load_candles
+from explorer.config import AppConfig, ConfigError, load_config, resolve_data_path
 from explorer.shareable import Shared, decode, encode
 
 def _leave_pages_folder_mode() -> None:
@@ -32,6 +34,45 @@ CANDLES_KEY = "candles"
 SOURCE_KEY = "candles_source"
 LINK_KEY = "candles_link"
 MAX_SAMPLE_ROWS = 20_000
+MIN_CANDLES = 10  # the lessons need a few candles in a row (lags, a batch); fewer is refused with a message
+DEFAULT_MAX_ROWS = 2_000_000  # row cap per load: ~100 MB of float64 candles per learner at most
+MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:])")
+
+
+def literal(text: object, keep_code: bool = False) -> str:
+    """`text` escaped for st.markdown/st.error: file and column names show as typed, never as markup or HTML.
+
+    keep_code: the message's own `code` spans stay code (nothing renders inside them; escapes would show).
+    """
+    parts = re.split(r"(`[^`]*`)", str(text)) if keep_code else [str(text)]
+    return "".join(p if keep_code and p.startswith("`") and p.endswith("`") and len(p) > 1
+                   else MARKUP.sub(r"\\\1", p) for p in parts)
+
+
+def max_rows() -> int:
+    """Most rows one load may read (env AUTOGRAD_EXPLORER_MAX_ROWS, default 2,000,000): bounds each session's memory."""
+    try:
+        return max(MIN_CANDLES, int(os.environ.get("AUTOGRAD_EXPLORER_MAX_ROWS", DEFAULT_MAX_ROWS)))
+    except ValueError:
+        return DEFAULT_MAX_ROWS
+
+
+def enough_candles(data: CandleData) -> CandleData:
+    """Refuse data with too few candles for the lessons (CandleFormatError, so pages show it like any bad file)."""
+    if len(data.frame) < MIN_CANDLES:
+        raise CandleFormatError(f"only {len(data.frame)} usable candle(s) after cleaning; the lessons need at least "
+                                f"{MIN_CANDLES} in a row.")
+    return data
+
+
+def load_upload(raw: bytes, sep: str | None, nrows: int | None) -> tuple[CandleData, str | None]:
+    """Uploaded bytes as candles within the row cap, and a message when the cap cut the file short."""
+    cap = max_rows()
+    data = enough_candles(load_bytes_cached(raw, sep, min(nrows or cap, cap)))
+    if (nrows is None or nrows > cap) and data.report.rows_read >= cap:
+        return data, (f"Row cap reached: only the first {cap:,} rows were read (this server's limit per load, "
+                      "AUTOGRAD_EXPLORER_MAX_ROWS). Trim the file or set 'Rows to read' to choose the rows.")
+    return data, None
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading candles…")
@@ -50,7 +91,10 @@ def load_from_config(config: AppConfig) -> CandleData:
     """Candles named by a config (paths restricted to data/)."""
     path = resolve_data_path(config)
     d = config.data
-    return load_path_cached(str(path), path.stat().st_mtime, d.separator, d.train_rows, tuple(d.features))
+    if d.train_rows > max_rows():
+        raise ConfigError(f"`data.train_rows` = {d.train_rows:,} is above this server's row cap of {max_rows():,}.")
+    return enough_candles(load_path_cached(str(path), path.stat().st_mtime, d.separator, d.train_rows,
+                                           tuple(d.features)))
 
 
 def config_source_label(config: AppConfig) -> str:
@@ -67,13 +111,16 @@ def config_link(config: AppConfig) -> str:
 def _config_from_link(link: str | None) -> AppConfig:
     """The bundled config, with the row count a shared link asked for; other links explain why they cannot load."""
     config = load_config()
-    if link and link.startswith("sample:") and link[7:].isdigit() and 10 <= int(link[7:]) <= MAX_SAMPLE_ROWS:
-        config.data.train_rows = int(link[7:])
+    rows = re.fullmatch(r"sample:([0-9]{1,9})", link or "")  # ASCII digits only: int() refuses some isdigit() ones
+    if rows and 10 <= int(rows[1]) <= MAX_SAMPLE_ROWS:
+        config.data.train_rows = int(rows[1])
     elif link == "upload":
         st.warning("This link was made with an **uploaded file**, and uploaded data cannot travel in a URL: "
                    "the bundled sample is shown instead. Upload the same file on the Data page to match.")
     elif link:
-        st.warning(f"The link's data setting {link[:40]!r} cannot be reproduced here; the bundled sample is shown.")
+        st.warning(f"The link's data setting {literal(repr(link[:40]))} cannot be reproduced here; the bundled "
+                   "sample is shown.")
+    config.data.train_rows = min(config.data.train_rows, max_rows())  # a server with a small row cap still starts
     return config
 
 
@@ -99,7 +146,7 @@ def sidebar_data_summary(where) -> None:
     frame = data.frame
     with where:
         st.markdown("**Loaded candles**")
-        st.caption(st.session_state[SOURCE_KEY])
+        st.caption(literal(st.session_state[SOURCE_KEY]))
         st.query_params["data"] = st.session_state[LINK_KEY]
         st.caption(f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC")
 
@@ -159,6 +206,7 @@ def share_state(*spec: Shared) -> None:
 def publish_state(*spec: Shared) -> None:
     """Call after a page's widgets and buttons: the URL mirrors their current values, ready to be copied."""
     st.query_params.update(encode(st.session_state, spec))
+
 
 DEVICE_KEY = "device"
 

@@ -5,7 +5,8 @@ import streamlit as st
 
 from explorer import CandleFormatError
 from explorer.config import DEFAULT_CONFIG, ConfigError, parse_config, resolve_data_path
-from pages._common import config_link, config_source_label, current_candles, load_from_config, set_candles, show_code
+from pages._common import (config_link, config_source_label, current_candles, literal, load_from_config, set_candles,
+                           show_code)
 
 st.title("Config: YAML drives the loader")
 st.caption("Seed notebook Part D. Edit the config or upload one, then apply it: it is validated, the file it names "
@@ -35,11 +36,17 @@ if applied:
         resolve_data_path(config)
         data = load_from_config(config)
     except (ConfigError, CandleFormatError) as exc:
-        st.error(f"{exc}\n\nNothing was changed: the data loaded before is still loaded.")
+        st.error(f"{literal(exc, keep_code=True)}\n\nNothing was changed: the data loaded before is still loaded.")
+    except RecursionError:  # PyYAML composes nested [[[...]]] recursively
+        st.error("The config is nested too deeply to read; a config is a few flat sections.\n\n"
+                 "Nothing was changed: the data loaded before is still loaded.")
+    except (OSError, ValueError) as exc:  # the file system refuses the name (NUL byte, too long, ...)
+        st.error(f"`data.file_path` cannot be opened: {literal(str(exc)[:160])}.\n\n"
+                 "Nothing was changed: the data loaded before is still loaded.")
     else:
         set_candles(data, config_source_label(config), config_link(config))
         st.session_state["config_applied"] = config.model_dump()
-        st.success(f"Applied: {len(data.frame):,} candles loaded from {config.data.file_path}.")
+        st.success(f"Applied: {len(data.frame):,} candles loaded from {literal(config.data.file_path)}.")
 
 if "config_applied" in st.session_state:
     st.markdown('`print(config)` — the dictionary the seed printed after `yaml.safe_load`:')

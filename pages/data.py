@@ -7,8 +7,8 @@ from explorer import CandleFormatError, load_candles
 from explorer.charts import candlestick_figure, chart_frame
 from explorer.config import ConfigError, load_config
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
-from pages._common import (LINK_KEY, MAX_SAMPLE_ROWS, config_link, config_source_label, current_candles,
-                           load_bytes_cached, load_from_config, set_candles, show_code)
+from pages._common import (LINK_KEY, MAX_SAMPLE_ROWS, config_link, config_source_label, current_candles, literal,
+                           load_from_config, load_upload, set_candles, show_code)
 
 SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}
 
@@ -49,12 +49,15 @@ def load_upload_section() -> None:
         return  # already loaded this file with these options; a rerun must not re-read it
     st.session_state["data_upload_loaded"] = wanted
     try:
-        data = load_bytes_cached(upload.getvalue(), SEPARATORS[sep_name], int(nrows) or None)
+        data, capped = load_upload(upload.getvalue(), SEPARATORS[sep_name], int(nrows) or None)
     except CandleFormatError as exc:
-        st.error(f"Could not load **{upload.name}**: {exc}\n\nThe data loaded before is still loaded.")
+        st.error(f"Could not load **{literal(upload.name)}**: {literal(exc)}\n\n"
+                 "The data loaded before is still loaded.")
         return
     set_candles(data, f"upload: {upload.name}", "upload")
-    st.success(f"Loaded {len(data.frame):,} candles from {upload.name}.")
+    st.success(f"Loaded {len(data.frame):,} candles from {literal(upload.name)}.")
+    if capped:
+        st.warning(capped)
 
 
 left, right = st.columns(2)
@@ -68,9 +71,9 @@ with right:
 data = current_candles()
 frame = data.frame
 st.divider()
-st.subheader(f"Loaded: {st.session_state['candles_source']}")
+st.subheader(f"Loaded: {literal(st.session_state['candles_source'])}")
 for note in data.report.notes:
-    st.info(note)
+    st.info(literal(note))
 with st.expander("Load report: what was detected and cleaned", expanded=True):
     st.table({"item": [k for k, _ in data.report.as_table()], "value": [v for _, v in data.report.as_table()]})
 
