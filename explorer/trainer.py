@@ -1,4 +1,4 @@
-"""The training loop as a Trainer whose step(n) returns metrics: the page, the tests and the benchmark drive it alike."""
+"""The training loop as a Trainer whose step(n) returns metrics; the page, tests and benchmark drive it alike."""
 from __future__ import annotations
 
 import io
@@ -164,7 +164,8 @@ class Trainer:
         with torch.no_grad():  # one fused reduction over all tensors: half the cost of a norm() per tensor
             values = torch.stack(torch._foreach_norm([p for _, p in named] + [p.grad for _, p in named])).tolist()
         k = len(named)
-        self.history.norms.extend((self.step_count, name, values[i], values[k + i]) for i, (name, _) in enumerate(named))
+        self.history.norms.extend((self.step_count, name, values[i], values[k + i])
+                                  for i, (name, _) in enumerate(named))
 
     def _diverged(self, loss: float) -> bool:
         if self._first_loss is None:
@@ -178,7 +179,8 @@ class Trainer:
         if not math.isfinite(loss):
             how = f"the {what} became {loss}"
         else:
-            how = f"the {what} exploded to {loss:.3g}, over {EXPLODE_FACTOR:.0e}× its first value {self._first_loss:.3g}"
+            how = (f"the {what} exploded to {loss:.3g}, over {EXPLODE_FACTOR:.0e}× its first value "
+                   f"{self._first_loss:.3g}")
         if self.data.spec.normalisation == "none":
             scale = float(self.data.x_train.abs().mean())
             fix = (f"Normalise the inputs (z-score or min-max): raw features averaging {scale:,.0f} make the "

@@ -3,58 +3,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.config import load_config
 from explorer.export import export_script
-from explorer.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureError, build_features, lagged_windows
-from explorer.features import make_features
-from explorer.models import (ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, ManualSGD, SettingsError, calc_preds,
-                             check_settings, make_loss, parse_hidden_sizes)
-from explorer.trainer import Trainer, TrainSettings, describe_model, specs_from_config, train_step
+from explorer.features import FeatureError, build_features, lagged_windows, make_features
+from explorer.models import ManualSGD, SettingsError, calc_preds, check_settings, make_loss
+from explorer.trainer import Trainer, describe_model, train_step
 from explorer.training_charts import loss_figure, norms_figure, prediction_figure
 from explorer.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, show_code
+from pages._training_controls import PACES, train_controls
 
 WORKER = "train_worker"
-PACES = ["5", "20", "100", "500", "max"]
-RATES = sorted({1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0})
-
-
-def pick(label: str, options, default: str, key: str, **kw) -> str:
-    """A selectbox whose default comes from the config."""
-    return st.selectbox(label, options, index=list(options).index(default), key=key, **kw)
-
-
-def train_controls(n_candles: int):
-    """Read the widgets (defaults from the config's training section) into a FeatureSpec and TrainSettings."""
-    feats, sets = specs_from_config(load_config().training, n_candles)
-    with st.expander("Data and features", expanded=True):
-        rows = st.slider("Candles used (from the start)", min(50, n_candles), n_candles, n_candles, key="train_rows")
-        lags = st.slider("Lags k (previous candles per row)", 1, 30, feats.lags, key="train_lags")
-        columns = st.multiselect("Feature columns", FEATURE_COLUMNS, list(feats.columns), key="train_columns")
-        target = pick("Target", TARGETS, feats.target, "train_target")
-        norm = pick("Normalisation", NORMALISATIONS, feats.normalisation, "train_norm",
-                    help="none reproduces the seed's explosion; min-max and z-score use training rows only")
-        valid = st.slider("Validation share (the last part of time)", 0.05, 0.5, feats.validation_fraction,
-                          0.05, key="train_valid")
-    with st.expander("Model, loss, optimiser", expanded=True):
-        model = pick("Model", MODELS, sets.model, "train_model")
-        hidden = st.text_input("MLP hidden sizes", ", ".join(map(str, sets.hidden_sizes)), key="train_hidden",
-                               disabled=model != "mlp")
-        activation = pick("Activation", ACTIVATIONS, sets.activation, "train_activation", disabled=model != "mlp")
-        init = pick("Initialisation", INITS, sets.init, "train_init")
-        loss = pick("Loss", LOSSES, sets.loss, "train_loss")
-        optimizer = pick("Optimiser", OPTIMIZERS, sets.optimizer, "train_optimizer")
-        lr = st.select_slider("Learning rate", sorted({*RATES, sets.learning_rate}), sets.learning_rate,
-                              format_func=lambda v: f"{v:g}", key="train_lr")
-        momentum = st.slider("Momentum (torch.optim.SGD)", 0.0, 0.99, sets.momentum, 0.01, key="train_momentum",
-                             disabled=optimizer != "sgd")
-        batch = st.number_input("Batch size", 1, 100_000, sets.batch_size, key="train_batch")
-        epochs = st.number_input("Epochs", 1, 10_000, sets.epochs, key="train_epochs")
-        seed = st.number_input("Random seed", 0, 2**31 - 1, sets.seed, key="train_seed")
-    spec = type(feats)(rows, lags, tuple(columns), target, norm, valid)
-    settings = TrainSettings(model, parse_hidden_sizes(hidden) if model == "mlp" else sets.hidden_sizes,
-                             activation, init, loss, optimizer, lr, momentum, int(batch), int(epochs), int(seed))
-    return spec, settings
 
 
 def new_worker(frame, spec, settings, token) -> TrainingWorker:
@@ -122,11 +80,12 @@ with main:
     if worker is None and spec is not None:
         worker = st.session_state[WORKER] = new_worker(frame, spec, settings, token)
     b = st.columns(5)
-    play = b[0].button("Play", icon=":material/play_arrow:", key="train_play", disabled=worker is None, type="primary", width="stretch")
-    pause = b[1].button("Pause", icon=":material/pause:", key="train_pause", disabled=worker is None, width="stretch")
-    one = b[2].button("Step", icon=":material/skip_next:", key="train_step", disabled=worker is None, width="stretch",
+    idle = worker is None
+    play = b[0].button("Play", icon=":material/play_arrow:", key="train_play", disabled=idle, type="primary")
+    pause = b[1].button("Pause", icon=":material/pause:", key="train_pause", disabled=idle)
+    one = b[2].button("Step", icon=":material/skip_next:", key="train_step", disabled=idle,
                       help="one mini-batch: forward, loss, backward, update")
-    reset = b[3].button("Reset", icon=":material/restart_alt:", key="train_reset", disabled=spec is None, width="stretch",
+    reset = b[3].button("Reset", icon=":material/restart_alt:", key="train_reset", disabled=spec is None,
                         help="a new model with the settings on the left")
     log_y = b[4].toggle("log y", key="train_log_y")
     pace = st.select_slider("Speed (steps per second)", PACES, "max", key="train_pace",
@@ -156,9 +115,6 @@ with main:
             st.write(data.shapes())
             st.code(describe_model(worker.trainer.model), language="text")
             st.dataframe(data.table.head(5), key="train_table")
-        code = [lagged_windows, build_features, make_loss, train_step, Trainer._one_step]
-        if worker.trainer.settings.model == "scratch_linear":
-            code.insert(2, calc_preds)
-        if worker.trainer.settings.optimizer == "manual_sgd":
-            code.append(ManualSGD)
-        show_code(*code)
+        ran = worker.trainer.settings  # the code shown is the code this run uses
+        show_code(lagged_windows, build_features, *([calc_preds] if ran.model == "scratch_linear" else []),
+                  make_loss, train_step, Trainer._one_step, *([ManualSGD] if ran.optimizer == "manual_sgd" else []))

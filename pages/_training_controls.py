@@ -1,0 +1,51 @@
+"""The training page's controls: widgets, defaulting to the config's training section, into the run's settings."""
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.config import load_config
+from explorer.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureSpec
+from explorer.models import ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
+from explorer.trainer import TrainSettings, specs_from_config
+
+PACES = ["5", "20", "100", "500", "max"]
+RATES = sorted({1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0})
+
+
+def pick(label: str, options, default: str, key: str, **kw) -> str:
+    """A selectbox whose default comes from the config."""
+    return st.selectbox(label, options, index=list(options).index(default), key=key, **kw)
+
+
+def train_controls(n_candles: int) -> tuple[FeatureSpec, TrainSettings]:
+    """Read the widgets (defaults from the config's training section) into a FeatureSpec and TrainSettings."""
+    feats, sets = specs_from_config(load_config().training, n_candles)
+    with st.expander("Data and features", expanded=True):
+        rows = (st.slider("Candles used (from the start)", 50, n_candles, n_candles, key="train_rows")
+                if n_candles > 50 else n_candles)
+        lags = st.slider("Lags k (previous candles per row)", 1, 30, feats.lags, key="train_lags")
+        columns = st.multiselect("Feature columns", FEATURE_COLUMNS, list(feats.columns), key="train_columns")
+        target = pick("Target", TARGETS, feats.target, "train_target")
+        norm = pick("Normalisation", NORMALISATIONS, feats.normalisation, "train_norm",
+                    help="none reproduces the seed's explosion; min-max and z-score use training rows only")
+        valid = st.slider("Validation share (the last part of time)", 0.05, 0.5, feats.validation_fraction,
+                          0.05, key="train_valid")
+    with st.expander("Model, loss, optimiser", expanded=True):
+        model = pick("Model", MODELS, sets.model, "train_model")
+        hidden = st.text_input("MLP hidden sizes", ", ".join(map(str, sets.hidden_sizes)), key="train_hidden",
+                               disabled=model != "mlp")
+        activation = pick("Activation", ACTIVATIONS, sets.activation, "train_activation", disabled=model != "mlp")
+        init = pick("Initialisation", INITS, sets.init, "train_init")
+        loss = pick("Loss", LOSSES, sets.loss, "train_loss")
+        optimizer = pick("Optimiser", OPTIMIZERS, sets.optimizer, "train_optimizer")
+        lr = st.select_slider("Learning rate", sorted({*RATES, sets.learning_rate}), sets.learning_rate,
+                              format_func=lambda v: f"{v:g}", key="train_lr")
+        momentum = st.slider("Momentum (torch.optim.SGD)", 0.0, 0.99, sets.momentum, 0.01, key="train_momentum",
+                             disabled=optimizer != "sgd")
+        batch = st.number_input("Batch size", 1, 100_000, sets.batch_size, key="train_batch")
+        epochs = st.number_input("Epochs", 1, 10_000, sets.epochs, key="train_epochs")
+        seed = st.number_input("Random seed", 0, 2**31 - 1, sets.seed, key="train_seed")
+    spec = FeatureSpec(rows, lags, tuple(columns), target, norm, valid)
+    settings = TrainSettings(model, parse_hidden_sizes(hidden) if model == "mlp" else sets.hidden_sizes,
+                             activation, init, loss, optimizer, lr, momentum, int(batch), int(epochs), int(seed))
+    return spec, settings
