@@ -121,3 +121,34 @@ def grad_chart(history: list[GradRecord], feature_names: list[str]) -> go.Figure
     fig.update_xaxes(title_text="action #", row=2, col=1, dtick=1)
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10))
     return fig
+
+
+ACTION_CODES = {"forward + backward": "F", "zero_grad(set_to_none=True)": "N", "zero_grad(set_to_none=False)": "Z",
+                ".grad.zero_()": "G"}
+MAX_REPLAY = 200  # clicks a shared link may replay
+
+
+def history_code(history: list[GradRecord]) -> str:
+    """The clicks since the last reset as letters (F forward + backward, f the same with zero after it, N, Z, G)."""
+    letters = []
+    for r in history:
+        if r.action in ACTION_CODES:
+            zeroed = r.action == "forward + backward" and r.note.startswith("printed, then")
+            letters.append("f" if zeroed else ACTION_CODES[r.action])
+    return "".join(letters)
+
+
+def replay(lab: AccumulationLab, code: str) -> None:
+    """Redo the clicks a history code records on `lab`; ValueError for anything that is not a click letter."""
+    if len(code) > MAX_REPLAY or set(code) - set("FfNZG"):
+        raise ValueError(f"a history is at most {MAX_REPLAY} of the letters F f N Z G")
+    keep = lab.zero_after_step
+    for letter in code:
+        if letter in "Ff":
+            lab.zero_after_step = letter == "f"
+            lab.forward_backward()
+        elif letter in "NZ":
+            lab.zero_grad(set_to_none=letter == "N")
+        else:
+            lab.grad_zero_()
+    lab.zero_after_step = keep

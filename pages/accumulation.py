@@ -6,11 +6,15 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from explorer.accumulation import AccumulationLab, grad_chart, history_frame
+from explorer.accumulation import AccumulationLab, grad_chart, history_code, history_frame, replay
 from explorer.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
 from explorer.optimizer_lab import OptimizerLab, optimizer_frame
+from explorer.shareable import Shared
+from explorer.takehome import accumulation_script
 from explorer.tensors import candle_row
-from pages._common import current_candles, show_code
+from pages._common import current_candles, current_device, publish_state, share_state, show_code
+
+LEARNING_RATES = (1e-6, 1e-5, 1e-4, 1e-3)
 
 
 @dataclass
@@ -23,9 +27,22 @@ class LabInputs:
 def acc_controls(n_rows: int) -> LabInputs:
     """Read the widgets shared by the three tabs."""
     c1, c2 = st.columns(2)
-    row = c1.number_input("candle row (x)", 0, n_rows - 1, min(100, n_rows - 1), key="acc_row")
-    seed = c2.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, 0, key="acc_seed")
+    st.session_state.setdefault("acc_row", min(100, n_rows - 1))
+    row = c1.number_input("candle row (x)", 0, n_rows - 1, key="acc_row",
+                          help="Which candle is x: row i of the loaded data.")
+    with c2.container(key="secondary_acc_seed"):
+        seed = st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, 0, key="acc_seed",
+                               help="w and b (and the nn.Linear) are drawn with this seed: same seed, same numbers.")
     return LabInputs(int(row), int(seed))
+
+
+def page_spec(n_rows: int) -> tuple[Shared, ...]:
+    """What an accumulation link carries: x, the seed, the lab's settings and clicks, the other tabs' settings."""
+    return (Shared("acc_row", "int", 0, n_rows - 1), Shared("acc_seed", "int", 0, 2**31 - 1),
+            Shared("acc_steps", "int", 1, 50), Shared("acc_zero_each", "bool"),
+            Shared("acc_history", "str", max_len=200), Shared("acc_lr", "float", choices=LEARNING_RATES),
+            Shared("acc_mb_start", "int", 0, max(0, n_rows - 2)), Shared("acc_mb_size", "int", 1, 512),
+            Shared("acc_mb_k", "int", 1, 64))
 
 
 def session_lab(name: str, fresh, matches) -> object:
@@ -41,35 +58,51 @@ st.markdown("`backward()` does not *set* `.grad`, it **adds** to it. Run the see
             "`w.grad` grow by `x` and `b.grad` by 1 per call, then clear it the ways PyTorch offers.")
 frame = current_candles().frame
 names = list(frame.columns)
+SPEC = page_spec(len(frame))
+share_state(*SPEC)
+clicks = st.session_state.pop("acc_history", None)  # only a link puts clicks here: they are replayed once
 inputs = acc_controls(len(frame))
 st.caption("Changing the row or the seed starts fresh labs (new leaves, empty history).")
 try:
-    x = candle_row(frame, inputs.row)
+    x = candle_row(frame, inputs.row, current_device())
 except ValueError as exc:
     st.error(f"Cannot pick x: {exc}")
     st.stop()
 
 lab_tab, optim_tab, micro_tab = st.tabs(["x, w, b lab", "nn.Linear + optimizer", "micro-batches"])
 with lab_tab:
+    before = st.session_state.get("acc_lab")
     lab = session_lab("acc_lab", lambda: AccumulationLab(x, inputs.seed, names),
                       lambda lab: lab.seed == inputs.seed and torch.equal(lab.x, x))
+    if clicks and lab is not before:
+        try:
+            replay(lab, clicks)
+        except ValueError as exc:
+            st.warning(f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}.")
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
-    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, 3, key="acc_steps"))
+    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, 3, key="acc_steps",
+                                help="How many forward + backward passes one click of 'run N steps' makes."))
     lab.zero_after_step = c2.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` "
-                                    "in the loop)", key="acc_zero_each")
+                                    "in the loop)", key="acc_zero_each",
+                                    help="Zero both grads right after each backward, as the seed's cell 12 does.")
     b1, b2, b3 = st.columns(3)
-    if b1.button("forward + backward", key="acc_step", width="stretch"):
+    if b1.button("forward + backward", key="acc_step", width="stretch", shortcut="F",
+                 help="y = x @ w.T + b, then y.backward(): adds x to w.grad and 1 to b.grad (keyboard: F)."):
         lab.forward_backward()
-    if b2.button(f"run {steps} steps", key="acc_run", width="stretch"):
+    if b2.button(f"run {steps} steps", key="acc_run", width="stretch", shortcut="N",
+                 help=f"The seed's loop: {steps} forward + backward passes (keyboard: N)."):
         lab.run_steps(steps)
-    if b3.button("reset", key="acc_reset", width="stretch"):
+    if b3.button("reset", key="acc_reset", width="stretch", help="New w and b from the seed, no grads, no history."):
         lab.reset()
     b4, b5, b6 = st.columns(3)
-    if b4.button("zero_grad(set_to_none=True)", key="acc_zero_none", width="stretch"):
+    if b4.button("zero_grad(set_to_none=True)", key="acc_zero_none", width="stretch", shortcut="Z",
+                 help="optimizer.zero_grad()'s default: .grad becomes None (keyboard: Z)."):
         lab.zero_grad(set_to_none=True)
-    if b5.button("zero_grad(set_to_none=False)", key="acc_zero_false", width="stretch"):
+    if b5.button("zero_grad(set_to_none=False)", key="acc_zero_false", width="stretch", shortcut="Shift+Z",
+                 help="Keep the .grad tensors, fill them with zeros (keyboard: Shift+Z)."):
         lab.zero_grad(set_to_none=False)
-    if b6.button(".grad.zero_()", key="acc_grad_zero", width="stretch"):
+    if b6.button(".grad.zero_()", key="acc_grad_zero", width="stretch", shortcut="G",
+                 help="The seed's w.grad.zero_(); b.grad.zero_(): fails while .grad is None (keyboard: G)."):
         lab.grad_zero_()
     if lab.error:
         st.warning(f"`w.grad.zero_()` failed: **{lab.error}**. After `set_to_none=True` (or before the first "
@@ -86,22 +119,30 @@ with lab_tab:
                "(a second backward through the *same* y fails: see the retain_graph page). "
                "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
                "`set_to_none=False` and `.grad.zero_()` keep it and fill it with zeros (the next backward adds to 0).")
-    show_code(AccumulationLab.forward_backward, AccumulationLab.zero_grad, AccumulationLab.grad_zero_)
+    with st.container(key="secondary_acc_takehome"):
+        st.download_button("Take it home: Python script", accumulation_script(lab.x, lab.seed, lab.history,
+                                                                               current_device()),
+                           "gradient_accumulation.py", key="acc_takehome", on_click="ignore",
+                           icon=":material/download:", help="A plain script (torch only) that replays these "
+                           "clicks and prints w.grad and b.grad after each, as the table above shows.")
+        show_code(AccumulationLab.forward_backward, AccumulationLab.zero_grad, AccumulationLab.grad_zero_)
 
 with optim_tab:
     st.markdown("The same thing inside a model: `nn.Linear(5, 1)` and `torch.optim.SGD`. The seed's `y.backward()` "
                 "is the loss. `optimizer.step()` uses whatever `.grad` holds: forget `optimizer.zero_grad()` and the "
                 "update is `−lr × (sum of all gradients so far)`, not `−lr × this step's gradient`.")
-    lr = float(st.select_slider("SGD learning rate", [1e-6, 1e-5, 1e-4, 1e-3], 1e-4, format_func="{:.0e}".format,
-                                key="acc_lr"))
+    lr = float(st.select_slider("SGD learning rate", LEARNING_RATES, 1e-4, format_func="{:.0e}".format,
+                                key="acc_lr", help="torch.optim.SGD's lr: each step changes a weight by −lr × grad."))
     opt = session_lab("acc_opt_lab", lambda: OptimizerLab(x, inputs.seed, lr),
                       lambda o: o.seed == inputs.seed and o.lr == lr and torch.equal(o.x, x))
     o1, o2, o3 = st.columns(3)
-    if o1.button("step with optimizer.zero_grad()", key="acc_opt_zero"):
+    if o1.button("step with optimizer.zero_grad()", key="acc_opt_zero",
+                 help="zero_grad(), forward, backward, step(): the update uses this step's gradient only."):
         opt.train_step(zero_grad=True)
-    if o2.button("step, forgetting zero_grad()", key="acc_opt_forget"):
+    if o2.button("step, forgetting zero_grad()", key="acc_opt_forget",
+                 help="forward, backward, step() without zero_grad(): the gradients of every step so far add up."):
         opt.train_step(zero_grad=False)
-    if o3.button("reset model", key="acc_opt_reset"):
+    if o3.button("reset model", key="acc_opt_reset", help="A fresh nn.Linear from the seed and a fresh SGD."):
         opt = st.session_state["acc_opt_lab"] = OptimizerLab(x, inputs.seed, lr)
     with st.container(key="acc_opt_state"):
         st.code(f"weight      = {opt.model.weight.data}\nbias        = {opt.model.bias.data}\n"
@@ -112,7 +153,8 @@ with optim_tab:
         st.info("Click a step button: each row will show the gradient `step()` used and the change it made.")
     st.caption("`Δ == −lr·grad` checks plain SGD's rule on every parameter. `optimizer.zero_grad()` sets grads to "
                "`None` by default (set_to_none=True).")
-    show_code(OptimizerLab.train_step)
+    with st.container(key="secondary_acc_opt_code"):
+        show_code(OptimizerLab.train_step)
 
 with micro_tab:
     st.markdown("Why accumulate on purpose: a batch that does not fit in memory is split into *k* micro-batches; "
@@ -120,9 +162,12 @@ with micro_tab:
                 "times too big. Model: a seeded `nn.Linear(5, 1)`; target: each row's next close; loss: MSE.")
     m1, m2, m3 = st.columns(3)
     last_start = max(0, len(frame) - 2)  # each row needs a next close as its target
-    start = m1.number_input("first row", 0, last_start, min(inputs.row, last_start), key="acc_mb_start")
-    size = m2.number_input("batch size (rows)", 1, 512, 12, key="acc_mb_size")
-    k = m3.number_input("k micro-batches", 1, 64, 3, key="acc_mb_k")
+    start = m1.number_input("first row", 0, last_start, min(inputs.row, last_start), key="acc_mb_start",
+                            help="The batch starts at this candle row.")
+    size = m2.number_input("batch size (rows)", 1, 512, 12, key="acc_mb_size",
+                           help="Rows in the full batch (each needs the next row's close as its target).")
+    k = m3.number_input("k micro-batches", 1, 64, 3, key="acc_mb_k",
+                        help="The batch is split into k parts; backward runs on each part's loss / k.")
     try:
         result = compare_microbatches(frame, int(start), int(size), int(k), inputs.seed)
     except ValueError as exc:
@@ -133,4 +178,12 @@ with micro_tab:
         c2.metric("‖Σ loss_i‖ / ‖full batch‖ (no / k)", f"{result.ratio_undivided:.4f}")
         st.dataframe(result.table, key="acc_mb_table")
         st.caption("The difference with `/ k` is float32 rounding (sums taken in a different order), not maths.")
-    show_code(full_batch_grad, accumulated_grad)
+    with st.container(key="secondary_acc_mb_code"):
+        show_code(full_batch_grad, accumulated_grad)
+
+publish_state(*SPEC)  # after the buttons: the URL carries the clicks so far
+code = history_code(st.session_state["acc_lab"].history)
+if code:
+    st.query_params["acc_history"] = code
+else:
+    st.query_params.pop("acc_history", None)
