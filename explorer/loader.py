@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import torch
 
 from explorer.cleaning import COLUMNS, CleanStats, clean
 from explorer.columns import (DATE_ONLY, PRICES, TIME_ONLY, ColumnMap, column_values, is_numeric_column,
@@ -20,7 +19,7 @@ from explorer.readtable import RawSource, Source, Table, open_source, read_table
 from explorer.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, sniff
 from explorer.timeparse import TimeFormatError, parse_times, to_numbers
 
-__all__ = ["COLUMNS", "CandleData", "CandleFormatError", "LoadReport", "load_candles", "to_tensor"]
+__all__ = ["COLUMNS", "CandleData", "CandleFormatError", "LoadReport", "load_candles"]
 
 
 class CandleFormatError(ValueError):
@@ -85,11 +84,6 @@ class CandleData:
     """A loaded candle series and the report of how it was read."""
     frame: pd.DataFrame
     report: LoadReport
-
-
-def to_tensor(frame: pd.DataFrame) -> torch.Tensor:
-    """The seed's conversion of the candle frame into a float32 tensor."""
-    return torch.from_numpy(frame.values).to(torch.float32)
 
 
 def human_interval(step: pd.Timedelta | None) -> str:

@@ -1,4 +1,4 @@
-"""Loader options (sep, nrows, names, dayfirst), sources (path, bytes, upload), large files and to_tensor."""
+"""Loader options (sep, nrows, names, dayfirst), sources (path, bytes, upload), large files, the tensor."""
 from __future__ import annotations
 
 import io
@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import torch
 
-from explorer.loader import COLUMNS, human_interval, load_candles, to_tensor
+from explorer.loader import COLUMNS, human_interval, load_candles
+from explorer.tensors import candles_to_tensor
 from explorer.sample import SAMPLE_PATH, generate_candles, to_seed_format
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "candles"
@@ -132,8 +133,8 @@ def test_to_tensor_is_the_seeds_conversion():
     frame = load_candles(FIXTURES / "seed_pipe.csv").frame
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a read-only array would make torch warn
-        tensor = to_tensor(frame)
-        to_tensor(frame.iloc[:2])  # (pandas 3's frame.head() returns a read-only block: torch would warn once)
+        tensor = candles_to_tensor(frame)
+        candles_to_tensor(frame.head(2))  # pandas 3's head() is a read-only block: the copy keeps torch quiet
     expected = torch.tensor(frame.to_numpy(), dtype=torch.float64).to(torch.float32)
     assert tensor.dtype == torch.float32 and tensor.shape == (4, 5)
     assert torch.equal(tensor, expected)
