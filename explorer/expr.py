@@ -42,7 +42,7 @@ class Expression:
         """Run the expression on tensors; shape mistakes come back as ExpressionError."""
         try:
             result = _Interpreter({"x": x, "w": w, "b": b}).visit(self.tree.body)
-        except (RuntimeError, TypeError, ValueError, IndexError) as err:
+        except (RuntimeError, TypeError, ValueError, IndexError, ArithmeticError) as err:  # 0/0, 1e6**10**10
             raise ExpressionError(f"PyTorch refused the expression: {str(err).splitlines()[0]}") from None
         if not isinstance(result, torch.Tensor):
             raise ExpressionError("the expression gives a plain number; it must use x, w or b")

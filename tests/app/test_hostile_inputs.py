@@ -285,6 +285,8 @@ EXPRESSIONS = {
     "nested_too_deep": ("-" * 299 + "x", "too large"),
     "cut_at_max_chars": ("x" + "+x" * 150, "syntax error"),  # the widget keeps 300 characters: a dangling '+' 
     "no_parameters_used": ("exp(exp(x)).sum()", "grad_fn"),
+    "python_division_by_zero": ("x @ w.T + b + 1/0", "division by zero"),
+    "python_float_overflow": ("x @ w.T + b + (1e6 ** 10) ** 10", "PyTorch refused"),
 }
 
 
