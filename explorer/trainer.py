@@ -82,18 +82,20 @@ class History:
 class Trainer:
     """Trains one model on one FeatureSet; step(n) advances n mini-batches and returns their metrics."""
 
-    def __init__(self, data: FeatureSet, settings: TrainSettings, norm_every: int = 10):
+    def __init__(self, data: FeatureSet, settings: TrainSettings, norm_every: int = 10, device: str = "cpu"):
         check_settings(data.spec.is_classification, settings.model, settings.loss, list(settings.hidden_sizes))
         self.data, self.settings, self.norm_every = data, settings, max(1, norm_every)
         with _SEED_LOCK:
             torch.manual_seed(settings.seed)
             self.model = build_model(settings.model, data.x_train.shape[1], n_outputs_for(settings.loss),
-                                     list(settings.hidden_sizes), settings.activation, settings.init)
+                                     list(settings.hidden_sizes), settings.activation, settings.init).to(device)
+        self.device = torch.device(device)
         self.loss_fn = make_loss(settings.loss)
         self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(), settings.learning_rate,
                                         settings.momentum)
         self.generator = torch.Generator().manual_seed(settings.seed)
-        self._x, self._y = data.x_train, data.y_train
+        self._x, self._y = data.x_train.to(device), data.y_train.to(device)
+        self._x_valid, self._y_valid = data.x_valid.to(device), data.y_valid.to(device)
         self.steps_per_epoch = math.ceil(len(data.x_train) / settings.batch_size)
         self.total_steps = self.steps_per_epoch * settings.epochs
         self.step_count = self.epoch = 0
@@ -127,9 +129,10 @@ class Trainer:
         # norms every few steps: a dozen reductions per step would cost more than the step of a tiny model
         watch = self._record_norms if self.step_count == 1 or self.step_count % self.norm_every == 0 else None
         loss = train_step(self.model, self.loss_fn, self.optimizer, self._x[idx], self._y[idx], watch).item()
+        if math.isfinite(loss):  # an explosion is drawn; NaN/inf never reach the chart
+            self.history.step_losses.append(loss)
         if self._diverged(loss):
             return StepMetrics(self.step_count, self.epoch, loss)
-        self.history.step_losses.append(loss)
         self._epoch_losses.append(loss)
         if self._batches:
             return StepMetrics(self.step_count, self.epoch, loss)
@@ -150,8 +153,8 @@ class Trainer:
     def evaluate(self) -> tuple[float, np.ndarray]:
         """Validation loss and the model's raw outputs on the validation rows (no gradients recorded)."""
         with torch.no_grad():
-            preds = self.model(self.data.x_valid)
-            return self.loss_fn(preds, self.data.y_valid).item(), preds.numpy().copy()
+            preds = self.model(self._x_valid)
+            return self.loss_fn(preds, self._y_valid).item(), preds.cpu().numpy().copy()
 
     def valid_accuracy(self) -> float:
         """Share of validation rows whose predicted direction is right (direction target only)."""

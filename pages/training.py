@@ -9,7 +9,7 @@ from explorer.models import ManualSGD, SettingsError, calc_preds, check_settings
 from explorer.trainer import Trainer, describe_model, train_step
 from explorer.training_charts import loss_figure, norms_figure, prediction_figure
 from explorer.worker import TrainingWorker, loss_history_frame
-from pages._common import current_candles, show_code
+from pages._common import current_candles, current_device, show_code
 from pages._training_controls import PACES, train_controls
 
 WORKER = "train_worker"
@@ -17,7 +17,8 @@ WORKER = "train_worker"
 
 def new_worker(frame, spec, settings, token) -> TrainingWorker:
     """A fresh trainer (features, seeded model) wrapped in a worker; raises FeatureError/SettingsError."""
-    return TrainingWorker(Trainer(make_features(frame, spec), settings), spec=(spec, settings, token))
+    trainer = Trainer(make_features(frame, spec), settings, device=token[-1])
+    return TrainingWorker(trainer, spec=(spec, settings, token))
 
 
 def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
@@ -61,7 +62,7 @@ st.title("Training")
 st.caption("The second seed notebook, live: a linear model from scratch (or nn.Linear / an MLP) on the previous k "
            "candles predicts the next one. Try normalisation `none` to watch the seed's loss explode.")
 frame = current_candles().frame
-token = (len(frame), str(frame.index[0]), str(frame.index[-1]), float(frame["close"].iloc[-1]))
+token = (len(frame), str(frame.index[0]), str(frame.index[-1]), float(frame["close"].iloc[-1]), current_device())
 controls, main = st.columns([1, 2.6], gap="medium")
 with controls:
     try:
@@ -104,8 +105,8 @@ with main:
             worker.stop()
             worker.step_once()
         if spec is not None and worker.spec != (spec, settings, token):
-            st.info("The settings (or the loaded candles) changed: this run keeps its own; press Reset to train "
-                    "with the new ones.")
+            st.info("The settings (or the loaded candles, or the device) changed: this run keeps its own; press "
+                    "Reset to train with the new ones.")
         live = worker.running
         st.fragment(run_every=0.3 if live else None)(live_panel)(worker, log_y, live)
         if not worker.running and worker.trainer.step_count:
