@@ -200,7 +200,7 @@ def share_state(*spec: Shared) -> None:
     values, problems = decode(st.query_params.to_dict(), spec)
     st.session_state.update(values)
     for problem in problems:
-        st.warning(problem)
+        st.warning(literal(problem, keep_code=True))  # the value quoted is whatever the link said
 
 
 def publish_state(*spec: Shared) -> None:

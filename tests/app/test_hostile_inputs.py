@@ -335,3 +335,48 @@ def test_odd_presenter_param_leaves_presenter_mode_off(value):
     at = open_link({"present": value})
     assert not at.exception
     assert at.toggle(key="present").value is False and "present" not in at.query_params
+
+
+GRAPH_LINKS = {
+    "row_past_the_data": ({"graph_row": "99999999"}, "`graph_row`"),
+    "row_negative": ({"graph_row": "-1"}, "`graph_row`"),
+    "row_infinite": ({"graph_row": "inf"}, "`graph_row`"),
+    "seed_not_a_number": ({"graph_seed": "abc"}, "`graph_seed`"),
+    "seed_5000_digits": ({"graph_seed": "9" * 5000}, "`graph_seed`"),
+    "seed_a_float": ({"graph_seed": "1.5"}, "`graph_seed`"),
+    "layers_far_above_the_slider": ({"graph_mlp_layers": "100000"}, "`graph_mlp_layers`"),
+    "width_not_a_choice": ({"graph_mlp_hidden": "7"}, "`graph_mlp_hidden`"),
+    "node_cap_not_on_a_step": ({"graph_mlp_cap": "25"}, "`graph_mlp_cap`"),
+    "node_cap_above_the_limit": ({"graph_mlp_cap": "100000"}, "`graph_mlp_cap`"),
+    "step_position_huge": ({"graph_fwd_pos": str(10**12)}, "`graph_fwd_pos`"),
+    "step_position_past_the_end": ({"graph_bwd_pos": "900"}, "past the last"),
+    "toggle_not_0_or_1": ({"graph_classic": "yes"}, "`graph_classic`"),
+    "expression_longer_than_the_widget": ({"graph_expr": "x" * 5000}, "`graph_expr`"),
+    "markup_in_a_value": ({"graph_seed": "*bold*<img src=x>"}, r"\*bold\*\<img src=x\>"),
+}
+
+
+@pytest.mark.parametrize("params,words", GRAPH_LINKS.values(), ids=GRAPH_LINKS.keys())
+def test_bad_graph_link_parameter_is_ignored_with_a_warning(params, words):
+    at = open_link(params)
+    at.switch_page("pages/graph.py").run()
+    assert not at.exception
+    assert words in messages(at.warning), messages(at.warning)
+    assert len(at.session_state["candles"].frame) == 1000
+    at.run()  # and the page keeps working
+    assert not at.exception
+
+
+def test_hostile_expression_in_a_link_is_refused_on_the_page():
+    at = open_link({"graph_expr": "__import__('os').system('id')"})
+    at.switch_page("pages/graph.py").run()
+    assert not at.exception
+    assert "Expression not accepted" in messages(at.error)
+
+
+@pytest.mark.parametrize("value", ["cuda", "mps", "tpu", "<b>x</b>*y*"])
+def test_device_link_for_a_missing_device_falls_back_to_cpu(value):
+    at = open_link({"device": value})
+    assert not at.exception
+    assert "does not have" in messages(at.warning)
+    assert at.session_state["device"] == "cpu"
