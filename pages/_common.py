@@ -65,10 +65,11 @@ def enough_candles(data: CandleData) -> CandleData:
     return data
 
 
-def load_upload(raw: bytes, sep: str | None, nrows: int | None) -> tuple[CandleData, str | None]:
+def load_upload(raw: bytes, sep: str | None, nrows: int | None,
+                dayfirst: bool | None = None) -> tuple[CandleData, str | None]:
     """Uploaded bytes as candles within the row cap, and a message when the cap cut the file short."""
     cap = max_rows()
-    data = enough_candles(load_bytes_cached(raw, sep, min(nrows or cap, cap)))
+    data = enough_candles(load_bytes_cached(raw, sep, min(nrows or cap, cap), dayfirst))
     if (nrows is None or nrows > cap) and data.report.rows_read >= cap:
         return data, (f"Row cap reached: only the first {cap:,} rows were read (this server's limit per load, "
                       "AUTOGRAD_EXPLORER_MAX_ROWS). Trim the file or set 'Rows to read' to choose the rows.")
@@ -82,9 +83,9 @@ def load_path_cached(path: str, mtime: float, sep: str, nrows: int, names: tuple
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the upload…")
-def load_bytes_cached(raw: bytes, sep: str | None, nrows: int | None) -> CandleData:
+def load_bytes_cached(raw: bytes, sep: str | None, nrows: int | None, dayfirst: bool | None) -> CandleData:
     """Load uploaded bytes once per (content, options)."""
-    return load_candles(raw, sep=sep, nrows=nrows)
+    return load_candles(raw, sep=sep, nrows=nrows, dayfirst=dayfirst)
 
 
 def load_from_config(config: AppConfig) -> CandleData:

@@ -10,6 +10,7 @@ from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from pages._common import (LINK_KEY, MAX_SAMPLE_ROWS, config_link, config_source_label, current_candles, literal,
                            load_from_config, load_upload, set_candles, show_code)
 
+DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "month first (MM/DD/YYYY)": False}
 SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}
 
 st.title("Data: candles → DataFrame → tensor")
@@ -42,16 +43,19 @@ def load_upload_section() -> None:
                                 help="Leave on 'detect' unless detection picks the wrong one.")
         nrows = st.number_input("Rows to read (0 = all)", min_value=0, max_value=2_000_000, value=0, step=1000,
                                 key="data_upload_rows", help="Read only the first rows of a big file.")
+        order = st.selectbox("Date order", list(DATE_ORDERS), key="data_upload_dayfirst",
+                             help="Only for dates like 03/04/2024 when the data cannot tell day and month apart.")
     if upload is None:
         return
-    wanted = (upload.file_id, sep_name, nrows)
+    wanted = (upload.file_id, sep_name, nrows, order)
     if st.session_state.get("data_upload_loaded") == wanted:
         return  # already loaded this file with these options; a rerun must not re-read it
     st.session_state["data_upload_loaded"] = wanted
     try:
-        data, capped = load_upload(upload.getvalue(), SEPARATORS[sep_name], int(nrows) or None)
+        data, capped = load_upload(upload.getvalue(), SEPARATORS[sep_name], int(nrows) or None, DATE_ORDERS[order])
     except CandleFormatError as exc:
-        st.error(f"Could not load **{literal(upload.name)}**: {literal(exc)}\n\n"
+        hint = "\n\nHere: pick the **Date order** under *Your file*." if "dayfirst" in str(exc) else ""
+        st.error(f"Could not load **{literal(upload.name)}**: {literal(exc)}{hint}\n\n"
                  "The data loaded before is still loaded.")
         return
     set_candles(data, f"upload: {upload.name}", "upload")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -100,3 +101,14 @@ def test_shared_link_with_upload_explains_it_cannot_travel():
     assert "cannot travel in a URL" in at.warning[0].value
     at.switch_page("pages/data.py").run()
     assert metric(at, "shape") == "([1000, 5])"
+
+
+def test_undecidable_dates_are_settled_by_the_date_order_choice():
+    at = make_app()
+    rows = "".join(f"03/04/2024 {h:02d}:00,1,2,0.5,1.5,10\n" for h in range(12))  # same day: both readings regular
+    csv = ("Date,Open,High,Low,Close,Volume\n" + rows).encode()
+    at.file_uploader(key="data_upload").upload("dates.csv", csv, "text/csv").run()
+    assert "Date order" in at.error[0].value and metric(at, "shape") == "([1000, 5])"
+    at.selectbox(key="data_upload_dayfirst").select("day first (DD/MM/YYYY)").run()
+    assert not at.exception and not at.error
+    assert at.session_state["candles"].frame.index[0] == pd.Timestamp("2024-04-03 00:00")
