@@ -60,8 +60,7 @@ def prediction_figure(snap: Snapshot, data: FeatureSet) -> go.Figure:
 
 def norms_figure(snap: Snapshot) -> go.Figure:
     """Per-parameter weight norm and gradient norm over the steps (log scale: they span many decades)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("weight norm ‖W‖ per parameter",
-                                                                   "gradient norm ‖∂loss/∂W‖"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("weight norm ‖W‖", "gradient norm ‖∂loss/∂W‖"))
     norms = pd.DataFrame(snap.norms, columns=["step", "parameter", "weight", "grad"])
     for i, (name, part) in enumerate(norms.groupby("parameter", sort=False)):
         color = f"hsl({(i * 67) % 360},60%,45%)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.export import export_script
-from explorer.features import FeatureError, build_features, lagged_windows, make_features
+from explorer.features import FeatureError, build_features, check_spec, lagged_windows, make_features
 from explorer.models import ManualSGD, SettingsError, calc_preds, check_settings, make_loss
 from explorer.trainer import Trainer, describe_model, train_step
 from explorer.training_charts import loss_figure, norms_figure, prediction_figure
@@ -19,6 +19,16 @@ def new_worker(frame, spec, settings, token) -> TrainingWorker:
     """A fresh trainer (features, seeded model) wrapped in a worker; raises FeatureError/SettingsError."""
     trainer = Trainer(make_features(frame, spec), settings, device=token[-1])
     return TrainingWorker(trainer, spec=(spec, settings, token))
+
+
+def start(frame, spec, settings, token) -> TrainingWorker | None:
+    """Replace the session's worker with a fresh one, or say why the settings cannot be trained."""
+    try:
+        st.session_state[WORKER] = new_worker(frame, spec, settings, token)
+    except (FeatureError, SettingsError) as exc:
+        st.error(str(exc))
+        return None
+    return st.session_state[WORKER]
 
 
 def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
@@ -42,20 +52,20 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     left.plotly_chart(prediction_figure(snap, data), key="train_pred_chart")
     right.plotly_chart(norms_figure(snap), key="train_norm_chart")
     if live and snap.status != "running":
-        st.rerun()  # training stopped: one full run to stop ticking and offer the downloads
+        st.rerun()  # training stopped: one full run to stop ticking
 
 
 def downloads(worker: TrainingWorker) -> None:
-    """Loss history CSV, the state_dict and a standalone script of the run (offered while not training)."""
+    """Loss history CSV, the state_dict and a standalone script; each is built when clicked (deferred)."""
     run_spec, run_settings, _ = worker.spec
-    script = export_script(worker.trainer.data.candles, run_spec, run_settings)
     d = st.columns(3)
-    d[0].download_button("Loss history (CSV)", loss_history_frame(worker.snapshot()).to_csv(index=False),
+    d[0].download_button("Loss history (CSV)", lambda: loss_history_frame(worker.snapshot()).to_csv(index=False),
                          "loss_history.csv", "text/csv", key="train_dl_csv", on_click="ignore")
-    d[1].download_button("Model state_dict (.pt)", worker.state_dict_bytes(), "state_dict.pt",
-                         key="train_dl_state", on_click="ignore")
-    d[2].download_button("Standalone script (.py)", script, "train_run.py", "text/x-python",
-                         key="train_dl_script", on_click="ignore")
+    d[1].download_button("Model state_dict (.pt)", worker.state_dict_bytes, "state_dict.pt",
+                         "application/octet-stream", key="train_dl_state", on_click="ignore")
+    d[2].download_button("Standalone script (.py)", lambda: export_script(worker.trainer.data.candles, run_spec,
+                                                                          run_settings),
+                         "train_run.py", "text/x-python", key="train_dl_script", on_click="ignore")
 
 
 st.title("Training")
@@ -69,7 +79,7 @@ with controls:
         spec, settings = train_controls(len(frame))
         problem = None
         check_settings(spec.is_classification, settings.model, settings.loss, list(settings.hidden_sizes))
-        make_features(frame, spec)
+        check_spec(frame, spec)  # cheap checks here; building the features waits for Reset
     except (FeatureError, SettingsError) as exc:
         spec = settings = None
         problem = str(exc)
@@ -79,7 +89,7 @@ with main:
         st.error(problem)
     worker: TrainingWorker | None = st.session_state.get(WORKER)
     if worker is None and spec is not None:
-        worker = st.session_state[WORKER] = new_worker(frame, spec, settings, token)
+        worker = start(frame, spec, settings, token)
     b = st.columns(5)
     idle = worker is None
     play = b[0].button("Play", icon=":material/play_arrow:", key="train_play", disabled=idle, type="primary")
@@ -94,7 +104,7 @@ with main:
     if reset and spec is not None:
         if worker is not None:
             worker.stop()
-        worker = st.session_state[WORKER] = new_worker(frame, spec, settings, token)
+        worker = start(frame, spec, settings, token) or worker
     if worker is not None:
         worker.pace = None if pace == "max" else float(pace)
         if play:
@@ -109,11 +119,11 @@ with main:
                     "Reset to train with the new ones.")
         live = worker.running
         st.fragment(run_every=0.3 if live else None)(live_panel)(worker, log_y, live)
-        if not worker.running and worker.trainer.step_count:
+        if worker.running or worker.trainer.step_count:
             downloads(worker)
         data = worker.trainer.data
+        st.caption(" · ".join(f"`{name}` {shape[11:-1]}" for name, shape in data.shapes().items()))
         with st.expander("Tensors and model", expanded=False):
-            st.write(data.shapes())
             st.code(describe_model(worker.trainer.model), language="text")
             st.dataframe(data.table.head(5), key="train_table")
         ran = worker.trainer.settings  # the code shown is the code this run uses
