@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -31,23 +31,25 @@ class DataSection(_Strict):
 
 
 class TrainingSection(_Strict):
-    """Defaults for the training page."""
-    lags: int = Field(default=3, ge=1, le=60)
-    columns: list[str] = Field(default=["open", "high", "low", "close", "volume"], min_length=1)
+    """Defaults for the training page (ranges match its widgets, so any valid config can be shown)."""
+    lags: int = Field(default=3, ge=1, le=30)
+    columns: list[Literal["open", "high", "low", "close", "volume"]] = Field(
+        default=["open", "high", "low", "close", "volume"], min_length=1)
     target: Literal["next_high", "next_close", "next_return", "next_direction"] = "next_high"
     normalisation: Literal["none", "minmax", "zscore", "log_returns"] = "zscore"
-    validation_fraction: float = Field(default=0.2, gt=0, lt=0.9)
+    validation_fraction: float = Field(default=0.2, ge=0.05, le=0.5)
     model: Literal["scratch_linear", "linear", "mlp"] = "scratch_linear"
-    hidden_sizes: list[int] = Field(default=[16, 16], max_length=6)
+    hidden_sizes: list[Annotated[int, Field(ge=1, le=1024)]] = Field(default=[16, 16], max_length=6)
     activation: Literal["relu", "tanh", "sigmoid"] = "relu"
     init: Literal["seed_sqrt_n", "pytorch_default"] = "pytorch_default"
     loss: Literal["mse", "mae", "huber", "bce_logits", "cross_entropy"] = "mse"
     optimizer: Literal["manual_sgd", "sgd", "adam"] = "manual_sgd"
+    zero_grad: bool = True
     learning_rate: float = Field(default=0.01, gt=0, le=10)
-    momentum: float = Field(default=0.0, ge=0, lt=1)
+    momentum: float = Field(default=0.0, ge=0, le=0.99)
     batch_size: int = Field(default=64, ge=1, le=100_000)
     epochs: int = Field(default=20, ge=1, le=10_000)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
 class AppConfig(_Strict):

@@ -15,7 +15,7 @@ SCRIPT_PARTS = (
     features.lagged_windows, features.target_series, features.log_return_frame, features.log_return_target,
     features.feature_table, features.split_point, features.fit_scaler, features.build_features,
     models.calc_preds, models.ScratchLinear, models.build_model, models.direction_cross_entropy, models.make_loss,
-    models.ManualSGD, models.make_optimizer, models.n_outputs_for,
+    models.ManualSGD, models.ForgetfulOptimizer, models.make_optimizer, models.n_outputs_for,
     trainer.batch_order, trainer.train_step,
 )
 
@@ -54,7 +54,8 @@ def main(epochs: int | None = None) -> list[float]:
     model = build_model(s["model"], data["x_train"].shape[1], n_outputs_for(s["loss"]), s["hidden_sizes"],
                         s["activation"], s["init"])
     loss_fn = make_loss(s["loss"])
-    optimizer = make_optimizer(s["optimizer"], model.parameters(), s["learning_rate"], s["momentum"])
+    optimizer = make_optimizer(s["optimizer"], model.parameters(), s["learning_rate"], s["momentum"],
+                               s["zero_grad"])
     generator = torch.Generator().manual_seed(s["seed"])
     print(model)
     print("t_indep", data["x_train"].shape, "t_dep", data["y_train"].shape)

@@ -92,9 +92,9 @@ def make_loss(name: str):
 class ManualSGD:
     """The seed's update by hand: coeffs -= lr * coeffs.grad under torch.no_grad(), then coeffs.grad.zero_()."""
 
-    def __init__(self, params, lr: float):
+    def __init__(self, params, lr: float, zero_grad: bool = True):
         self.params = list(params)
-        self.lr = lr
+        self.lr, self.zero_after_update = lr, zero_grad
 
     def zero_grad(self) -> None:
         """Nothing to do: step() zeroes each gradient right after using it, as the seed's loop does."""
@@ -103,16 +103,32 @@ class ManualSGD:
         with torch.no_grad():  # the update itself must not become part of the graph
             for coeffs in self.params:
                 coeffs.sub_(coeffs.grad * self.lr)
-                coeffs.grad.zero_()  # otherwise the next backward() adds onto this gradient
+                if self.zero_after_update:
+                    coeffs.grad.zero_()  # otherwise the next backward() adds onto this gradient
 
 
-def make_optimizer(name: str, params, lr: float, momentum: float):
-    """ManualSGD, torch.optim.SGD (with momentum) or torch.optim.Adam."""
+class ForgetfulOptimizer:
+    """A torch optimizer whose zero_grad() is forgotten: every backward() adds onto all earlier gradients."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer):
+        self.optimizer = optimizer
+
+    def zero_grad(self) -> None:
+        """Deliberately nothing (the trap the page lets a learner switch on)."""
+
+    def step(self) -> None:
+        self.optimizer.step()
+
+
+def make_optimizer(name: str, params, lr: float, momentum: float, zero_grad: bool = True):
+    """ManualSGD, torch.optim.SGD (with momentum) or torch.optim.Adam; zero_grad=False keeps old gradients."""
     if name == "manual_sgd":
-        return ManualSGD(params, lr)
+        return ManualSGD(params, lr, zero_grad)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum)
-    return torch.optim.Adam(params, lr=lr)
+        optimizer = torch.optim.SGD(params, lr=lr, momentum=momentum)
+    else:
+        optimizer = torch.optim.Adam(params, lr=lr)
+    return optimizer if zero_grad else ForgetfulOptimizer(optimizer)
 
 
 def n_outputs_for(loss: str) -> int:

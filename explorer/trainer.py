@@ -28,6 +28,7 @@ class TrainSettings:
     init: str = "pytorch_default"
     loss: str = "mse"
     optimizer: str = "manual_sgd"
+    zero_grad: bool = True
     learning_rate: float = 0.01
     momentum: float = 0.0
     batch_size: int = 64
@@ -92,7 +93,7 @@ class Trainer:
         self.device = torch.device(device)
         self.loss_fn = make_loss(settings.loss)
         self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(), settings.learning_rate,
-                                        settings.momentum)
+                                        settings.momentum, settings.zero_grad)
         self.generator = torch.Generator().manual_seed(settings.seed)
         self._x, self._y = data.x_train.to(device), data.y_train.to(device)
         self._x_valid, self._y_valid = data.x_valid.to(device), data.y_valid.to(device)
@@ -188,6 +189,9 @@ class Trainer:
             scale = float(self.data.x_train.abs().mean())
             fix = (f"Normalise the inputs (z-score or min-max): raw features averaging {scale:,.0f} make the "
                    f"gradients huge. Or lower the learning rate (try {self.settings.learning_rate / 100:g}).")
+        elif not self.settings.zero_grad:
+            fix = ("The gradients are never zeroed, so every backward() adds onto all earlier ones and the steps "
+                   "grow: switch 'zero the gradients' back on (or lower the learning rate).")
         else:
             fix = f"Lower the learning rate (try {self.settings.learning_rate / 10:g})."
         self.divergence = f"Training stopped at step {self.step_count} (epoch {self.epoch}): {how}. {fix}"

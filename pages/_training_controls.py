@@ -38,6 +38,8 @@ def train_controls(n_candles: int) -> tuple[FeatureSpec, TrainSettings]:
         init = pick("Initialisation", INITS, sets.init, "train_init")
         loss = pick("Loss", LOSSES, sets.loss, "train_loss")
         optimizer = pick("Optimiser", OPTIMIZERS, sets.optimizer, "train_optimizer")
+        zero_grad = st.checkbox("Zero the gradients every step", sets.zero_grad, key="train_zero_grad",
+                                help="off = the seed's trap: each backward() adds onto the earlier gradients")
         lr = st.select_slider("Learning rate", sorted({*RATES, sets.learning_rate}), sets.learning_rate,
                               format_func=lambda v: f"{v:g}", key="train_lr")
         momentum = st.slider("Momentum (torch.optim.SGD)", 0.0, 0.99, sets.momentum, 0.01, key="train_momentum",
@@ -46,6 +48,8 @@ def train_controls(n_candles: int) -> tuple[FeatureSpec, TrainSettings]:
         epochs = st.number_input("Epochs", 1, 10_000, sets.epochs, key="train_epochs")
         seed = st.number_input("Random seed", 0, 2**31 - 1, sets.seed, key="train_seed")
     spec = FeatureSpec(rows, lags, tuple(columns), target, norm, valid)
-    settings = TrainSettings(model, parse_hidden_sizes(hidden) if model == "mlp" else sets.hidden_sizes,
-                             activation, init, loss, optimizer, lr, momentum, int(batch), int(epochs), int(seed))
+    hidden_sizes = parse_hidden_sizes(hidden) if model == "mlp" else sets.hidden_sizes
+    settings = TrainSettings(model=model, hidden_sizes=hidden_sizes, activation=activation, init=init, loss=loss,
+                             optimizer=optimizer, zero_grad=zero_grad, learning_rate=lr, momentum=momentum,
+                             batch_size=int(batch), epochs=int(epochs), seed=int(seed))
     return spec, settings

@@ -125,3 +125,34 @@ def test_state_dict_round_trips(candles):
     trainer.step(2)
     state = torch.load(io.BytesIO(trainer.state_dict_bytes()))
     torch.testing.assert_close(state["coeffs"], trainer.model.coeffs.detach())
+
+
+@pytest.mark.parametrize("optimizer", ["manual_sgd", "sgd"])
+def test_forgetting_zero_grad_accumulates_gradients(candles, optimizer):
+    # the seed's trap: without zeroing, step k applies the SUM of all k gradients so far
+    data = make_features(candles, FeatureSpec(rows=300))
+    s = TrainSettings(model="linear", optimizer=optimizer, zero_grad=False, learning_rate=0.01, epochs=1)
+    trainer = Trainer(data, s)
+    torch.manual_seed(0)
+    ref = build_model("linear", data.x_train.shape[1], 1, [], "relu", "pytorch_default")
+    ref.load_state_dict(trainer.model.state_dict())
+    gen = torch.Generator().manual_seed(0)
+    total = [torch.zeros_like(p) for p in ref.parameters()]
+    for idx in batch_order(len(data.x_train), s.batch_size, gen)[:3]:
+        grads = torch.autograd.grad(make_loss("mse")(ref(data.x_train[idx]), data.y_train[idx]),
+                                    list(ref.parameters()))
+        with torch.no_grad():
+            for p, g, t in zip(ref.parameters(), grads, total):
+                t += g
+                p -= 0.01 * t
+    trainer.step(3)
+    for p, q in zip(trainer.model.parameters(), ref.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_forgetting_zero_grad_is_named_in_the_divergence_fix(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    trainer = Trainer(data, TrainSettings(model="linear", optimizer="sgd", zero_grad=False, learning_rate=0.3,
+                                          epochs=50))
+    trainer.step(10_000)
+    assert trainer.divergence and "never zeroed" in trainer.divergence

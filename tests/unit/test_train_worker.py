@@ -106,7 +106,7 @@ def test_divergence_stops_the_worker_with_the_message(candles):
     (FeatureSpec(rows=300, lags=4, columns=("high", "close", "volume"), target="next_direction",
                  normalisation="log_returns"),
      TrainSettings(model="mlp", hidden_sizes=(8, 4), activation="sigmoid", loss="cross_entropy", optimizer="adam",
-                   learning_rate=3e-3, batch_size=16, epochs=2, seed=9, init="seed_sqrt_n")),
+                   learning_rate=3e-3, batch_size=16, epochs=2, seed=9, init="seed_sqrt_n", zero_grad=False)),
 ])
 def test_exported_script_reproduces_the_first_epoch_loss(candles, tmp_path, spec, settings):
     trainer = Trainer(make_features(candles, spec), settings)
