@@ -145,3 +145,22 @@ class RetainLab:
         """The calls so far with pnl.grad after each."""
         return pd.DataFrame([{"call": e.call, "pnl.grad after": e.pnl_grad, "result": e.result}
                              for e in self.events])
+
+
+CALL_CODES = {"loss.backward(retain_graph=True)": "B", "loss.backward(retain_graph=False)": "b",
+              "torch.autograd.grad(loss, pnl, retain_graph=True)": "A",
+              "torch.autograd.grad(loss, pnl, retain_graph=False)": "a"}
+MAX_REPLAY = 50  # calls a shared link may replay
+
+
+def calls_code(lab: RetainLab) -> str:
+    """The calls since the last forward as letters (B/b backward, A/a autograd.grad; capital = retain_graph=True)."""
+    return "".join(CALL_CODES[e.call] for e in lab.events if e.call in CALL_CODES)
+
+
+def replay_calls(lab: RetainLab, code: str) -> None:
+    """Redo the calls a code records; ValueError for anything that is not a call letter."""
+    if len(code) > MAX_REPLAY or set(code) - set("BbAa"):
+        raise ValueError(f"the calls are at most {MAX_REPLAY} of the letters B b A a")
+    for letter in code:
+        (lab.backward if letter in "Bb" else lab.autograd_grad)(retain_graph=letter.isupper())

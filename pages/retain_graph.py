@@ -5,8 +5,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.retain import LOSSES, RetainLab, custom_trading_loss, fixed_trading_loss, saved_tensors
-from pages._common import show_code
+from explorer.retain import (LOSSES, RetainLab, calls_code, custom_trading_loss, fixed_trading_loss, replay_calls,
+                             saved_tensors)
+from explorer.shareable import Shared
+from explorer.takehome import retain_script
+from pages._common import current_device, publish_state, share_state, show_code
 
 try:  # the graph picture comes from the Graph lesson's module; the tables below work without it
     from explorer.graph import GraphError, build_graph, graph_to_dot
@@ -22,12 +25,20 @@ class RetainInputs:
     retain_graph: bool
 
 
+PNL_VALUES = tuple(i / 2 for i in range(-20, 21))  # the slider's steps: -10.0 … 10.0 by 0.5
+SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES), Shared("retain_loss", "str", choices=tuple(LOSSES)),
+        Shared("retain_retain", "bool"), Shared("retain_calls", "str", max_len=50))
+
+
 def retain_controls() -> RetainInputs:
     """Read the page's widgets."""
     c1, c2 = st.columns([2, 3])
-    pnl = c1.slider("pnl", -10.0, 10.0, -3.0, 0.5, key="retain_pnl")
-    loss_name = c2.radio("loss function", list(LOSSES), key="retain_loss", horizontal=True)
-    retain = st.toggle("retain_graph=True for the next call", key="retain_retain")
+    pnl = c1.slider("pnl", -10.0, 10.0, -3.0, 0.5, key="retain_pnl",
+                    help="The trade's profit or loss: a new value builds a new graph. Try 0 with the seed's loss.")
+    loss_name = c2.radio("loss function", list(LOSSES), key="retain_loss", horizontal=True,
+                         help="The seed's loss as written, its fix for pnl == 0, or the torch.where version.")
+    retain = st.toggle("retain_graph=True for the next call", key="retain_retain",
+                       help="Keep the saved tensors after the next call, so that another backward can run.")
     return RetainInputs(float(pnl), loss_name, retain)
 
 
@@ -35,25 +46,43 @@ st.title("retain_graph")
 st.markdown("The seed's `custom_trading_loss`: **0.05·pnl** for a gain, **pnl²** for a loss. Call `backward()` "
             "once, then again. PyTorch frees the tensors the backward pass needed (the *saved tensors*) as soon as "
             "it has used them, so the second call fails unless the first one said `retain_graph=True`.")
+share_state(*SPEC)
+calls = st.session_state.pop("retain_calls", None)  # only a link puts calls here: they are replayed once
 inputs = retain_controls()
 lab = st.session_state.get("retain_lab")
-if lab is None or (lab.pnl_value, lab.loss_name) != (inputs.pnl, inputs.loss_name):
-    lab = st.session_state["retain_lab"] = RetainLab(inputs.pnl, inputs.loss_name)
+device = current_device()
+if lab is None or (lab.pnl_value, lab.loss_name, lab.device) != (inputs.pnl, inputs.loss_name, device):
+    lab = st.session_state["retain_lab"] = RetainLab(inputs.pnl, inputs.loss_name, device)
+    try:
+        replay_calls(lab, calls or "")
+    except ValueError as exc:
+        st.warning(f"Link parameter `retain_calls` = {calls[:40]!r} ignored: {exc}.")
+        lab.forward()
 
 flag = inputs.retain_graph
 b1, b2, b3 = st.columns([2, 3, 2])
-if b1.button(f"loss.backward(retain_graph={flag})", key="retain_backward", width="stretch"):
+if b1.button(f"loss.backward(retain_graph={flag})", key="retain_backward", width="stretch", shortcut="B",
+             help="Adds d loss/d pnl into pnl.grad; without retain_graph it frees the saved tensors (keyboard: B)."):
     lab.backward(retain_graph=flag)
-if b2.button(f"torch.autograd.grad(loss, pnl, retain_graph={flag})", key="retain_grad", width="stretch"):
+if b2.button(f"torch.autograd.grad(loss, pnl, retain_graph={flag})", key="retain_grad", width="stretch",
+             shortcut="A", help="Returns the gradient and leaves pnl.grad alone; frees the saved tensors "
+                                "unless retain_graph (keyboard: A)."):
     lab.autograd_grad(retain_graph=flag)
-if b3.button("new pnl leaf, forward again", key="retain_reset", width="stretch"):
+if b3.button("new pnl leaf, forward again", key="retain_reset", width="stretch", shortcut="Shift+F",
+             help="A fresh pnl leaf and a fresh graph: the calls start over (keyboard: Shift+F)."):
     lab.forward()
+publish_state(*SPEC)  # after the buttons: the URL carries the calls so far
+if calls_code(lab):
+    st.query_params["retain_calls"] = calls_code(lab)
+else:
+    st.query_params.pop("retain_calls", None)
 
 if lab.loss is None:
     st.error(f"The forward pass failed: **{lab.forward_error}**. At pnl = {lab.pnl_value:g} neither "
              "`if pnl > 0` nor `elif pnl < 0` runs, so `loss` is never assigned. A loss with Python branches "
              "must give every input a branch: pick the *fixed* or *vectorised* version, or move the slider.")
-    show_code(custom_trading_loss, fixed_trading_loss, caption="The seed's loss and the fixed one")
+    with st.container(key="secondary_retain_seed_code"):
+        show_code(custom_trading_loss, fixed_trading_loss, caption="The seed's loss and the fixed one")
 elif lab.error:
     st.warning(f"PyTorch refused: **RuntimeError: {lab.error}**\n\nThe first call without `retain_graph=True` "
                "freed the saved tensors below (see *now*). Build a fresh graph (forward again), or turn on "
@@ -80,4 +109,10 @@ if build_graph is not None and lab.loss is not None:
         st.graphviz_chart(graph_to_dot(build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")))
     except GraphError as exc:
         st.error(f"Cannot draw the graph: {exc}")
-show_code(LOSSES[inputs.loss_name], RetainLab.backward, RetainLab.autograd_grad, saved_tensors)
+with st.container(key="secondary_retain_takehome"):
+    st.download_button("Take it home: Python script", retain_script(lab.pnl_value, LOSSES[lab.loss_name],
+                                                                     lab.events, device),
+                       "retain_graph.py", key="retain_takehome", on_click="ignore", icon=":material/download:",
+                       help="A plain script (torch only): the loss function, the pnl leaf and these calls, "
+                            "printing pnl.grad after each as the table shows.")
+    show_code(LOSSES[inputs.loss_name], RetainLab.backward, RetainLab.autograd_grad, saved_tensors)
