@@ -6,9 +6,11 @@ import streamlit as st
 from explorer import CandleFormatError, load_candles
 from explorer.charts import candlestick_figure, chart_frame
 from explorer.config import ConfigError, load_config
+from explorer.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from pages._common import (LINK_KEY, MAX_SAMPLE_ROWS, config_link, config_source_label, current_candles, literal,
-                           load_from_config, load_upload, set_candles, show_code)
+                           load_from_config, load_upload, set_candles, show_code,
+                           current_device)
 
 DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "month first (MM/DD/YYYY)": False}
 SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}
@@ -93,15 +95,23 @@ if rule:
 st.plotly_chart(candlestick_figure(drawn, title="Candles and volume"), key="data_chart")
 
 st.subheader("As a tensor")
-tensor = candles_to_tensor(frame)
+tensor = candles_to_tensor(frame, current_device())  # on the device picked in the sidebar
 summary = summarize(tensor)
 c1, c2, c3 = st.columns(3)
 c1.metric("dtype", summary.dtype)
 c2.metric("shape", summary.shape.replace("torch.Size", ""))
 c3.metric("device", summary.device)
+st.code(f"data_tensor.dtype, data_tensor.shape, data_tensor.device\n"
+        f"({summary.dtype}, {summary.shape}, {summary.device})", language="text")
 st.code(summary.text, language="text", height=260)
 st.markdown("**float32 keeps about 7 significant digits**: prices in the thousands lose their last cents.")
 st.dataframe(float32_rounding(frame, rows=2), key="data_rounding", hide_index=True, column_config={
     "float64": st.column_config.NumberColumn(format="%.8f"), "float32": st.column_config.NumberColumn(format="%.8f"),
     "error": st.column_config.NumberColumn(format="%.2e")})
-show_code(load_candles, candles_to_tensor, float32_rounding)
+with st.container(key="secondary_data_takehome"):
+    source = st.session_state["candles_source"]
+    st.download_button("Take it home: Python script", lambda: data_script(frame, source, current_device()),
+                       "candles_to_tensor.py", key="data_takehome", on_click="ignore", icon=":material/download:",
+                       help="A plain script (pandas + torch) with these candles inside: it rebuilds the DataFrame "
+                            "and the float32 tensor and prints them as shown here.")
+    show_code(load_candles, candles_to_tensor, float32_rounding)

@@ -125,3 +125,9 @@ def test_unavailable_device_from_a_link_is_refused():
     assert "device" not in at.query_params
     at.switch_page("pages/graph.py").run()  # (AppTest runs a switched-to page without the router's sidebar)
     assert not at.exception
+
+
+def test_data_page_shows_the_device_as_the_seed_did():
+    at = open_link("data", {"data": "sample:250"})
+    assert "(torch.float32, torch.Size([250, 5]), device(type='cpu'))" in at.code[0].value
+    assert any(m.label == "device" and m.value == "device(type='cpu')" for m in at.metric)
