@@ -48,7 +48,7 @@ def prediction_figure(snap: Snapshot, data: FeatureSet) -> go.Figure:
         logits = preds[:, 1] - preds[:, 0] if preds.ndim == 2 else preds  # 2-class softmax = sigmoid of the gap
         fig.add_scatter(x=index, y=1 / (1 + np.exp(-logits)), name="predicted P(up)", mode="lines")
         fig.add_scatter(x=index, y=actual, name="actual (1 = up)", mode="markers", marker=dict(size=4))
-        title, unit = "Validation: predicted probability of an up candle", "P(up)"
+        title, unit = "Validation: predicted P(up) vs actual", "P(up)"
     else:
         fig.add_scatter(x=index, y=data.to_target_units(actual), name="actual", mode="lines")
         fig.add_scatter(x=index, y=data.to_target_units(preds), name="predicted", mode="lines")

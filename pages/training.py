@@ -5,7 +5,8 @@ import streamlit as st
 
 from explorer.export import export_script
 from explorer.features import FeatureError, build_features, check_spec, lagged_windows, make_features
-from explorer.models import ManualSGD, SettingsError, calc_preds, check_settings, make_loss
+from explorer.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
+                             make_optimizer)
 from explorer.trainer import Trainer, describe_model, train_step
 from explorer.training_charts import loss_figure, norms_figure, prediction_figure
 from explorer.worker import TrainingWorker, loss_history_frame
@@ -45,8 +46,8 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     cols = st.columns(3)
     cols[0].metric("Last batch loss", f"{snap.step_losses[-1]:.4g}" if snap.step_losses else "–")
     cols[1].metric("Epoch train loss", f"{last['train_loss']:.4g}" if last else "–")
-    cols[2].metric("Validation loss", f"{snap.valid_loss:.4g}" + (f" · acc {last['valid_accuracy']:.0%}"
-                                                                  if "valid_accuracy" in last else ""))
+    accuracy = f"accuracy {last['valid_accuracy']:.0%}" if "valid_accuracy" in last else None
+    cols[2].metric("Validation loss", f"{snap.valid_loss:.4g}", delta=accuracy, delta_color="off")
     st.plotly_chart(loss_figure(snap, log_y), key="train_loss_chart")
     left, right = st.columns(2)
     left.plotly_chart(prediction_figure(snap, data), key="train_pred_chart")
@@ -127,5 +128,7 @@ with main:
             st.code(describe_model(worker.trainer.model), language="text")
             st.dataframe(data.table.head(5), key="train_table")
         ran = worker.trainer.settings  # the code shown is the code this run uses
+        manual, forgetful = ran.optimizer == "manual_sgd", not ran.zero_grad and ran.optimizer != "manual_sgd"
         show_code(lagged_windows, build_features, *([calc_preds] if ran.model == "scratch_linear" else []),
-                  make_loss, train_step, Trainer._one_step, *([ManualSGD] if ran.optimizer == "manual_sgd" else []))
+                  make_loss, make_optimizer, *([ManualSGD] if manual else []),
+                  *([ForgetfulOptimizer] if forgetful else []), train_step, Trainer._one_step)

@@ -131,3 +131,25 @@ def test_raw_prices_diverge_with_a_message_not_a_traceback(at):
     assert at.error[0].value.startswith("Training stopped at step 2 (epoch 1): the loss exploded")
     assert "Normalise the inputs" in at.error[0].value
     assert "**diverged**" in progress_text(at)
+
+
+def test_direction_target_reports_accuracy_after_an_epoch(at):
+    at.selectbox(key="train_target").select("next_direction").run()
+    at.selectbox(key="train_model").select("linear").run()
+    at.selectbox(key="train_loss").select("bce_logits").run()
+    at.number_input(key="train_batch").set_value(400).run()
+    click(at, "train_reset")
+    click(at, "train_step")
+    click(at, "train_step")  # 798 rows / 400 = 2 steps: one epoch
+    row = trainer(at).history.epochs[0]
+    assert at.metric[2].proto.delta == f"accuracy {row['valid_accuracy']:.0%}"
+
+
+def test_forgotten_zero_grad_shows_the_code_that_skips_it(at):
+    at.selectbox(key="train_optimizer").select("sgd").run()
+    at.checkbox(key="train_zero_grad").uncheck().run()
+    click(at, "train_reset")
+    click(at, "train_step")
+    assert trainer(at).settings.zero_grad is False
+    code = "\n".join(c.value for c in at.code)
+    assert "class ForgetfulOptimizer" in code and "def train_step" in code
