@@ -26,7 +26,7 @@ def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
 def loss_figure(snap: Snapshot, log_y: bool = False) -> go.Figure:
     """Per-step training loss, per-epoch mean training loss and validation loss against the step."""
     fig = go.Figure()
-    steps, losses = _thin(np.arange(1, len(snap.step_losses) + 1), np.asarray(snap.step_losses))
+    steps, losses = _thin(snap.loss_steps, np.asarray(snap.step_losses))
     fig.add_scatter(x=steps, y=losses, name="train (batch)", mode="lines", line=dict(width=1, color="#9ecae1"))
     epochs = pd.DataFrame(snap.epochs_table, columns=["epoch", "step", "train_loss", "valid_loss"])
     fig.add_scatter(x=epochs["step"], y=epochs["train_loss"], name="train (epoch mean)", mode="lines+markers",

@@ -22,13 +22,19 @@ class Snapshot:
     total_steps: int
     epoch: int
     epochs: int
-    step_losses: list[float]
+    step_losses: list[float]  # every step's loss, or every k-th one when the snapshot was thinned
     epochs_table: list[dict]
     norms: list[tuple[int, str, float, float]]
     valid_loss: float
     valid_preds: np.ndarray
     message: str | None
     steps_per_second: float
+
+    loss_stride: int = 1  # step_losses[i] is the loss of step 1 + i * loss_stride
+
+    @property
+    def loss_steps(self) -> np.ndarray:
+        return 1 + np.arange(len(self.step_losses)) * self.loss_stride
 
     @property
     def progress(self) -> float:
@@ -105,15 +111,22 @@ class TrainingWorker:
             if self.pace:  # slow motion for watching; pause() wakes this wait at once
                 self._halt.wait(1.0 / self.pace)
 
-    def snapshot(self) -> Snapshot:
-        """A copy of the current state; polling it also tells the worker someone is still watching."""
+    def snapshot(self, max_points: int | None = None) -> Snapshot:
+        """A copy of the current state, every k-th step only when longer than max_points (charts need no more).
+
+        Polling also tells the worker that someone is still watching."""
         self._last_poll = time.monotonic()
         with self._lock:
             t = self.trainer
+            losses, norms = t.history.step_losses, t.history.norms
+            stride = 1 if not max_points else max(1, -(-len(losses) // max_points))
+            if stride > 1:  # norms come in groups of one row per parameter: thin whole groups
+                group = len(list(t.model.parameters()))
+                norms = [row for i in range(0, len(norms), group * stride) for row in norms[i:i + group]]
             return Snapshot(self._status(), t.step_count, t.total_steps, t.epoch, t.settings.epochs,
-                            list(t.history.step_losses), [dict(r) for r in t.history.epochs],
-                            list(t.history.norms), t.valid_loss, t.valid_preds.copy(),
-                            t.divergence or self.note, self._steps_per_second(t.step_count))
+                            losses[::stride], [dict(r) for r in t.history.epochs], list(norms), t.valid_loss,
+                            t.valid_preds.copy(), t.divergence or self.note, self._steps_per_second(t.step_count),
+                            stride)
 
     def _status(self) -> str:
         t = self.trainer
@@ -140,7 +153,7 @@ class TrainingWorker:
 
 def loss_history_frame(snap: Snapshot) -> pd.DataFrame:
     """One row per step: step, epoch-end train/validation loss where an epoch ended."""
-    steps = pd.DataFrame({"step": np.arange(1, len(snap.step_losses) + 1), "train_loss": snap.step_losses})
+    steps = pd.DataFrame({"step": snap.loss_steps, "train_loss": snap.step_losses})
     if not snap.epochs_table:
         return steps.assign(epoch_train_loss=np.nan, valid_loss=np.nan)
     epochs = pd.DataFrame(snap.epochs_table).rename(columns={"train_loss": "epoch_train_loss"})

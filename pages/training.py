@@ -8,7 +8,7 @@ from explorer.features import FeatureError, build_features, check_spec, lagged_w
 from explorer.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
                              make_optimizer)
 from explorer.trainer import Trainer, describe_model, train_step
-from explorer.training_charts import loss_figure, norms_figure, prediction_figure
+from explorer.training_charts import MAX_POINTS, loss_figure, norms_figure, prediction_figure
 from explorer.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, current_device, show_code
 from pages._training_controls import PACES, train_controls
@@ -34,7 +34,7 @@ def start(frame, spec, settings, token) -> TrainingWorker | None:
 
 def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     """Progress, status and charts from one snapshot; re-run a few times a second while training."""
-    snap = worker.snapshot()
+    snap = worker.snapshot(max_points=MAX_POINTS)
     data = worker.trainer.data
     st.progress(snap.progress, text=f"**{snap.status}** · epoch {snap.epoch}/{snap.epochs} · step {snap.step}/"
                                     f"{snap.total_steps} · {snap.steps_per_second:,.0f} steps/s")

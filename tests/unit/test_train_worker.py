@@ -120,3 +120,16 @@ def test_exported_script_reproduces_the_first_epoch_loss(candles, tmp_path, spec
     printed = float(line.split("train loss ")[1].split()[0])
     assert abs(printed - trainer.history.epochs[0]["train_loss"]) <= 1e-5
     assert "explorer" not in script.read_text().split('CANDLES_CSV = """')[0]  # standalone: no app imports
+
+
+def test_thinned_snapshots_for_long_runs(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    worker = TrainingWorker(Trainer(data, TrainSettings(model="mlp", hidden_sizes=(4,), batch_size=8, epochs=4),
+                                    norm_every=1))
+    worker.play()
+    worker.join(30)
+    full, thin = worker.snapshot(), worker.snapshot(max_points=50)
+    assert full.step == len(full.step_losses) == 120 and thin.loss_stride == 3
+    assert thin.step_losses == full.step_losses[::3] and list(thin.loss_steps[:3]) == [1, 4, 7]
+    assert sorted({row[0] for row in thin.norms}) == list(range(1, 121, 3))
+    assert len(thin.norms) == 40 * 4  # whole groups: 4 parameters per recorded step
