@@ -23,7 +23,7 @@ from explorer.trainer import Trainer, TrainSettings, batch_order, specs_from_con
 from explorer.worker import TrainingWorker  # noqa: E402
 
 REPEATS = 7
-POLL_S = 0.3  # the page's fragment interval
+POLL_S = 0.4  # the page's fragment interval
 SETTINGS = TrainSettings(model="mlp", hidden_sizes=(16, 16), optimizer="adam", learning_rate=1e-3, epochs=60)
 
 

@@ -119,7 +119,7 @@ with main:
             st.info("The settings (or the loaded candles, or the device) changed: this run keeps its own; press "
                     "Reset to train with the new ones.")
         live = worker.running
-        st.fragment(run_every=0.3 if live else None)(live_panel)(worker, log_y, live)
+        st.fragment(run_every=0.4 if live else None)(live_panel)(worker, log_y, live)
         if worker.running or worker.trainer.step_count:
             downloads(worker)
         data = worker.trainer.data
