@@ -52,10 +52,11 @@ def graph_to_dot(model: GraphModel, highlight: str | None = None, show_values: b
     """DOT text of `model`; node `highlight` (a node id) is drawn gold with a red border."""
     if show_values is None:
         show_values = len(model.nodes) <= AUTO_VALUES_UP_TO
-    # explicit colours everywhere: with the app's dark theme, unset text and edges would be drawn light on white
+    # explicit colours everywhere (readable in the dark theme too); Courier: the browser lays text out with the
+    # monospace metrics graphviz assumed, so labels stay inside their boxes
     dot = graphviz.Digraph("autograd", graph_attr=dict(rankdir="TB", nodesep="0.25", ranksep="0.35", bgcolor="white",
                                                        fontcolor="black"),
-                           node_attr=dict(fontname="monospace", fontsize="10", margin="0.08,0.04", fontcolor="black",
+                           node_attr=dict(fontname="Courier", fontsize="10", margin="0.08,0.04", fontcolor="black",
                                           color="black"),
                            edge_attr=dict(color="black", fontcolor="black"))
     for nid, node in model.nodes.items():

@@ -51,6 +51,7 @@ def readable_dot(dot: str | None) -> str | None:
     """torchviz's DOT with a white page and black text, so it reads the same in the dark theme."""
     if dot is None:
         return None
+    dot = dot.replace("fontname=monospace", "fontname=Courier")  # a font whose metrics graphviz knows: text fits
     return dot.replace("{", "{\n\tbgcolor=white\n\tnode [fontcolor=black]\n\tedge [color=black]", 1)
 
 
@@ -82,7 +83,7 @@ def stepper(name: str, last: int, label: str, default: int, keys: tuple[str, str
     if st.session_state.get(playing) and st.session_state[pos] >= last:
         st.session_state[playing] = False  # reached the end: stop
     st.session_state[f"graph_{name}_slider"] = st.session_state[pos]
-    cols = st.columns([1, 1, 1, 5], vertical_alignment="bottom")
+    cols = st.columns([4, 4, 4, 13], vertical_alignment="bottom")  # wide enough for label + shortcut
     at, playing_now = st.session_state[pos], bool(st.session_state.get(playing))
     what = STEPPERS[name]
     cols[0].button("Previous", key=f"graph_{name}_prev", icon=":material/skip_previous:", on_click=_move,
