@@ -21,26 +21,32 @@ class CleanStats:
     off_grid: int = 0
     inconsistent_rows: int = 0
     inconsistent_examples: list[str] = field(default_factory=list)
+    future_rows: int = 0
+    latest: pd.Timestamp | None = None
 
 
 def _drop_unusable(times: np.ndarray, values: dict[str, np.ndarray], stats: CleanStats) -> np.ndarray | None:
     """Mask of rows to keep (None when all are fine), counting why the others go."""
-    if times.size and not np.isnat(times.min()) and not any(np.isnan(values[k].min()) for k in COLUMNS):
-        return None  # min() propagates NaN/NaT: a cheap reduction proves there is nothing to drop
-    bad_time = np.isnat(times)
-    bad_price = np.zeros(times.shape, bool)
-    for name in COLUMNS[:4]:
-        bad_price |= np.isnan(values[name])
-    bad_volume = np.isnan(values["volume"])
-    if not (bad_time.any() or bad_price.any() or bad_volume.any()):
+    prices = [values[k] for k in COLUMNS[:4]]
+    volume = values["volume"]
+    # min()/max() propagate NaN/NaT, so two cheap reductions per column prove there is nothing to drop
+    if times.size and not np.isnat(times.min()) and all(p.min() > 0 and p.max() < np.inf for p in prices) \
+            and volume.min() >= 0 and volume.max() < np.inf:
         return None
+    bad_time = np.isnat(times)
+    missing = np.logical_or.reduce([np.isnan(p) for p in prices])
+    infinite = np.logical_or.reduce([np.isinf(p) for p in prices])
+    not_positive = np.logical_or.reduce([p <= 0 for p in prices])
+    bad_volume = ~(volume >= 0) | np.isinf(volume)  # NaN fails >= 0
     reasons = {"unreadable or missing time": bad_time,
-               "missing or non-numeric price": bad_price & ~bad_time,
-               "missing or non-numeric volume": bad_volume & ~bad_time & ~bad_price}
+               "missing or non-numeric price": missing & ~bad_time,
+               "infinite price": infinite & ~bad_time & ~missing,
+               "price zero or negative": not_positive & ~bad_time & ~missing & ~infinite,
+               "missing, negative or infinite volume": bad_volume & ~(bad_time | missing | infinite | not_positive)}
     for why, mask in reasons.items():
         if (n := int(mask.sum())):
             stats.dropped[why] = stats.dropped.get(why, 0) + n
-    return ~(bad_time | bad_price | bad_volume)
+    return ~(bad_time | missing | infinite | not_positive | bad_volume)
 
 
 def _order(ticks: np.ndarray, steps: np.ndarray, stats: CleanStats) -> np.ndarray | None:
@@ -87,6 +93,14 @@ def _flag_inconsistent(times: np.ndarray, values: dict[str, np.ndarray], stats: 
         stats.inconsistent_examples = [str(pd.Timestamp(t)) for t in times[bad][:3]]
 
 
+def _flag_future(times: np.ndarray, stats: CleanStats) -> None:
+    """Candles dated after tomorrow: kept, but almost always a wrong time unit or column, so they are counted."""
+    if times.size:
+        tomorrow = np.datetime64("now", "us") + np.timedelta64(1, "D")
+        stats.future_rows = int(np.count_nonzero(times > tomorrow))
+        stats.latest = pd.Timestamp(times[-1])
+
+
 def _writable(array: np.ndarray) -> np.ndarray:
     """The array, writable: pandas hands out read-only views of data that only this loader still holds."""
     if not array.flags.writeable:
@@ -113,6 +127,7 @@ def clean(times: np.ndarray, values: dict[str, np.ndarray]) -> tuple[pd.DataFram
         steps = np.diff(ticks)
     _interval_and_gaps(steps, stats)
     _flag_inconsistent(times, values, stats)
+    _flag_future(times, stats)
     index = pd.DatetimeIndex(times, name="timestamp")
     # Separate float64 arrays (not one 2-D block) keep frame.values writable for torch.from_numpy.
     frame = pd.DataFrame({k: _writable(values[k]) for k in COLUMNS}, index=index, copy=False)

@@ -209,6 +209,9 @@ def _report(raw: RawSource, layout: Layout, cmap: ColumnMap, info, table: Table,
         notes.append(f"{stats.duplicates} duplicate timestamp(s): kept the last row of each.")
     if stats.order != "ascending as read":
         notes.append(f"Rows were {stats.order}.")
+    if stats.future_rows:
+        notes.append(f"{stats.future_rows} candle(s) are dated in the future (the last one: {stats.latest}): check "
+                     "the time column and its unit (seconds vs milliseconds).")
     if stats.inconsistent_rows:
         notes.append(f"{stats.inconsistent_rows} row(s) have high below max(open, close) or low above "
                      "min(open, close); they are flagged, not changed.")

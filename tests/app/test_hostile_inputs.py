@@ -2,7 +2,6 @@
 learner loaded before stays loaded.
 
 Corpus: CSV uploads (Data page), YAML configs (Config page), forward expressions (Graph page) and query parameters.
-Cases that expose bugs in the loader's modules (owned elsewhere) are `xfail(strict=True)` with the reason.
 """
 from __future__ import annotations
 
@@ -72,9 +71,8 @@ CSV_ACCEPTED_WITH_NOTE = {
     "emoji_column_names": ("⏰,💰,📈,📉,🔒,📦\n".encode() + candle_rows(20), "No column names", 20),
 }
 
-LOADER_OWNER = "loader (explorer/cleaning.py / timeparse.py) — reported to the integrator"
-# Wrongly accepted by the loader today: each should be refused, or loaded with a note naming the problem.
-CSV_LOADER_BUGS = {
+# Implausible candles: each is refused, or loaded with a note naming the problem.
+CSV_IMPLAUSIBLE = {
     "inf_prices": (HEADER + same_rows(30, b"inf,inf,-inf,inf,1"), ("infinite", "inf")),
     "overflowing_1e309_prices": (HEADER + same_rows(30, b"1e308,1e309,1e308,1e308,1e308"), ("infinite", "inf")),
     "negative_prices": (HEADER + same_rows(30, b"-100,-99,-101,-100.5,5"), ("negative",)),
@@ -174,9 +172,7 @@ def test_row_cap_applies_to_configs(monkeypatch):
     assert not at.exception and "row cap of 500" in messages(at.error)
 
 
-@pytest.mark.parametrize("payload,words", [pytest.param(
-    p, w, marks=pytest.mark.xfail(strict=True, reason=f"wrongly accepted without a word; {LOADER_OWNER}"))
-    for p, w in CSV_LOADER_BUGS.values()], ids=CSV_LOADER_BUGS.keys())
+@pytest.mark.parametrize("payload,words", CSV_IMPLAUSIBLE.values(), ids=CSV_IMPLAUSIBLE.keys())
 def test_implausible_candles_are_refused_or_flagged(payload, words):
     at = data_page_with_upload()
     upload(at, "implausible.csv", payload)

@@ -91,3 +91,30 @@ def test_file_like_upload_can_be_read_twice():
     upload = io.BytesIO((FIXTURES / "comma_header.csv").read_bytes())
     assert len(load_candles(upload).frame) == 4
     assert len(load_candles(upload).frame) == 4  # a rerun gets the same upload object back, already read
+
+
+def _unix_rows(values: list[bytes]) -> bytes:
+    return b"timestamp,open,high,low,close,volume\n" + b"".join(
+        b"%d,%s\n" % (1_600_000_000 + 60 * i, v) for i, v in enumerate(values))
+
+
+def test_implausible_prices_are_dropped_and_counted():
+    good = b"100,101,99,100.5,2"
+    data = load_candles(_unix_rows([good] * 5 + [b"inf,101,99,100,2", b"-5,101,99,100,2", b"0,1,0,1,2",
+                                                  b"100,101,99,100,-1", b"100,101,99,100,inf"]))
+    assert len(data.frame) == 5
+    assert data.report.dropped == {"infinite price": 1, "price zero or negative": 2,
+                                   "missing, negative or infinite volume": 2}
+
+
+def test_all_implausible_rows_is_an_error_naming_why():
+    with pytest.raises(CandleFormatError, match="30 price zero or negative"):
+        load_candles(_unix_rows([b"-100,-99,-101,-100.5,5"] * 30))
+
+
+def test_future_timestamps_are_kept_with_a_note():
+    data = load_candles(b"time,open,high,low,close,volume\n" + b"".join(
+        b"9999-12-31 00:%02d:00,1,2,0.5,1.5,3\n" % i for i in range(12)))
+    assert len(data.frame) == 12
+    assert any("12 candle(s) are dated in the future (the last one: 9999-12-31 00:11:00)" in n
+               for n in data.report.notes)
