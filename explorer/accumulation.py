@@ -119,6 +119,8 @@ def grad_chart(history: list[GradRecord], feature_names: list[str]) -> go.Figure
     fig.add_trace(go.Scatter(x=events, y=[r.b_grad for r in history], mode="lines+markers", name="b.grad"),
                   row=2, col=1)
     fig.update_xaxes(title_text="action #", row=2, col=1, dtick=1)
+    fig.update_yaxes(title_text="w.grad", row=1, col=1)
+    fig.update_yaxes(title_text="b.grad", row=2, col=1)
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
