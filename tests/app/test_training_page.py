@@ -85,7 +85,9 @@ def test_play_then_pause(at):
     click(at, "train_play")
     worker = at.session_state["train_worker"]
     assert worker.running
-    time.sleep(0.3)
+    deadline = time.monotonic() + 20
+    while worker.trainer.step_count < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     click(at, "train_pause")
     assert not worker.running and worker.trainer.step_count > 0
     steps = worker.trainer.step_count
