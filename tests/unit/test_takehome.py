@@ -8,11 +8,13 @@ import sys
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from explorer.accumulation import AccumulationLab
+from explorer.accumulation import AccumulationLab, history_code, replay
 from explorer.expr import ExpressionError
 from explorer.graph_lesson import EXAMPLES, gradient_printout, run_lesson, seed_printout
-from explorer.retain import LOSSES, RetainLab
+from explorer.retain import LOSSES, RetainLab, calls_code, replay_calls
 from explorer.sample import generate_candles
 from explorer.takehome import (accumulation_line, accumulation_script, data_script, expression_code, graph_script,
                                retain_line, retain_script)
@@ -127,3 +129,34 @@ def test_device_argument_reaches_the_leaves(frame):
     lab = RetainLab(-3.0, device="cpu")
     lab.backward()
     assert lab.pnl.device.type == "cpu" and lab.pnl.grad.item() == -6.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(alphabet="FfNZG", max_size=12))
+def test_history_code_round_trips_any_clicks(code):
+    """Clicks → letters in a URL → replayed on a fresh lab: the same history, number for number."""
+    x = candle_row(generate_candles(20), 3)
+    lab = AccumulationLab(x, seed=1)
+    replay(lab, code)
+    assert history_code(lab.history) == code
+    again = AccumulationLab(x, seed=1)
+    replay(again, history_code(lab.history))
+    assert again.history == lab.history
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(alphabet="BbAa", max_size=8), st.sampled_from([-3.0, 0.0, 2.5]))
+def test_calls_code_round_trips_any_calls(code, pnl):
+    lab = RetainLab(pnl)
+    replay_calls(lab, code)
+    assert calls_code(lab) == code
+    again = RetainLab(pnl)
+    replay_calls(again, calls_code(lab))
+    assert again.events == lab.events
+
+
+def test_replay_refuses_other_letters():
+    with pytest.raises(ValueError):
+        replay(AccumulationLab(candle_row(generate_candles(20), 3), seed=1), "FFx")
+    with pytest.raises(ValueError):
+        replay_calls(RetainLab(1.0), "B" * 51)
