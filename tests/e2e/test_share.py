@@ -22,8 +22,9 @@ def fresh_page(browser, **options):
 
 
 def open_url(page, url: str) -> None:
+    """Open a copied URL and wait until the page has drawn its code blocks."""
     page.goto(url)
-    page.wait_for_selector("[data-testid=stApp]", timeout=60_000)
+    page.wait_for_selector("[data-testid=stMain] [data-testid=stCode]", timeout=60_000)
     wait_idle(page)
 
 
@@ -69,7 +70,6 @@ def test_graph_url_reproduces_numbers_and_keyboard_steps(page, app_url, browser)
     ("retain_graph", ["retain_backward", "retain_grad", "retain_backward"], "retain_calls", "bab"),
 ])
 def test_lab_url_reproduces_the_clicks(page, app_url, browser, name, clicks, param_name, code):
-    open_page(page, app_url)
     open_page(page, app_url, name)
     for key in clicks:
         click(page, key)
@@ -87,7 +87,6 @@ def test_lab_url_reproduces_the_clicks(page, app_url, browser, name, clicks, par
 @pytest.mark.parametrize("name, hidden", [("graph", "secondary_graph_seed"), ("accumulation", "secondary_acc_seed"),
                                           ("retain_graph", "secondary_retain_takehome")])
 def test_presenter_mode_screens(page, app_url, name, hidden):
-    open_page(page, app_url)
     open_page(page, app_url, f"{name}?present=1")
     assert_no_exception(page)
     assert not page.locator(f".st-key-{hidden}").is_visible()
@@ -98,7 +97,6 @@ def test_presenter_mode_screens(page, app_url, name, hidden):
 def test_dark_theme_graph_screenshot(app_url, browser):
     context, page = fresh_page(browser, color_scheme="dark")
     try:
-        open_url(page, app_url)
         open_url(page, f"{app_url}/graph")
         page.wait_for_selector("[data-testid=stGraphVizChart] svg g.node", timeout=60_000)
         background = page.evaluate("getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
@@ -112,7 +110,6 @@ def test_dark_theme_graph_screenshot(app_url, browser):
 
 
 def test_downloaded_graph_script_prints_the_page_numbers(page, app_url, tmp_path):
-    open_page(page, app_url)
     open_page(page, app_url, "graph?graph_row=7&graph_expr=relu(x%20%2F%201000%20%40%20w.T%20%2B%20b)")
     shown = code_blocks(page)[0]
     with page.expect_download() as info:
@@ -122,3 +119,16 @@ def test_downloaded_graph_script_prints_the_page_numbers(page, app_url, tmp_path
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert shown in out.stdout
+
+
+def test_downloaded_data_script_prints_the_tensor_shown(page, app_url, tmp_path):
+    open_page(page, app_url, "data?data=sample:300")
+    shown = code_blocks(page)  # the seed's (dtype, shape, device) line, then the tensor
+    assert "(torch.float32, torch.Size([300, 5]), device(type='cpu'))" in shown[0]
+    with page.expect_download() as info:  # built on click (a deferred download)
+        page.locator(".st-key-data_takehome button").first.click()
+    script = tmp_path / "candles_to_tensor.py"
+    info.value.save_as(script)
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert shown[0].splitlines()[-1] in out.stdout and shown[1] in out.stdout
