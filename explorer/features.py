@@ -114,6 +114,7 @@ class FeatureSpec:
 
     @property
     def is_classification(self) -> bool:
+        """True for the up/down direction target."""
         return self.target == "next_direction"
 
 
@@ -131,10 +132,12 @@ class FeatureSet:
 
     @property
     def feature_names(self) -> list[str]:
+        """Column names of t_indep, e.g. open_s3 … volume_s1."""
         return [c for c in self.table.columns if c != "target"]
 
     @property
     def valid_index(self) -> pd.Index:
+        """Timestamps of the validation rows."""
         return self.table.index[len(self.x_train):]
 
     def to_target_units(self, values: np.ndarray) -> np.ndarray:

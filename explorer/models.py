@@ -50,9 +50,11 @@ class ScratchLinear(nn.Module):
         self.coeffs = nn.Parameter(coeffs)  # a Parameter is a tensor with requires_grad=True
 
     def forward(self, indeps: torch.Tensor) -> torch.Tensor:
+        """calc_preds with this model's coeffs."""
         return calc_preds(self.coeffs, indeps)
 
     def extra_repr(self) -> str:
+        """What print(model) shows inside the brackets."""
         return f"coeffs: {tuple(self.coeffs.shape)}, preds = (indeps * coeffs).sum(axis=1)"
 
 
@@ -100,6 +102,7 @@ class ManualSGD:
         """Nothing to do: step() zeroes each gradient right after using it, as the seed's loop does."""
 
     def step(self) -> None:
+        """Move every parameter against its gradient."""
         with torch.no_grad():  # the update itself must not become part of the graph
             for coeffs in self.params:
                 coeffs.sub_(coeffs.grad * self.lr)
@@ -117,6 +120,7 @@ class ForgetfulOptimizer:
         """Deliberately nothing (the trap the page lets a learner switch on)."""
 
     def step(self) -> None:
+        """The wrapped optimizer's update."""
         self.optimizer.step()
 
 

@@ -109,6 +109,7 @@ class Trainer:
 
     @property
     def done(self) -> bool:
+        """All epochs trained, or stopped by divergence."""
         return self.divergence is not None or self.step_count >= self.total_steps
 
     def step(self, n: int = 1) -> list[StepMetrics]:

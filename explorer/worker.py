@@ -34,10 +34,12 @@ class Snapshot:
 
     @property
     def loss_steps(self) -> np.ndarray:
+        """The step number of each entry of step_losses."""
         return 1 + np.arange(len(self.step_losses)) * self.loss_stride
 
     @property
     def progress(self) -> float:
+        """Share of all steps done, 0-1."""
         return min(1.0, self.step / max(1, self.total_steps))
 
 
@@ -58,6 +60,7 @@ class TrainingWorker:
 
     @property
     def running(self) -> bool:
+        """True while the thread is (or is about to be) training."""
         return self._playing.is_set()
 
     def play(self) -> None:
@@ -147,6 +150,7 @@ class TrainingWorker:
         return rate
 
     def state_dict_bytes(self) -> bytes:
+        """The trainer's state_dict, read between two steps."""
         with self._lock:
             return self.trainer.state_dict_bytes()
 
