@@ -28,7 +28,8 @@ def load_sample_section() -> None:
         st.session_state["data_rows"] = int(link[7:]) if link.startswith("sample:") else config.data.train_rows
     rows = st.number_input("Rows to read (the seed's `nrows`)", min_value=10, max_value=MAX_SAMPLE_ROWS, step=100,
                            key="data_rows", help="How many candles to read from the top of the bundled file.")
-    if st.button("Load the bundled sample", key="data_load_sample", type="primary"):
+    if st.button("Load the bundled sample", key="data_load_sample", type="primary",
+                 help="Read that many rows of the bundled synthetic candles (the seed's read_csv with nrows)."):
         config.data.train_rows = int(rows)
         try:
             set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample",
