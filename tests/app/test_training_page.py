@@ -155,3 +155,18 @@ def test_forgotten_zero_grad_shows_the_code_that_skips_it(at):
     assert trainer(at).settings.zero_grad is False
     code = "\n".join(c.value for c in at.code)
     assert "class ForgetfulOptimizer" in code and "def train_step" in code
+
+
+def test_new_candles_wait_for_reset_then_train_on_them(at):
+    from explorer.loader import load_candles
+    from explorer.sample import generate_candles
+
+    click(at, "train_step")
+    at.session_state["candles"] = load_candles(generate_candles(300).to_csv().encode())  # as an upload would
+    at.run()
+    assert not at.exception
+    assert trainer(at).step_count == 1 and len(trainer(at).data.candles) == 1000  # the run keeps its data
+    assert any("press Reset" in i.value for i in at.info)
+    click(at, "train_reset")
+    assert len(trainer(at).data.candles) == 300 and trainer(at).step_count == 0
+    assert at.slider(key="train_rows").max == 300
