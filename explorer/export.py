@@ -80,9 +80,9 @@ if __name__ == "__main__":
 
 
 def candles_csv(frame: pd.DataFrame, spec: FeatureSpec) -> str:
-    """The candles the run used, as CSV text with full float precision (repr round-trips exactly)."""
+    """The candles the run used, as CSV text (pandas writes the shortest repr that reads back exactly)."""
     columns = sorted({*spec.columns, "high", "close"}, key=list(frame.columns).index)
-    return frame.iloc[: spec.rows][columns].to_csv(float_format="%.17g")
+    return frame.iloc[: spec.rows][columns].to_csv()
 
 
 def export_script(frame: pd.DataFrame, spec: FeatureSpec, settings: TrainSettings,
