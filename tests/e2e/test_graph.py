@@ -65,7 +65,7 @@ def test_backward_stepping_and_play(page, app_url):
 
 def test_bad_expression_keeps_last_graph_and_large_graph(page, app_url):
     _open_graph(page, app_url)
-    box = page.get_by_label("forward expression (edit me)")
+    box = page.get_by_label("forward expression (edit me)", exact=True)  # not its help button
     box.fill("().__class__.__bases__")
     box.press("Enter")
     wait_idle(page)
