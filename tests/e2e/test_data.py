@@ -15,7 +15,7 @@ def upload(page, name: str, payload: bytes) -> None:
 def test_data_page_load_and_upload(page, app_url, tmp_path):
     open_page(page, app_url, "data")
     assert_no_exception(page)
-    page.get_by_text("Load the bundled sample").click()
+    page.get_by_role("button", name="Load the bundled sample").click()  # (its help tooltip repeats the label)
     wait_idle(page)
     body = page.locator("[data-testid=stMain]")
     assert "torch.float32" in body.inner_text()
