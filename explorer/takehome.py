@@ -224,3 +224,42 @@ print((data_tensor.dtype, data_tensor.shape, data_tensor.device))
 print(repr(data_tensor))
 print("sum of all values (float64):", repr(data_tensor.double().sum().item()))
 """)
+
+
+def microbatch_script(candles: torch.Tensor, close_column: int, k: int, seed: int, device: str = "cpu") -> str:
+    """Accumulation page, micro-batch tab: full-batch gradient vs k micro-batches with and without / k.
+
+    `candles` are the batch's rows plus the next one (the last target), sliced as the page slices them. The sums
+    agree with the page's to float32 rounding: vectorised kernels add in an order that depends on where in memory
+    the rows start, which a script cannot reproduce.
+    """
+    rows = ",\n    ".join(f"[{_floats(r)}]" for r in candles)
+    size = len(candles) - 1
+    return _header(f"Micro-batches: {size} candles in {k} micro-batches, nn.Linear seeded with {seed}.",
+                   "micro_batches.py", device).replace("import torch\n", "import torch\nfrom torch import nn\n") + f"""
+# the batch's candles and the one after it (float32, exact); the target of each row is the next row's close
+data = torch.tensor([
+    {rows}], dtype=torch.float32, device=DEVICE)
+inputs = data[:{size}]
+target = data[1:{size + 1}, {close_column}].reshape(-1, 1)
+k = {k}
+
+torch.manual_seed({seed})  # the page seeds nn.Linear the same way
+model = nn.Linear(inputs.shape[1], 1).to(DEVICE)
+
+
+def grads():
+    return torch.cat([model.weight.grad.flatten(), model.bias.grad.flatten()]).tolist()
+
+
+model.zero_grad()
+nn.functional.mse_loss(model(inputs), target).backward()
+print("full batch:", grads())
+
+for divide_by_k in (True, False):
+    model.zero_grad()
+    for x_i, t_i in zip(inputs.chunk(k), target.chunk(k)):
+        loss_i = nn.functional.mse_loss(model(x_i), t_i)  # the mean over this micro-batch only
+        (loss_i / k if divide_by_k else loss_i).backward()  # .grad += d(loss_i / k)
+    print("sum of loss_i / k:" if divide_by_k else "sum of loss_i (no / k):", grads())
+"""

@@ -9,6 +9,8 @@ import torch
 
 from explorer.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
 from explorer.optimizer_lab import OptimizerLab, optimizer_frame
+from explorer.takehome import microbatch_script
+from explorer.tensors import candles_to_tensor
 from pages._common import show_code
 
 LEARNING_RATES = (1e-6, 1e-5, 1e-4, 1e-3)
@@ -68,5 +70,11 @@ def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:
         c2.metric("‖Σ loss_i‖ / ‖full batch‖ (no / k)", f"{result.ratio_undivided:.4f}")
         st.dataframe(result.table, key="acc_mb_table")
         st.caption("The difference with `/ k` is float32 rounding (sums taken in a different order), not maths.")
+        with st.container(key="secondary_acc_mb_takehome"):
+            batch = candles_to_tensor(frame.iloc[int(start):int(start) + int(size) + 1])
+            st.download_button("Take it home: Python script", microbatch_script(
+                batch, list(frame.columns).index("close"), int(k), seed), "micro_batches.py", key="acc_mb_takehome",
+                on_click="ignore", icon=":material/download:", help="A plain script (torch only) with this batch "
+                "inside: it prints the three gradient columns of the table.")
     with st.container(key="secondary_acc_mb_code"):
         show_code(full_batch_grad, accumulated_grad)

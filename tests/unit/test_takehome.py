@@ -160,3 +160,17 @@ def test_replay_refuses_other_letters():
         replay(AccumulationLab(candle_row(generate_candles(20), 3), seed=1), "FFx")
     with pytest.raises(ValueError):
         replay_calls(RetainLab(1.0), "B" * 51)
+
+
+def test_microbatch_script_prints_the_table(frame, tmp_path):
+    from explorer.microbatch import compare_microbatches
+    from explorer.takehome import microbatch_script
+    result = compare_microbatches(frame, 40, 12, 3, seed=2)
+    script = microbatch_script(candles_to_tensor(frame)[40:53], list(frame.columns).index("close"), 3, 2)
+    assert no_explorer_import(script)
+    printed = dict(line.split(": ", 1) for line in run_script(script, tmp_path).splitlines())
+    for label, column in [("full batch", "full batch"), ("sum of loss_i / k", "Σ loss_i / k"),
+                          ("sum of loss_i (no / k)", "Σ loss_i (no / k)")]:
+        # float32 sums in a different memory alignment may differ in the last bit (see microbatch_script)
+        assert torch.allclose(torch.tensor(ast.literal_eval(printed[label]), dtype=torch.float64),
+                              torch.tensor(result.table[column].tolist(), dtype=torch.float64), rtol=1e-6, atol=0)
