@@ -14,12 +14,15 @@ from explorer import CandleData, CandleFormatError, load_candles
 from explorer.config import AppConfig, ConfigError, load_config, resolve_data_path
 from explorer.shareable import Shared, decode, encode
 
+
 def _leave_pages_folder_mode() -> None:
     """Route every page through app.py, even on a fresh server's very first request.
 
     Streamlit treats a `pages/` folder as its old multipage mode until app.py has called st.navigation once in the
-    process; a shared link to /graph opened first on a fresh server would run pages/graph.py bare (every file of
-    the folder in the sidebar, no router). All pages import this module, so switch that mode off and rerun.
+    process: a shared link to /graph opened first on a fresh server would run pages/graph.py bare (every file of
+    the folder in the sidebar, no router). app.py and every page import this module, which switches that mode off
+    and restarts the run through app.py. (AppTest re-arms the mode before each run, so under AppTest sub-pages
+    run without the router; the browser tests cover the routed app.)
     """
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -29,6 +32,7 @@ def _leave_pages_folder_mode() -> None:
 
 
 _leave_pages_folder_mode()
+
 
 CANDLES_KEY = "candles"
 SOURCE_KEY = "candles_source"
