@@ -83,7 +83,7 @@ def stepper(name: str, last: int, label: str, default: int, keys: tuple[str, str
     if st.session_state.get(playing) and st.session_state[pos] >= last:
         st.session_state[playing] = False  # reached the end: stop
     st.session_state[f"graph_{name}_slider"] = st.session_state[pos]
-    cols = st.columns([4, 4, 4, 13], vertical_alignment="bottom")  # wide enough for label + shortcut
+    cols = st.columns([5, 4, 4, 12], vertical_alignment="bottom")  # wide enough for label + shortcut
     at, playing_now = st.session_state[pos], bool(st.session_state.get(playing))
     what = STEPPERS[name]
     cols[0].button("Previous", key=f"graph_{name}_prev", icon=":material/skip_previous:", on_click=_move,
