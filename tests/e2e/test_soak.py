@@ -89,7 +89,7 @@ def soak(browser, cycles: int, abandon: bool) -> None:
         started = time.perf_counter()
         for n in range(1, cycles + 1):
             cycle(page, n)
-        reruns_done = proc_status(proc.pid)
+        reruns_done, seconds = proc_status(proc.pid), time.perf_counter() - started
         if abandon:  # a learner closes the tab mid-training: the worker must stop by itself
             click(page, "train_reset")
             page.locator(".st-key-train_pace input[type=range]").press("Home")  # slowest pace: lasts for ages
@@ -103,7 +103,7 @@ def soak(browser, cycles: int, abandon: bool) -> None:
         proc.wait(timeout=30)
     growth = reruns_done["rss_mb"] - before["rss_mb"]
     print(f"\nsoak: {cycles} cycles (upload + 4 graph steps + a full training run each, ~{8 * cycles} reruns) in "
-          f"{time.perf_counter() - started:.0f} s; server RSS {before['rss_mb']} MB after warm-up → "
+          f"{seconds:.0f} s; server RSS {before['rss_mb']} MB after warm-up → "
           f"{reruns_done['rss_mb']} MB after the cycles (+{growth} MB) → {after['rss_mb']} MB after the session "
           f"closed; threads {before['threads']} → {reruns_done['threads']} → {after['threads']}")
     assert growth < MAX_GROWTH_MB, f"server memory grew {growth} MB over {cycles} cycles"
