@@ -86,6 +86,8 @@ def parse_config(text: str) -> AppConfig:
     try:
         _refuse_aliases(text)
         raw = yaml.safe_load(text)
+    except RecursionError:  # PyYAML composes nested [[[...]]] recursively
+        raise ConfigError("The config is nested too deeply to read; a config is a few flat sections.") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
@@ -108,10 +110,13 @@ def resolve_data_path(config: AppConfig, root: Path = ROOT) -> Path:
     name = config.data.file_path
     if Path(name).is_absolute():
         raise ConfigError(f"`data.file_path` must be relative to the project (e.g. data/...), not {name!r}.")
-    path = (root / name).resolve()
-    data_dir = (root / "data").resolve()
-    if data_dir not in path.parents:
+    try:
+        path = (root / name).resolve()
+        exists = path.is_file()
+    except (OSError, ValueError) as exc:  # the file system refuses the name (NUL byte, too long, ...)
+        raise ConfigError(f"`data.file_path` cannot be used as a file name: {str(exc)[:160]}.") from None
+    if (root / "data").resolve() not in path.parents:
         raise ConfigError(f"`data.file_path` may only name files inside data/; {name!r} is outside it.")
-    if not path.is_file():
+    if not exists:
         raise ConfigError(f"`data.file_path` names {name!r}, but there is no such file in data/.")
     return path

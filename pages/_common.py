@@ -228,7 +228,7 @@ def device_picker() -> str:
     if DEVICE_KEY not in st.session_state or st.session_state[DEVICE_KEY] not in devices:
         asked = st.query_params.get(DEVICE_KEY)
         if asked and asked not in devices:
-            st.warning(f"This link asks for device {asked[:20]!r}, which this machine does not have "
+            st.warning(f"This link asks for device {literal(repr(asked[:20]))}, which this machine does not have "
                        f"(available: {', '.join(devices)}): the lessons run on cpu. The numbers are the same.")
         st.session_state[DEVICE_KEY] = asked if asked in devices else "cpu"
     st.sidebar.selectbox("Device", devices, key=DEVICE_KEY, help="Where the lessons create their tensors "

@@ -37,12 +37,6 @@ if applied:
         data = load_from_config(config)
     except (ConfigError, CandleFormatError) as exc:
         st.error(f"{literal(exc, keep_code=True)}\n\nNothing was changed: the data loaded before is still loaded.")
-    except RecursionError:  # PyYAML composes nested [[[...]]] recursively
-        st.error("The config is nested too deeply to read; a config is a few flat sections.\n\n"
-                 "Nothing was changed: the data loaded before is still loaded.")
-    except (OSError, ValueError) as exc:  # the file system refuses the name (NUL byte, too long, ...)
-        st.error(f"`data.file_path` cannot be opened: {literal(str(exc)[:160])}.\n\n"
-                 "Nothing was changed: the data loaded before is still loaded.")
     else:
         set_candles(data, config_source_label(config), config_link(config))
         st.session_state["config_applied"] = config.model_dump()

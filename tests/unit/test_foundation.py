@@ -67,10 +67,11 @@ def test_config_errors_name_the_problem(text, words):
 
 @pytest.mark.parametrize("path, words", [
     ("../etc/passwd", "inside data/"), ("/etc/passwd", "relative"), ("data/../app.py", "inside data/"),
-    ("data/nope.csv", "no such file"),
+    ("data/nope.csv", "no such file"), ("data/x\\0.csv", "cannot be used as a file name"),
+    ("data/" + "a" * 5000, "cannot be used as a file name"),
 ])
 def test_config_paths_stay_inside_data(path, words):
-    config = parse_config(f"data: {{file_path: '{path}'}}")
+    config = parse_config(f'data: {{file_path: "{path}"}}')  # double quotes: YAML reads \0 as a NUL byte
     with pytest.raises(ConfigError) as err:
         resolve_data_path(config)
     assert words in str(err.value)
@@ -100,6 +101,11 @@ def test_chart_resamples_big_frames_like_an_exchange():
     assert chart_frame(frame)[1] is None
     fig = candlestick_figure(drawn)
     assert fig.data[0].type == "candlestick" and len(fig.data[0].x) == len(drawn)
+
+
+def test_deeply_nested_yaml_is_refused():
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_config("[" * 3000 + "]" * 3000)
 
 
 def test_yaml_alias_bomb_is_refused_quickly():
