@@ -5,7 +5,6 @@ import inspect
 import os
 import re
 import textwrap
-from pathlib import Path
 
 import streamlit as st
 import torch
@@ -161,10 +160,6 @@ def show_code(*functions, caption: str = "The code that ran") -> None:
     with st.expander(caption, expanded=False):
         for fn in functions:
             st.code(textwrap.dedent(inspect.getsource(fn)), language="python")
-
-
-def source_file(fn) -> str:
-    return str(Path(inspect.getsourcefile(fn)).relative_to(Path(__file__).resolve().parent.parent))
 
 
 PRESENTER_CSS = """<style>

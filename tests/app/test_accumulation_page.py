@@ -1,7 +1,6 @@
 """AppTest of the Gradient accumulation page: each button sequence, numbers checked against plain PyTorch."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,8 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import load_candles
 from explorer.config import load_config, resolve_data_path
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
+from tests.app.apptest import click, open_app_page
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +23,7 @@ def frame() -> pd.DataFrame:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(str(APP), default_timeout=90)
-    app.run()
-    app.switch_page("pages/accumulation.py")
-    app.run()
-    assert not app.exception
-    return app
+    return open_app_page("pages/accumulation.py")
 
 
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
@@ -43,12 +36,6 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
 
 def x_row(frame: pd.DataFrame, row: int) -> torch.Tensor:
     return torch.tensor(frame.values[row], dtype=torch.float32)
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    assert not at.exception
-    return at
 
 
 def test_run_three_steps_accumulates(at, frame):

@@ -1,25 +1,19 @@
 """AppTest over the Data and Config pages: loading, bad uploads, config validation."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.sample import SAMPLE_PATH
+from tests.app.apptest import APP, open_app_page
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 SEED_ROWS = SAMPLE_PATH.read_bytes().splitlines(keepends=True)
 
 
 def make_app(page: str = "pages/data.py") -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception
-    return at
+    return open_app_page(page)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.config import load_config
 from explorer.graph_lesson import run_lesson
 from pages._common import load_from_config
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
+from tests.app.apptest import open_app_page
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +20,7 @@ def frame():
 
 @pytest.fixture
 def at() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.run()
-    at.switch_page("pages/graph.py")
-    at.run()
-    assert not at.exception
-    return at
+    return open_app_page("pages/graph.py")
 
 
 def highlighted(dot: str) -> str:

@@ -1,11 +1,9 @@
 """AppTest of the guided path: every lesson's live result is computed and matches PyTorch's behaviour."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
+from tests.app.apptest import APP
 
 
 def test_home_shows_each_stop_with_live_results():

@@ -5,14 +5,14 @@ Corpus: CSV uploads (Data page), YAML configs (Config page), forward expressions
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.sample import SAMPLE_PATH
+from tests.app.apptest import APP
+from tests.app.apptest import open_app_page as make_app
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 HEADER = b"timestamp,open,high,low,close,volume\n"
 BEFORE_ROWS = 40  # the good upload every CSV case starts from
 
@@ -80,14 +80,6 @@ CSV_IMPLAUSIBLE = {
     "timestamps_in_year_9999": (HEADER + b"".join(
         b"9999-12-31 00:%02d:00,1,2,0.5,1.5,3\n" % i for i in range(30)), ("9999", "future")),
 }
-
-
-def make_app(page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception
-    return at
 
 
 def open_link(params: dict[str, str]) -> AppTest:

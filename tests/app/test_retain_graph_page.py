@@ -1,14 +1,12 @@
 """AppTest of the retain_graph page: backward twice, retain_graph, autograd.grad, pnl == 0, saved tensors."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
+from tests.app.apptest import click, open_app_page
 
 
 def torch_second_backward_error() -> str:
@@ -25,18 +23,7 @@ def torch_second_backward_error() -> str:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(str(APP), default_timeout=90)
-    app.run()
-    app.switch_page("pages/retain_graph.py")
-    app.run()
-    assert not app.exception
-    return app
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    assert not at.exception
-    return at
+    return open_app_page("pages/retain_graph.py")
 
 
 def state(at: AppTest) -> str:

@@ -1,7 +1,6 @@
 """Graph page links: query parameters in → the same widgets, step positions and numbers; bad values → messages."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -9,8 +8,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import load_candles
 from explorer.config import load_config, resolve_data_path
 from explorer.graph_lesson import gradient_printout, run_lesson, seed_printout
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
+from tests.app.apptest import APP
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Accumulation and retain_graph links: query parameters in → the same widgets, the same clicks, the same numbers."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,8 +10,7 @@ from explorer import load_candles
 from explorer.config import load_config, resolve_data_path
 from explorer.retain import LOSSES, RetainLab, replay_calls
 from explorer.tensors import candle_row
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
+from tests.app.apptest import APP
 
 
 @pytest.fixture(scope="module")

@@ -4,31 +4,18 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.config import load_config
 from explorer.models import CROSS_ENTROPY_ON_REGRESSION
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
+from tests.app.apptest import click, open_app_page
 
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(str(APP), default_timeout=90)
-    app.run()
-    app.switch_page("pages/training.py")
-    app.run()
-    assert not app.exception
-    return app
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    assert not at.exception
-    return at
+    return open_app_page("pages/training.py")
 
 
 def progress_text(at: AppTest) -> str:
