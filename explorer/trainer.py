@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import threading
 from dataclasses import dataclass, field
 
@@ -11,8 +12,10 @@ import torch
 from torch import nn
 
 from explorer.features import FeatureSet, FeatureSpec
-from explorer.models import build_model, check_settings, make_loss, make_optimizer, n_outputs_for
+from explorer.models import SettingsError, build_model, check_settings, make_loss, make_optimizer, n_outputs_for
 
+# Steps one training run may take (a classroom shares one server); the env var raises or lowers it.
+MAX_STEPS = int(os.environ.get("AUTOGRAD_EXPLORER_MAX_STEPS", 200_000))
 # A loss this many times its first value is an explosion, not noise: stop before it turns into inf/NaN.
 EXPLODE_FACTOR = 1e4
 # Model building draws from torch's global RNG; two sessions seeding it at once would interleave their draws.
@@ -86,6 +89,12 @@ class Trainer:
     def __init__(self, data: FeatureSet, settings: TrainSettings, norm_every: int = 10, device: str = "cpu"):
         check_settings(data.spec.is_classification, settings.model, settings.loss, list(settings.hidden_sizes))
         self.data, self.settings, self.norm_every = data, settings, max(1, norm_every)
+        self.steps_per_epoch = math.ceil(len(data.x_train) / settings.batch_size)
+        self.total_steps = self.steps_per_epoch * settings.epochs
+        if self.total_steps > MAX_STEPS:  # one learner must not hold a shared server's cores for hours
+            raise SettingsError(f"{settings.epochs} epochs of {self.steps_per_epoch} batches is "
+                                f"{self.total_steps:,} steps; one run may take at most {MAX_STEPS:,} "
+                                "(env AUTOGRAD_EXPLORER_MAX_STEPS). Use fewer epochs or a larger batch size.")
         with _SEED_LOCK:
             torch.manual_seed(settings.seed)
             self.model = build_model(settings.model, data.x_train.shape[1], n_outputs_for(settings.loss),
@@ -97,8 +106,6 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(settings.seed)
         self._x, self._y = data.x_train.to(device), data.y_train.to(device)
         self._x_valid, self._y_valid = data.x_valid.to(device), data.y_valid.to(device)
-        self.steps_per_epoch = math.ceil(len(data.x_train) / settings.batch_size)
-        self.total_steps = self.steps_per_epoch * settings.epochs
         self.step_count = self.epoch = 0
         self.history = History()
         self.divergence: str | None = None

@@ -157,3 +157,12 @@ def test_new_candles_wait_for_reset_then_train_on_them(at):
     click(at, "train_reset")
     assert len(trainer(at).data.candles) == 300 and trainer(at).step_count == 0
     assert at.slider(key="train_rows").max == 300
+
+
+def test_a_run_over_the_step_cap_is_refused_and_the_old_run_stays(at):
+    click(at, "train_step")
+    at.number_input(key="train_batch").set_value(1).run()
+    at.number_input(key="train_epochs").set_value(10_000).run()
+    click(at, "train_reset")
+    assert "one run may take at most" in at.error[0].value
+    assert trainer(at).step_count == 1 and trainer(at).settings.epochs != 10_000

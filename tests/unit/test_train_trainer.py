@@ -8,9 +8,9 @@ import torch
 
 from explorer.config import load_config
 from explorer.features import FeatureSpec, make_features
-from explorer.models import build_model, make_loss, make_optimizer, n_outputs_for
+from explorer.models import SettingsError, build_model, make_loss, make_optimizer, n_outputs_for
 from explorer.sample import generate_candles
-from explorer.trainer import EXPLODE_FACTOR, Trainer, TrainSettings, batch_order, specs_from_config
+from explorer.trainer import EXPLODE_FACTOR, MAX_STEPS, Trainer, TrainSettings, batch_order, specs_from_config
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +156,10 @@ def test_forgetting_zero_grad_is_named_in_the_divergence_fix(candles):
                                           epochs=50))
     trainer.step(10_000)
     assert trainer.divergence and "never zeroed" in trainer.divergence
+
+
+def test_a_run_longer_than_the_step_cap_is_refused(candles):
+    data = make_features(candles, FeatureSpec(rows=300))  # 238 training rows
+    Trainer(data, TrainSettings(batch_size=1, epochs=MAX_STEPS // 238))  # just under the cap: fine
+    with pytest.raises(SettingsError, match=f"one run may take at most {MAX_STEPS:,}"):
+        Trainer(data, TrainSettings(batch_size=1, epochs=MAX_STEPS // 238 + 1))
