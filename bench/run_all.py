@@ -1,7 +1,7 @@
 """Run every bench/bench_*.py in one process and print one table of ratios against their bare baselines.
 
-Each benchmark module exposes `main() -> dict` with at least `what`, `ratio` and `target` (a string such as
-"<= 1.3"); anything else it returns is printed as detail.
+Each benchmark module exposes `main() -> dict` with `ratio`, and usually `what` and `target` (a string such as
+"<= 1.3"); further `ratio_<name>` keys become rows of their own.
 """
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def main() -> None:
         print(f"== {path.name}", flush=True)
         result = run(path)
         rows.append((path.stem, result["what"], result["ratio"], result.get("target", "")))
+        rows += [(f"{path.stem} ({key[6:]})", "", value, "informational")
+                 for key, value in result.items() if key.startswith("ratio_")]
     print("\n| benchmark | what is compared | ratio | target |\n|---|---|---|---|")
     for name, what, ratio, target in rows:
         print(f"| {name} | {what} | {ratio:.2f}x | {target} |")
