@@ -4,9 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.config import load_config
+from explorer.shareable import Shared
 from explorer.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureSpec
 from explorer.models import ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
 from explorer.trainer import TrainSettings, specs_from_config
+from pages._common import publish_state, share_state
 
 PACES = ["5", "20", "100", "500", "max"]
 RATES = sorted({1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0})
@@ -17,9 +19,25 @@ def pick(label: str, options, default: str, key: str, **kw) -> str:
     return st.selectbox(label, options, index=list(options).index(default), key=key, **kw)
 
 
+def shared_settings(n_candles: int) -> tuple[Shared, ...]:
+    """The settings a copied link carries: with the same candles, the same run and the same first loss."""
+    return (Shared("train_rows", "int", 50, max(50, n_candles)), Shared("train_lags", "int", 1, 30),
+            Shared("train_target", "str", choices=tuple(TARGETS)),
+            Shared("train_norm", "str", choices=tuple(NORMALISATIONS)), Shared("train_valid", "float", 0.05, 0.5),
+            Shared("train_model", "str", choices=tuple(MODELS)), Shared("train_hidden", "str", max_len=40),
+            Shared("train_activation", "str", choices=tuple(ACTIVATIONS)),
+            Shared("train_init", "str", choices=tuple(INITS)), Shared("train_loss", "str", choices=tuple(LOSSES)),
+            Shared("train_optimizer", "str", choices=tuple(OPTIMIZERS)), Shared("train_zero_grad", "bool"),
+            Shared("train_lr", "float", choices=tuple(RATES)), Shared("train_momentum", "float", 0.0, 0.99),
+            Shared("train_batch", "int", 1, 100_000), Shared("train_epochs", "int", 1, 10_000),
+            Shared("train_seed", "int", 0, 2**31 - 1))
+
+
 def train_controls(n_candles: int) -> tuple[FeatureSpec, TrainSettings]:
     """Read the widgets (defaults from the config's training section) into a FeatureSpec and TrainSettings."""
     feats, sets = specs_from_config(load_config().training, n_candles)
+    shared = shared_settings(n_candles)
+    share_state(*shared)
     with st.expander("Data and features", expanded=True):
         rows = (st.slider("Candles used (from the start)", 50, n_candles, n_candles, key="train_rows")
                 if n_candles > 50 else n_candles)
@@ -47,6 +65,7 @@ def train_controls(n_candles: int) -> tuple[FeatureSpec, TrainSettings]:
         batch = st.number_input("Batch size", 1, 100_000, sets.batch_size, key="train_batch")
         epochs = st.number_input("Epochs", 1, 10_000, sets.epochs, key="train_epochs")
         seed = st.number_input("Random seed", 0, 2**31 - 1, sets.seed, key="train_seed")
+    publish_state(*shared)
     spec = FeatureSpec(rows, lags, tuple(columns), target, norm, valid)
     hidden_sizes = parse_hidden_sizes(hidden) if model == "mlp" else sets.hidden_sizes
     settings = TrainSettings(model=model, hidden_sizes=hidden_sizes, activation=activation, init=init, loss=loss,
