@@ -263,3 +263,31 @@ for divide_by_k in (True, False):
         (loss_i / k if divide_by_k else loss_i).backward()  # .grad += d(loss_i / k)
     print("sum of loss_i / k:" if divide_by_k else "sum of loss_i (no / k):", grads())
 """
+
+
+def optimizer_script(x: torch.Tensor, seed: int, lr: float, zero_grad_called: list[bool],
+                     device: str = "cpu") -> str:
+    """Accumulation page, nn.Linear + optimizer tab: the same steps, each with or without optimizer.zero_grad()."""
+    return _header(f"nn.Linear + SGD (lr={lr!r}), seeded with {seed}: {len(zero_grad_called)} step(s).",
+                   "optimizer_lab.py", device).replace("import torch\n", "import torch\nfrom torch import nn\n") + f"""
+# the candle row as float32, exactly as the page had it
+x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)
+
+torch.manual_seed({seed})  # the page seeds nn.Linear the same way
+model = nn.Linear(x.shape[1], 1).to(DEVICE)
+optimizer = torch.optim.SGD(model.parameters(), lr={lr!r})
+
+# True: the step called optimizer.zero_grad() first; False: it forgot, so .grad still held the earlier gradients
+ZERO_GRAD_CALLED = {zero_grad_called!r}
+for step, zero_grad in enumerate(ZERO_GRAD_CALLED, start=1):
+    if zero_grad:
+        optimizer.zero_grad()
+    y = model(x).sum()  # the seed's y.backward(): the output itself is the "loss"
+    y.backward()
+    print(f"step {{step}}: y = {{y.item()!r}}; weight.grad = {{model.weight.grad.flatten().tolist()}}; "
+          f"bias.grad = {{model.bias.grad.item()!r}}")
+    optimizer.step()  # p -= lr * p.grad, whatever .grad has accumulated
+
+print("weight =", model.weight.detach().flatten().tolist())
+print("bias =", model.bias.item())
+"""

@@ -9,7 +9,7 @@ import torch
 
 from explorer.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
 from explorer.optimizer_lab import OptimizerLab, optimizer_frame
-from explorer.takehome import microbatch_script
+from explorer.takehome import microbatch_script, optimizer_script
 from explorer.tensors import candles_to_tensor
 from pages._common import show_code
 
@@ -43,6 +43,11 @@ def optimizer_tab(x: torch.Tensor, seed: int, names: list[str], session_lab: Cal
         st.info("Click a step button: each row will show the gradient `step()` used and the change it made.")
     st.caption("`Δ == −lr·grad` checks plain SGD's rule on every parameter. `optimizer.zero_grad()` sets grads to "
                "`None` by default (set_to_none=True).")
+    with st.container(key="secondary_acc_opt_takehome"):
+        st.download_button("Take it home: Python script", optimizer_script(
+            x, seed, lr, [s.zero_grad_called for s in opt.steps], x.device.type), "optimizer_lab.py",
+            key="acc_opt_takehome", on_click="ignore", icon=":material/download:",
+            help="A plain script (torch only) that repeats these steps and prints each gradient step() used.")
     with st.container(key="secondary_acc_opt_code"):
         show_code(OptimizerLab.train_step)
 

@@ -174,3 +174,21 @@ def test_microbatch_script_prints_the_table(frame, tmp_path):
         # float32 sums in a different memory alignment may differ in the last bit (see microbatch_script)
         assert torch.allclose(torch.tensor(ast.literal_eval(printed[label]), dtype=torch.float64),
                               torch.tensor(result.table[column].tolist(), dtype=torch.float64), rtol=1e-6, atol=0)
+
+
+def test_optimizer_script_prints_the_labs_steps(frame, tmp_path):
+    from explorer.optimizer_lab import OptimizerLab
+    from explorer.takehome import optimizer_script
+    x = candle_row(frame, 7) / 1000  # smaller numbers keep SGD's updates readable; the script embeds them exactly
+    lab = OptimizerLab(x, seed=3, lr=1e-3)
+    flags = [True, False, False, True]
+    for flag in flags:
+        lab.train_step(zero_grad=flag)
+    script = optimizer_script(x, 3, 1e-3, flags)
+    assert no_explorer_import(script)
+    lines = run_script(script, tmp_path).splitlines()
+    for line, step in zip(lines, lab.steps):
+        y, weight, bias = (part.split(" = ", 1)[1] for part in line.split(": ", 1)[1].split("; "))
+        assert float(y) == step.y and ast.literal_eval(weight) == step.weight_grad and float(bias) == step.bias_grad
+    assert ast.literal_eval(lines[-2].split(" = ", 1)[1]) == lab.model.weight.detach().flatten().tolist()
+    assert float(lines[-1].split(" = ", 1)[1]) == lab.model.bias.item()
