@@ -14,7 +14,7 @@ from typing import Any, Literal, Mapping, Sequence
 class Shared:
     """One piece of page state that travels in the URL under its widget key."""
     key: str
-    kind: Literal["int", "float", "str", "bool"]
+    kind: Literal["int", "float", "str", "bool", "list"]  # list: comma-separated, each item one of `choices`
     low: float | None = None
     high: float | None = None
     choices: tuple[Any, ...] | None = None
@@ -22,6 +22,11 @@ class Shared:
 
 
 def _parse(spec: Shared, text: str) -> Any:
+    if spec.kind == "list":
+        items = [item for item in text.split(",") if item] if len(text) <= spec.max_len else None
+        if items is None or any(item not in (spec.choices or ()) for item in items):
+            raise ValueError("not a comma-separated list of the choices")
+        return items
     if spec.kind == "bool":
         if text not in ("0", "1"):
             raise ValueError("expected 0 or 1")
@@ -62,5 +67,5 @@ def encode(values: Mapping[str, Any], spec: Sequence[Shared]) -> dict[str, str]:
         if item.key in values and values[item.key] is not None:
             value = values[item.key]
             out[item.key] = ("1" if value else "0") if item.kind == "bool" else (
-                repr(float(value)) if item.kind == "float" else str(value))
+                repr(float(value)) if item.kind == "float" else ",".join(value) if item.kind == "list" else str(value))
     return out

@@ -22,6 +22,7 @@ def pick(label: str, options, default: str, key: str, **kw) -> str:
 def shared_settings(n_candles: int) -> tuple[Shared, ...]:
     """The settings a copied link carries: with the same candles, the same run and the same first loss."""
     return (Shared("train_rows", "int", 50, max(50, n_candles)), Shared("train_lags", "int", 1, 30),
+            Shared("train_columns", "list", choices=tuple(FEATURE_COLUMNS)),
             Shared("train_target", "str", choices=tuple(TARGETS)),
             Shared("train_norm", "str", choices=tuple(NORMALISATIONS)), Shared("train_valid", "float", 0.05, 0.5),
             Shared("train_model", "str", choices=tuple(MODELS)), Shared("train_hidden", "str", max_len=40),

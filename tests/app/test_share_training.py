@@ -27,6 +27,7 @@ def first_losses(at: AppTest) -> list[float]:
 def test_training_settings_travel_and_give_the_same_first_loss():
     at = open_link({})
     at.slider(key="train_lags").set_value(5).run()
+    at.multiselect(key="train_columns").set_value(["close", "volume"]).run()
     at.selectbox(key="train_model").select("mlp").run()
     at.selectbox(key="train_optimizer").select("adam").run()
     at.select_slider(key="train_lr").set_value(0.003).run()
@@ -34,11 +35,13 @@ def test_training_settings_travel_and_give_the_same_first_loss():
     at.number_input(key="train_seed").set_value(7).run()
     losses = first_losses(at)
     url = dict(at.query_params)
+    assert url["train_columns"] == "close,volume"
     assert (url["train_lags"], url["train_model"], url["train_optimizer"], url["train_lr"], url["train_batch"],
             url["train_seed"]) == ("5", "mlp", "adam", "0.003", "32", "7")
 
     again = open_link(url)
     assert not again.warning
+    assert again.multiselect(key="train_columns").value == ["close", "volume"]
     assert again.slider(key="train_lags").value == 5 and again.number_input(key="train_seed").value == 7
     assert first_losses(again) == losses
 

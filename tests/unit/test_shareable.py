@@ -6,13 +6,16 @@ import pytest
 from explorer.shareable import Shared, decode, encode
 
 SPEC = [Shared("row", "int", 0, 999), Shared("lr", "float", 1e-6, 1.0), Shared("expr", "str", max_len=20),
-        Shared("log", "bool"), Shared("opt", "str", choices=("sgd", "adam"))]
+        Shared("log", "bool"), Shared("opt", "str", choices=("sgd", "adam")),
+        Shared("cols", "list", choices=("open", "close"))]
 
 
 def test_round_trip():
-    values = {"row": 100, "lr": 0.003, "expr": "x @ w.T + b", "log": True, "opt": "adam", "other": 5}
+    values = {"row": 100, "lr": 0.003, "expr": "x @ w.T + b", "log": True, "opt": "adam", "cols": ["close", "open"],
+              "other": 5}
     params = encode(values, SPEC)
-    assert params == {"row": "100", "lr": "0.003", "expr": "x @ w.T + b", "log": "1", "opt": "adam"}
+    assert params == {"row": "100", "lr": "0.003", "expr": "x @ w.T + b", "log": "1", "opt": "adam",
+                      "cols": "close,open"}
     assert decode(params, SPEC) == ({k: v for k, v in values.items() if k != "other"}, [])
 
 
@@ -20,6 +23,7 @@ def test_round_trip():
     ("row", "1000", "outside 0…999"), ("row", "-1", "outside"), ("row", "1e3", "invalid literal"),
     ("lr", "nan", "not a finite number"), ("lr", "inf", "not a finite number"), ("lr", "5", "outside"),
     ("expr", "x" * 21, "longer than 20"), ("log", "yes", "expected 0 or 1"), ("opt", "lbfgs", "not one of"),
+    ("cols", "open,volume", "comma-separated list"),
 ])
 def test_bad_values_are_refused_with_a_message(key, text, words):
     values, problems = decode({key: text, "row": "5"} if key != "row" else {key: text}, SPEC)
