@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import inspect
-import os
-import re
 import textwrap
 
 import streamlit as st
-import torch
 
-from explorer import CandleData, CandleFormatError, load_candles
-from explorer.config import AppConfig, ConfigError, load_config, resolve_data_path
+from explorer import CandleData, load_candles
+from explorer.config import AppConfig, resolve_data_path
+from explorer.runtime import available_devices, device_from_link
 from explorer.shareable import Shared, decode, encode
+from explorer.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
+                              enough_candles, literal, upload_rows)
 
 
 def _leave_pages_folder_mode() -> None:
@@ -36,47 +36,13 @@ _leave_pages_folder_mode()
 CANDLES_KEY = "candles"
 SOURCE_KEY = "candles_source"
 LINK_KEY = "candles_link"
-MAX_SAMPLE_ROWS = 20_000
-MIN_CANDLES = 10  # the lessons need a few candles in a row (lags, a batch); fewer is refused with a message
-DEFAULT_MAX_ROWS = 2_000_000  # row cap per load: ~100 MB of float64 candles per learner at most
-MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:])")
-
-
-def literal(text: object, keep_code: bool = False) -> str:
-    """`text` escaped for st.markdown/st.error: file and column names show as typed, never as markup or HTML.
-
-    keep_code: the message's own `code` spans stay code (nothing renders inside them; escapes would show).
-    """
-    parts = re.split(r"(`[^`]*`)", str(text)) if keep_code else [str(text)]
-    return "".join(p if keep_code and p.startswith("`") and p.endswith("`") and len(p) > 1
-                   else MARKUP.sub(r"\\\1", p) for p in parts)
-
-
-def max_rows() -> int:
-    """Most rows one load may read (env AUTOGRAD_EXPLORER_MAX_ROWS, default 2,000,000): bounds each session's memory."""
-    try:
-        return max(MIN_CANDLES, int(os.environ.get("AUTOGRAD_EXPLORER_MAX_ROWS", DEFAULT_MAX_ROWS)))
-    except ValueError:
-        return DEFAULT_MAX_ROWS
-
-
-def enough_candles(data: CandleData) -> CandleData:
-    """Refuse data with too few candles for the lessons (CandleFormatError, so pages show it like any bad file)."""
-    if len(data.frame) < MIN_CANDLES:
-        raise CandleFormatError(f"only {len(data.frame)} usable candle(s) after cleaning; the lessons need at least "
-                                f"{MIN_CANDLES} in a row.")
-    return data
 
 
 def load_upload(raw: bytes, sep: str | None, nrows: int | None,
                 dayfirst: bool | None = None) -> tuple[CandleData, str | None]:
     """Uploaded bytes as candles within the row cap, and a message when the cap cut the file short."""
-    cap = max_rows()
-    data = enough_candles(load_bytes_cached(raw, sep, min(nrows or cap, cap), dayfirst))
-    if (nrows is None or nrows > cap) and data.report.rows_read >= cap:
-        return data, (f"Row cap reached: only the first {cap:,} rows were read (this server's limit per load, "
-                      "AUTOGRAD_EXPLORER_MAX_ROWS). Trim the file or set 'Rows to read' to choose the rows.")
-    return data, None
+    data = enough_candles(load_bytes_cached(raw, sep, upload_rows(nrows), dayfirst))
+    return data, cap_note(nrows, data)
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading candles…")
@@ -92,46 +58,20 @@ def load_bytes_cached(raw: bytes, sep: str | None, nrows: int | None, dayfirst: 
 
 
 def load_from_config(config: AppConfig) -> CandleData:
-    """Candles named by a config (paths restricted to data/)."""
+    """Candles named by a config (paths restricted to data/, rows within the cap), cached per file version."""
     path = resolve_data_path(config)
+    check_config_rows(config)
     d = config.data
-    if d.train_rows > max_rows():
-        raise ConfigError(f"`data.train_rows` = {d.train_rows:,} is above this server's row cap of {max_rows():,}.")
     return enough_candles(load_path_cached(str(path), path.stat().st_mtime, d.separator, d.train_rows,
                                            tuple(d.features)))
-
-
-def config_source_label(config: AppConfig) -> str:
-    return f"config: {config.data.file_path} (first {config.data.train_rows} rows)"
-
-
-def config_link(config: AppConfig) -> str:
-    """How a config's data travels in a URL: the bundled config with a row count does; anything else cannot."""
-    bundled = load_config().data
-    same = config.data.model_copy(update={"train_rows": bundled.train_rows}) == bundled
-    return f"sample:{config.data.train_rows}" if same else "custom-config"
-
-
-def _config_from_link(link: str | None) -> AppConfig:
-    """The bundled config, with the row count a shared link asked for; other links explain why they cannot load."""
-    config = load_config()
-    rows = re.fullmatch(r"sample:([0-9]{1,9})", link or "")  # ASCII digits only: int() refuses some isdigit() ones
-    if rows and 10 <= int(rows[1]) <= MAX_SAMPLE_ROWS:
-        config.data.train_rows = int(rows[1])
-    elif link == "upload":
-        st.warning("This link was made with an **uploaded file**, and uploaded data cannot travel in a URL: "
-                   "the bundled sample is shown instead. Upload the same file on the Data page to match.")
-    elif link:
-        st.warning(f"The link's data setting {literal(repr(link[:40]))} cannot be reproduced here; the bundled "
-                   "sample is shown.")
-    config.data.train_rows = min(config.data.train_rows, max_rows())  # a server with a small row cap still starts
-    return config
 
 
 def current_candles() -> CandleData:
     """The candles this session works on: what the learner loaded, else the sample (as a shared link asks)."""
     if CANDLES_KEY not in st.session_state:
-        config = _config_from_link(st.query_params.get("data"))
+        config, problem = config_from_link(st.query_params.get("data"))
+        if problem:
+            st.warning(problem)
         set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample",
                     config_link(config))
     return st.session_state[CANDLES_KEY]
@@ -211,21 +151,13 @@ def publish_state(*spec: Shared) -> None:
 DEVICE_KEY = "device"
 
 
-def available_devices() -> list[str]:
-    """cpu always; cuda and mps only when this machine has them."""
-    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
-        ["mps"] if torch.backends.mps.is_available() else [])
-
-
 def device_picker() -> str:
     """Sidebar picker for where the lessons' tensors live; a link's `?device=` is used when this machine has it."""
     devices = available_devices()
     if DEVICE_KEY not in st.session_state or st.session_state[DEVICE_KEY] not in devices:
-        asked = st.query_params.get(DEVICE_KEY)
-        if asked and asked not in devices:
-            st.warning(f"This link asks for device {literal(repr(asked[:20]))}, which this machine does not have "
-                       f"(available: {', '.join(devices)}): the lessons run on cpu. The numbers are the same.")
-        st.session_state[DEVICE_KEY] = asked if asked in devices else "cpu"
+        st.session_state[DEVICE_KEY], problem = device_from_link(st.query_params.get(DEVICE_KEY), devices)
+        if problem:
+            st.warning(literal(problem))
     st.sidebar.selectbox("Device", devices, key=DEVICE_KEY, help="Where the lessons create their tensors "
                          "(torch.device). cuda / mps appear only when this machine has one.")
     if st.session_state[DEVICE_KEY] == "cpu":

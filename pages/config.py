@@ -5,8 +5,8 @@ import streamlit as st
 
 from explorer import CandleFormatError
 from explorer.config import DEFAULT_CONFIG, ConfigError, parse_config, resolve_data_path
-from pages._common import (config_link, config_source_label, current_candles, literal, load_from_config, set_candles,
-                           show_code)
+from explorer.sources import config_link, config_source_label, literal
+from pages._common import current_candles, load_from_config, set_candles, show_code
 
 st.title("Config: YAML drives the loader")
 st.caption("Seed notebook Part D. Edit the config or upload one, then apply it: it is validated, the file it names "

@@ -9,9 +9,9 @@ from explorer.charts import candlestick_figure, chart_frame
 from explorer.config import ConfigError, load_config
 from explorer.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
-from pages._common import (LINK_KEY, MAX_SAMPLE_ROWS, config_link, config_source_label, current_candles, literal,
-                           load_from_config, load_upload, set_candles, show_code,
-                           current_device)
+from explorer.sources import MAX_SAMPLE_ROWS, config_link, config_source_label, literal
+from pages._common import (LINK_KEY, current_candles, current_device, load_from_config, load_upload, set_candles,
+                           show_code)
 
 DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "month first (MM/DD/YYYY)": False}
 SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}

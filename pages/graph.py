@@ -11,6 +11,7 @@ from explorer.gradcheck import check_gradients
 from explorer.graph import build_graph, graph_to_dot
 from explorer.graph_lesson import (DEFAULT_EXPRESSION, EXAMPLES, GraphLesson, backward_view, forward_view,
                                    forward_with_journal, gradient_printout, make_leaves, run_lesson, seed_printout)
+from explorer.sources import literal
 from explorer.takehome import graph_script
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
 from pages._graph_ui import (advance_players, large_graph_section, lesson_spec, readable_dot, refuse_past_end,
@@ -29,8 +30,7 @@ def lesson_or_last_good(frame: pd.DataFrame, row: int, seed: int, text: str, dev
         return lesson
     except ExpressionError as err:
         last = st.session_state.get("graph_last_good", DEFAULT_EXPRESSION)
-        why = str(err).replace("\\", "\\\\").replace("_", "\\_").replace("*", "\\*")  # literal, not markdown
-        st.error(f"Expression not accepted: {why}. Still showing `{last}`.")
+        st.error(f"Expression not accepted: {literal(err, keep_code=True)}. Still showing `{last}`.")
         return run_lesson(frame, row, seed, last, device)
 
 
