@@ -18,7 +18,6 @@ class CleanStats:
     interval: pd.Timedelta | None = None
     gaps: int = 0
     missing_candles: int = 0
-    off_grid: int = 0
     inconsistent_rows: int = 0
     inconsistent_examples: list[str] = field(default_factory=list)
     future_rows: int = 0
@@ -80,7 +79,6 @@ def _interval_and_gaps(steps: np.ndarray, stats: CleanStats) -> None:
         longer = steps[steps > step]
         stats.gaps = int(longer.size)
         stats.missing_candles = int((longer // step - 1).sum())
-        stats.off_grid = int((steps % step != 0).sum())
     stats.interval = pd.Timedelta(step, unit="us")
 
 

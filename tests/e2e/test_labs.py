@@ -1,9 +1,9 @@
 """Browser: click through the Gradient accumulation and retain_graph labs, screenshots of each state."""
 from __future__ import annotations
 
-import torch
 from playwright.sync_api import Page, expect
 
+from tests.app.test_retain_graph_page import torch_second_backward_error
 from tests.e2e.helpers import assert_no_exception, open_page, shot, wait_idle
 
 TIMEOUT = 60_000  # generous: the CI machine is shared
@@ -52,13 +52,7 @@ def test_accumulation_lab_in_browser(page, app_url):
 
 
 def test_retain_graph_lab_in_browser(page, app_url):
-    p = torch.tensor([-3.0], requires_grad=True)
-    y = p ** 2
-    y.backward()
-    try:
-        y.backward()
-    except RuntimeError as exc:
-        torch_message = str(exc)
+    torch_message = torch_second_backward_error()
     open_lab(page, app_url, "retain_graph")
     shot(page, "retain_before_backward")
     click_key(page, "retain_backward", "pnl.grad = tensor([-6.])")
