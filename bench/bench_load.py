@@ -14,8 +14,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer.loader import load_candles  # noqa: E402
-from explorer.sample import generate_candles  # noqa: E402
+from explorer.data.loader import load_candles  # noqa: E402
+from explorer.data.sample import generate_candles  # noqa: E402
 
 ROWS = 1_000_000
 REPEATS = 3

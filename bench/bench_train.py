@@ -15,14 +15,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer.config import load_config, resolve_data_path  # noqa: E402
-from explorer.features import FeatureSet, make_features  # noqa: E402
-from explorer.loader import load_candles  # noqa: E402
-from explorer.models import build_model, make_loss, make_optimizer, n_outputs_for  # noqa: E402
+from explorer.data.config import load_config, resolve_data_path  # noqa: E402
+from explorer.training.features import FeatureSet, make_features  # noqa: E402
+from explorer.data.loader import load_candles  # noqa: E402
+from explorer.training.models import build_model, make_loss, make_optimizer, n_outputs_for  # noqa: E402
 from explorer.runtime import configure_torch  # noqa: E402
-from explorer.trainer import Trainer, TrainSettings, batch_order, specs_from_config  # noqa: E402
-from explorer.training_charts import MAX_POINTS, loss_figure, norms_figure, prediction_figure  # noqa: E402
-from explorer.worker import TrainingWorker  # noqa: E402
+from explorer.training.trainer import Trainer, TrainSettings, batch_order, specs_from_config  # noqa: E402
+from explorer.training.charts import MAX_POINTS, loss_figure, norms_figure, prediction_figure  # noqa: E402
+from explorer.training.worker import TrainingWorker  # noqa: E402
 
 REPEATS = 9
 POLL_S = 0.4  # the page's fragment interval

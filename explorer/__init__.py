@@ -1,6 +1,6 @@
 """Autograd Explorer's library: pure Python, PyTorch and pandas. Never imports streamlit."""
 from __future__ import annotations
 
-from explorer.loader import CandleData, CandleFormatError, LoadReport, load_candles
+from explorer.data.loader import CandleData, CandleFormatError, LoadReport, load_candles
 
 __all__ = ["CandleData", "CandleFormatError", "LoadReport", "load_candles"]

@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from explorer.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
-from explorer.optimizer_lab import OptimizerLab, optimizer_frame
-from explorer.takehome import microbatch_script, optimizer_script
+from explorer.labs.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
+from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame
+from explorer.teaching.takehome import microbatch_script, optimizer_script
 from explorer.tensors import candles_to_tensor
 from pages._common import show_code
 

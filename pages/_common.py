@@ -7,10 +7,10 @@ import textwrap
 import streamlit as st
 
 from explorer import CandleData, load_candles
-from explorer.config import AppConfig, resolve_data_path
+from explorer.data.config import AppConfig, resolve_data_path
 from explorer.runtime import available_devices, device_from_link
-from explorer.shareable import Shared, decode, encode
-from explorer.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
+from explorer.teaching.shareable import Shared, decode, encode
+from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.graph import build_graph, graph_to_dot
-from explorer.large_graph import make_mlp, mlp_loss, tag_modules
-from explorer.shareable import Shared
+from explorer.autograd.graph import build_graph, graph_to_dot
+from explorer.autograd.large_graph import make_mlp, mlp_loss, tag_modules
+from explorer.teaching.shareable import Shared
 from pages._common import current_candles, current_device, show_code
 
 PLAY_DELAY = 0.7  # seconds between steps while playing

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.config import load_config
-from explorer.shareable import Shared
-from explorer.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureSpec
-from explorer.models import ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
-from explorer.trainer import TrainSettings, specs_from_config
+from explorer.data.config import load_config
+from explorer.teaching.shareable import Shared
+from explorer.training.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureSpec
+from explorer.training.models import ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
+from explorer.training.trainer import TrainSettings, specs_from_config
 from pages._common import publish_state, share_state
 
 PACES = ["5", "20", "100", "500", "max"]

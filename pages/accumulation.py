@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from explorer.accumulation import AccumulationLab, grad_chart, history_code, history_frame, replay
-from explorer.shareable import Shared
-from explorer.takehome import accumulation_script
+from explorer.labs.accumulation import AccumulationLab, grad_chart, history_code, history_frame, replay
+from explorer.teaching.shareable import Shared
+from explorer.teaching.takehome import accumulation_script
 from explorer.tensors import candle_row
 from pages._accumulation_ui import LEARNING_RATES, microbatch_tab, optimizer_tab
 from pages._common import current_candles, current_device, publish_state, share_state, show_code

@@ -4,8 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import CandleFormatError
-from explorer.config import DEFAULT_CONFIG, ConfigError, parse_config, resolve_data_path
-from explorer.sources import config_link, config_source_label, literal
+from explorer.data.config import DEFAULT_CONFIG, ConfigError, parse_config, resolve_data_path
+from explorer.data.sources import config_link, config_source_label, literal
 from pages._common import current_candles, load_from_config, set_candles, show_code
 
 st.title("Config: YAML drives the loader")

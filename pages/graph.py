@@ -5,14 +5,14 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from explorer.backward import trace_backward
-from explorer.expr import ExpressionError
-from explorer.gradcheck import check_gradients
-from explorer.graph import build_graph, graph_to_dot
-from explorer.graph_lesson import (DEFAULT_EXPRESSION, EXAMPLES, GraphLesson, backward_view, forward_view,
+from explorer.autograd.backward import trace_backward
+from explorer.autograd.expr import ExpressionError
+from explorer.autograd.gradcheck import check_gradients
+from explorer.autograd.graph import build_graph, graph_to_dot
+from explorer.autograd.lesson import (DEFAULT_EXPRESSION, EXAMPLES, GraphLesson, backward_view, forward_view,
                                    forward_with_journal, gradient_printout, make_leaves, run_lesson, seed_printout)
-from explorer.sources import literal
-from explorer.takehome import graph_script
+from explorer.data.sources import literal
+from explorer.teaching.takehome import graph_script
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
 from pages._graph_ui import (advance_players, large_graph_section, lesson_spec, readable_dot, refuse_past_end,
                              start_over_when_changed, stepper)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.tour import STOPS, Stop
+from explorer.teaching.tour import STOPS, Stop
 from pages._common import current_candles, show_code
 
 

@@ -5,15 +5,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.retain import (LOSSES, RetainLab, calls_code, custom_trading_loss, fixed_trading_loss, replay_calls,
+from explorer.labs.retain import (LOSSES, RetainLab, calls_code, custom_trading_loss, fixed_trading_loss, replay_calls,
                              saved_tensors)
-from explorer.shareable import Shared
-from explorer.takehome import retain_script
+from explorer.teaching.shareable import Shared
+from explorer.teaching.takehome import retain_script
 from pages._common import current_device, publish_state, share_state, show_code
 
 try:  # the graph picture comes from the Graph lesson's module; the tables below work without it
-    from explorer.graph import GraphError, build_graph, graph_to_dot
-except ImportError:  # pragma: no cover - only while explorer/graph.py is missing
+    from explorer.autograd.graph import GraphError, build_graph, graph_to_dot
+except ImportError:  # pragma: no cover - only while explorer/autograd/graph.py is missing
     build_graph = None
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.export import export_script
-from explorer.features import FeatureError, build_features, check_spec, lagged_windows, make_features
-from explorer.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
+from explorer.training.export import export_script
+from explorer.training.features import FeatureError, build_features, check_spec, lagged_windows, make_features
+from explorer.training.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
                              make_optimizer)
-from explorer.trainer import Trainer, describe_model, train_step
-from explorer.training_charts import MAX_POINTS, loss_figure, norms_figure, prediction_figure
-from explorer.worker import TrainingWorker, loss_history_frame
+from explorer.training.trainer import Trainer, describe_model, train_step
+from explorer.training.charts import MAX_POINTS, loss_figure, norms_figure, prediction_figure
+from explorer.training.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, current_device, show_code
 from pages._training_controls import PACES, train_controls
 

@@ -8,7 +8,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from explorer import load_candles
-from explorer.config import load_config, resolve_data_path
+from explorer.data.config import load_config, resolve_data_path
 from tests.app.apptest import click, open_app_page
 
 

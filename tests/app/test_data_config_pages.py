@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.sample import SAMPLE_PATH
+from explorer.data.sample import SAMPLE_PATH
 from tests.app.apptest import APP, open_app_page
 
 SEED_ROWS = SAMPLE_PATH.read_bytes().splitlines(keepends=True)

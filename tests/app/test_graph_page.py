@@ -7,8 +7,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from explorer.config import load_config
-from explorer.graph_lesson import run_lesson
+from explorer.data.config import load_config
+from explorer.autograd.lesson import run_lesson
 from pages._common import load_from_config
 from tests.app.apptest import open_app_page
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.sample import SAMPLE_PATH
+from explorer.data.sample import SAMPLE_PATH
 from tests.app.apptest import APP
 from tests.app.apptest import open_app_page as make_app
 

@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import load_candles
-from explorer.config import load_config, resolve_data_path
-from explorer.graph_lesson import gradient_printout, run_lesson, seed_printout
+from explorer.data.config import load_config, resolve_data_path
+from explorer.autograd.lesson import gradient_printout, run_lesson, seed_printout
 from tests.app.apptest import APP
 
 

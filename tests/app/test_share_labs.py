@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.accumulation import AccumulationLab, replay
+from explorer.labs.accumulation import AccumulationLab, replay
 from explorer import load_candles
-from explorer.config import load_config, resolve_data_path
-from explorer.retain import LOSSES, RetainLab, replay_calls
+from explorer.data.config import load_config, resolve_data_path
+from explorer.labs.retain import LOSSES, RetainLab, replay_calls
 from explorer.tensors import candle_row
 from tests.app.apptest import APP
 

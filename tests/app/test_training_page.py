@@ -8,8 +8,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.config import load_config
-from explorer.models import CROSS_ENTROPY_ON_REGRESSION
+from explorer.data.config import load_config
+from explorer.training.models import CROSS_ENTROPY_ON_REGRESSION
 from tests.app.apptest import click, open_app_page
 
 
@@ -145,8 +145,8 @@ def test_forgotten_zero_grad_shows_the_code_that_skips_it(at):
 
 
 def test_new_candles_wait_for_reset_then_train_on_them(at):
-    from explorer.loader import load_candles
-    from explorer.sample import generate_candles
+    from explorer.data.loader import load_candles
+    from explorer.data.sample import generate_candles
 
     click(at, "train_step")
     at.session_state["candles"] = load_candles(generate_candles(300).to_csv().encode())  # as an upload would

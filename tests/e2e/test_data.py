@@ -1,7 +1,7 @@
 """Chromium: open the app, load the sample, upload a good and a bad CSV, see no exception."""
 from __future__ import annotations
 
-from explorer.sample import SAMPLE_PATH
+from explorer.data.sample import SAMPLE_PATH
 from tests.e2e.helpers import assert_no_exception, open_page, shot, wait_idle
 
 

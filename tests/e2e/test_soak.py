@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from explorer.worker import IDLE_TIMEOUT_S
+from explorer.training.worker import IDLE_TIMEOUT_S
 from tests.e2e.conftest import start_server
 from tests.e2e.helpers import assert_no_exception, wait_idle
 

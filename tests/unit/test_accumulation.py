@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 import torch
 
-from explorer.accumulation import AccumulationLab, grad_chart, history_frame
+from explorer.labs.accumulation import AccumulationLab, grad_chart, history_frame
 from explorer.tensors import candle_row, seeded_leaves
 
 NAMES = ["open", "high", "low", "close", "volume"]

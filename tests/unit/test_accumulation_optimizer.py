@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.microbatch import accumulated_grad, candle_batch, compare_microbatches, full_batch_grad
-from explorer.optimizer_lab import OptimizerLab, optimizer_frame, seeded_linear
+from explorer.labs.microbatch import accumulated_grad, candle_batch, compare_microbatches, full_batch_grad
+from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, seeded_linear
 
 NAMES = ["open", "high", "low", "close", "volume"]
 

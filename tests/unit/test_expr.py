@@ -7,7 +7,7 @@ import os
 import pytest
 import torch
 
-from explorer.expr import ExpressionError, parse_expression
+from explorer.autograd.expr import ExpressionError, parse_expression
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_at_least_twenty_refusals_are_covered():
 
 
 def test_no_eval_or_exec_in_the_expression_module():
-    import explorer.expr as module
+    import explorer.autograd.expr as module
 
     source = open(module.__file__, encoding="utf-8").read()
     calls = {node.func.id for node in ast.walk(ast.parse(source))

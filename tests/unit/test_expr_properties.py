@@ -9,7 +9,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.expr import FUNCTIONS, MODULE_PREFIXES, VARIABLES, ExpressionError, parse_expression
+from explorer.autograd.expr import FUNCTIONS, MODULE_PREFIXES, VARIABLES, ExpressionError, parse_expression
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOKENS = ["x", "w", "b", "w.T", "@", "+", "-", "*", "/", "**", "(", ")", ",", ".", "T", "2", "0.5", "1e6", "1e400",

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import torch
 
-from explorer.features import (FeatureError, FeatureSpec, build_features, feature_table, lagged_windows,
+from explorer.training.features import (FeatureError, FeatureSpec, build_features, feature_table, lagged_windows,
                                make_features)
-from explorer.sample import generate_candles
+from explorer.data.sample import generate_candles
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 

@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 import torch
 
-from explorer.charts import candlestick_figure, chart_frame, resample_ohlcv
-from explorer.config import ConfigError, load_config, parse_config, resolve_data_path
-from explorer.sample import SAMPLE_PATH, SAMPLE_START, generate_candles, to_seed_format
+from explorer.data.charts import candlestick_figure, chart_frame, resample_ohlcv
+from explorer.data.config import ConfigError, load_config, parse_config, resolve_data_path
+from explorer.data.sample import SAMPLE_PATH, SAMPLE_START, generate_candles, to_seed_format
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_explorer_never_imports_streamlit():
-    for path in (ROOT / "explorer").glob("*.py"):
+    for path in (ROOT / "explorer").rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (

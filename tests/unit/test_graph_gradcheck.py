@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 import torch
 
-from explorer.expr import ExpressionError, parse_expression
-from explorer.gradcheck import check_gradients
-from explorer.graph import build_graph, graph_to_dot
-from explorer.graph_lesson import backward_view, forward_view, make_leaves, run_lesson, seed_printout
-from explorer.large_graph import mlp_loss
+from explorer.autograd.expr import ExpressionError, parse_expression
+from explorer.autograd.gradcheck import check_gradients
+from explorer.autograd.graph import build_graph, graph_to_dot
+from explorer.autograd.lesson import backward_view, forward_view, make_leaves, run_lesson, seed_printout
+from explorer.autograd.large_graph import mlp_loss
 
 EXPRESSIONS = ["x @ w.T + b", "torch.sigmoid(x / 4000 @ w.T + b)", "((x @ w.T + b) ** 2).mean()",
                "(x * w).sum() + b", "softmax(x / 1000 * w).sum() * b", "tanh(w).sum() * exp(b)"]

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torchviz import make_dot
 
-from explorer.backward import trace_backward
-from explorer.expr import parse_expression
-from explorer.graph import GraphError, build_graph, graph_to_dot, saved_slots
-from explorer.journal import OpJournal, preview
+from explorer.autograd.backward import trace_backward
+from explorer.autograd.expr import parse_expression
+from explorer.autograd.graph import GraphError, build_graph, graph_to_dot, saved_slots
+from explorer.autograd.journal import OpJournal, preview
 
 EXPRESSIONS = ["x @ w.T + b", "torch.sigmoid(x @ w.T + b)", "((x @ w.T + b) ** 2).mean()", "(x * w).sum() + b",
                "softmax(x / 1000 * w).sum() * b", "(w * w).sum() + tanh(b) - relu(b)", "clamp(x @ w.T, min=0) / b"]

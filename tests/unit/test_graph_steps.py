@@ -6,9 +6,9 @@ from collections import deque
 import pytest
 import torch
 
-from explorer.backward import trace_backward
-from explorer.expr import parse_expression
-from explorer.journal import OpJournal, preview
+from explorer.autograd.backward import trace_backward
+from explorer.autograd.expr import parse_expression
+from explorer.autograd.journal import OpJournal, preview
 
 JOURNALS = {  # expression -> (op, grad_fn) in the order they run
     "x @ w.T + b": [("Tensor.T", "PermuteBackward0"), ("Tensor.matmul", "MmBackward0"),

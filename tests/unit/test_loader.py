@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer.loader import COLUMNS, CandleData, load_candles
+from explorer.data.loader import COLUMNS, CandleData, load_candles
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "candles"
 FIRST = [4261.48, 4262.4, 4259.67, 4260.24, 0.111082]   # 2017-08-17 04:00 UTC, the seed's first minute

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.loader import CandleFormatError, load_candles
+from explorer.data.loader import CandleFormatError, load_candles
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "candles"
 
@@ -78,7 +78,7 @@ def test_wrong_separator_given():
 
 
 def test_unexpected_failures_are_wrapped(monkeypatch):
-    import explorer.loader as loader
+    import explorer.data.loader as loader
 
     def boom(*args, **kwargs):
         raise KeyError("internal")

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from explorer.loader import COLUMNS, human_interval, load_candles
+from explorer.data.loader import COLUMNS, human_interval, load_candles
 from explorer.tensors import candles_to_tensor
-from explorer.sample import SAMPLE_PATH, generate_candles, to_seed_format
+from explorer.data.sample import SAMPLE_PATH, generate_candles, to_seed_format
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "candles"
 SEED_NAMES = ["timestamp", "open", "high", "low", "close", "volume"]
@@ -222,7 +222,7 @@ def test_line_count_matches_pyarrow_despite_unicode_line_separators():
 
 
 def test_text_to_numbers():
-    from explorer.timeparse import to_numbers
+    from explorer.data.timeparse import to_numbers
     got = to_numbers(pd.Series(["4,261.48", "1.5K", "2M", "0.5B", "null", "abc", "-3"])).tolist()
     np.testing.assert_array_equal(got, [4261.48, 1500.0, 2e6, 5e8, np.nan, np.nan, -3.0])
     assert to_numbers(pd.Series(["1,5", "2,25"])).isna().all()  # decimal commas are never guessed

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.loader import COLUMNS, CandleFormatError, load_candles
+from explorer.data.loader import COLUMNS, CandleFormatError, load_candles
 
 # LOADER_EXAMPLES=1000 for a longer hunt; 50 keeps the suite fast.
 FAST = settings(max_examples=int(os.environ.get("LOADER_EXAMPLES", "50")), deadline=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from explorer.retain import (LOSSES, RetainLab, custom_trading_loss, fixed_trading_loss, saved_tensors,
+from explorer.labs.retain import (LOSSES, RetainLab, custom_trading_loss, fixed_trading_loss, saved_tensors,
                              vectorised_trading_loss)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.shareable import Shared, decode, encode
+from explorer.teaching.shareable import Shared, decode, encode
 
 SPEC = [Shared("row", "int", 0, 999), Shared("lr", "float", 1e-6, 1.0), Shared("expr", "str", max_len=20),
         Shared("log", "bool"), Shared("opt", "str", choices=("sgd", "adam")),

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.loader import CandleFormatError, load_candles
+from explorer.data.loader import CandleFormatError, load_candles
 from explorer.runtime import device_from_link
-from explorer.sample import SAMPLE_PATH
-from explorer.sources import (MAX_SAMPLE_ROWS, cap_note, config_from_link, config_link, enough_candles, literal,
+from explorer.data.sample import SAMPLE_PATH
+from explorer.data.sources import (MAX_SAMPLE_ROWS, cap_note, config_from_link, config_link, enough_candles, literal,
                               upload_rows)
 
 SEED_ROWS = SAMPLE_PATH.read_bytes().splitlines(keepends=True)

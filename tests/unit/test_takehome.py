@@ -11,12 +11,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.accumulation import AccumulationLab, history_code, replay
-from explorer.expr import ExpressionError
-from explorer.graph_lesson import EXAMPLES, gradient_printout, run_lesson, seed_printout
-from explorer.retain import LOSSES, RetainLab, calls_code, replay_calls
-from explorer.sample import generate_candles
-from explorer.takehome import (accumulation_line, accumulation_script, data_script, expression_code, graph_script,
+from explorer.labs.accumulation import AccumulationLab, history_code, replay
+from explorer.autograd.expr import ExpressionError
+from explorer.autograd.lesson import EXAMPLES, gradient_printout, run_lesson, seed_printout
+from explorer.labs.retain import LOSSES, RetainLab, calls_code, replay_calls
+from explorer.data.sample import generate_candles
+from explorer.teaching.takehome import (accumulation_line, accumulation_script, data_script, expression_code, graph_script,
                                retain_line, retain_script)
 from explorer.tensors import candle_row, candles_to_tensor, summarize
 
@@ -163,8 +163,8 @@ def test_replay_refuses_other_letters():
 
 
 def test_microbatch_script_prints_the_table(frame, tmp_path):
-    from explorer.microbatch import compare_microbatches
-    from explorer.takehome import microbatch_script
+    from explorer.labs.microbatch import compare_microbatches
+    from explorer.teaching.takehome import microbatch_script
     result = compare_microbatches(frame, 40, 12, 3, seed=2)
     script = microbatch_script(candles_to_tensor(frame)[40:53], list(frame.columns).index("close"), 3, 2)
     assert no_explorer_import(script)
@@ -177,8 +177,8 @@ def test_microbatch_script_prints_the_table(frame, tmp_path):
 
 
 def test_optimizer_script_prints_the_labs_steps(frame, tmp_path):
-    from explorer.optimizer_lab import OptimizerLab
-    from explorer.takehome import optimizer_script
+    from explorer.labs.optimizer_lab import OptimizerLab
+    from explorer.teaching.takehome import optimizer_script
     x = candle_row(frame, 7) / 1000  # smaller numbers keep SGD's updates readable; the script embeds them exactly
     lab = OptimizerLab(x, seed=3, lr=1e-3)
     flags = [True, False, False, True]

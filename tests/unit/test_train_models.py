@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer.features import FeatureSpec, make_features
-from explorer.models import (CROSS_ENTROPY_ON_REGRESSION, ManualSGD, ScratchLinear, SettingsError, build_model,
+from explorer.training.features import FeatureSpec, make_features
+from explorer.training.models import (CROSS_ENTROPY_ON_REGRESSION, ManualSGD, ScratchLinear, SettingsError, build_model,
                              calc_loss, calc_preds, check_settings, make_loss, parse_hidden_sizes)
-from explorer.sample import generate_candles
+from explorer.data.sample import generate_candles
 
 
 @pytest.fixture(scope="module")

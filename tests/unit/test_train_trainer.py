@@ -6,11 +6,11 @@ import math
 import pytest
 import torch
 
-from explorer.config import load_config
-from explorer.features import FeatureSpec, make_features
-from explorer.models import SettingsError, build_model, make_loss, make_optimizer, n_outputs_for
-from explorer.sample import generate_candles
-from explorer.trainer import EXPLODE_FACTOR, MAX_STEPS, Trainer, TrainSettings, batch_order, specs_from_config
+from explorer.data.config import load_config
+from explorer.training.features import FeatureSpec, make_features
+from explorer.training.models import SettingsError, build_model, make_loss, make_optimizer, n_outputs_for
+from explorer.data.sample import generate_candles
+from explorer.training.trainer import EXPLODE_FACTOR, MAX_STEPS, Trainer, TrainSettings, batch_order, specs_from_config
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from explorer.export import export_script
-from explorer.features import FeatureSpec, make_features
-from explorer.sample import generate_candles
-from explorer.trainer import Trainer, TrainSettings
-from explorer.worker import TrainingWorker, loss_history_frame
+from explorer.training.export import export_script
+from explorer.training.features import FeatureSpec, make_features
+from explorer.data.sample import generate_candles
+from explorer.training.trainer import Trainer, TrainSettings
+from explorer.training.worker import TrainingWorker, loss_history_frame
 
 
 @pytest.fixture(scope="module")

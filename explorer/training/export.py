@@ -6,9 +6,9 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from explorer import features, models, trainer
-from explorer.features import FeatureSpec
-from explorer.trainer import TrainSettings
+from explorer.training import features, models, trainer
+from explorer.training.features import FeatureSpec
+from explorer.training.trainer import TrainSettings
 
 # The app's own code, copied verbatim into the script (the code exported is the code that ran).
 SCRIPT_PARTS = (

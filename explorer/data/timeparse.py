@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from explorer.sniff import is_number
+from explorer.data.sniff import is_number
 
 TIME_DTYPE = "datetime64[us]"  # pandas 3's default resolution; candles never need nanoseconds
 # Unix-time unit by the magnitude of a typical value (2017 is 1.5e9 s, 1.5e12 ms, 1.5e15 µs, 1.5e18 ns).

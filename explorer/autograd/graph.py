@@ -5,10 +5,10 @@ from collections import deque
 
 import torch
 
-from explorer.graph_dot import graph_to_dot
-from explorer.graph_model import GraphEdge, GraphModel, GraphNode, SavedSlot
-from explorer.graph_simplify import cap_nodes, collapse_modules, remove_nodes
-from explorer.journal import OpJournal, preview
+from explorer.autograd.graph_dot import graph_to_dot
+from explorer.autograd.graph_model import GraphEdge, GraphModel, GraphNode, SavedSlot
+from explorer.autograd.graph_simplify import cap_nodes, collapse_modules, remove_nodes
+from explorer.autograd.journal import OpJournal, preview
 
 __all__ = ["GraphError", "build_graph", "graph_to_dot", "saved_slots", "saved_tensors", "VIEW_OPS"]
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import torch
 
-from explorer.backward import BackwardTrace, trace_backward
-from explorer.expr import Expression, ExpressionError, parse_expression
-from explorer.graph import build_graph
-from explorer.graph_model import GraphModel
-from explorer.journal import OpJournal
+from explorer.autograd.backward import BackwardTrace, trace_backward
+from explorer.autograd.expr import Expression, ExpressionError, parse_expression
+from explorer.autograd.graph import build_graph
+from explorer.autograd.graph_model import GraphModel
+from explorer.autograd.journal import OpJournal
 from explorer.tensors import candle_row, seeded_leaves
 
 DEFAULT_EXPRESSION = "x @ w.T + b"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from explorer.trainer import StepMetrics, Trainer
+from explorer.training.trainer import StepMetrics, Trainer
 
 # A session whose page stopped polling (tab closed) should not train on for hours on a shared server.
 IDLE_TIMEOUT_S = 300.0

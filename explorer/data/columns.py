@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from explorer.sniff import is_missing, is_number
+from explorer.data.sniff import is_missing, is_number
 
 PRICES = ("open", "high", "low", "close")
 # Spellings seen in real exports, after normalising (lower case, '_' and '-' become spaces).

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 import re
 
-from explorer.config import AppConfig, ConfigError, load_config
-from explorer.loader import CandleData, CandleFormatError
+from explorer.data.config import AppConfig, ConfigError, load_config
+from explorer.data.loader import CandleData, CandleFormatError
 
 MAX_SAMPLE_ROWS = 20_000  # the bundled sample's length
 MIN_CANDLES = 10  # the lessons need a few candles in a row (lags, a batch); fewer is refused with a message

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from explorer.cleaning import COLUMNS, CleanStats, clean
-from explorer.columns import (DATE_ONLY, PRICES, TIME_ONLY, ColumnMap, column_values, is_numeric_column,
+from explorer.data.cleaning import COLUMNS, CleanStats, clean
+from explorer.data.columns import (DATE_ONLY, PRICES, TIME_ONLY, ColumnMap, column_values, is_numeric_column,
                               map_by_name, map_by_position)
-from explorer.readtable import RawSource, Source, Table, open_source, read_table
-from explorer.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, sniff
-from explorer.timeparse import TimeFormatError, parse_times, to_numbers
+from explorer.data.readtable import RawSource, Source, Table, open_source, read_table
+from explorer.data.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, sniff
+from explorer.data.timeparse import TimeFormatError, parse_times, to_numbers
 
 __all__ = ["COLUMNS", "CandleData", "CandleFormatError", "LoadReport", "load_candles"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import graphviz
 
-from explorer.graph_model import GraphModel, GraphNode
+from explorer.autograd.graph_model import GraphModel, GraphNode
 
 STYLE = {  # colours follow torchviz where it has one: leaves light blue, saved orange, output green
     "input": dict(shape="box", style="filled,dashed", fillcolor="white"),

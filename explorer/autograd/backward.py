@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from explorer.graph import saved_tensors
-from explorer.graph_model import GraphModel
-from explorer.journal import preview
+from explorer.autograd.graph import saved_tensors
+from explorer.autograd.graph_model import GraphModel
+from explorer.autograd.journal import preview
 
 RULES = {  # the local derivative each node applies; g is the gradient arriving at the node's output
     "AddBackward0": "out = a + alpha·b  ⇒  ∂L/∂a = g,  ∂L/∂b = alpha·g  (summed over broadcast dims)",

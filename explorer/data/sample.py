@@ -12,7 +12,7 @@ import pandas as pd
 SAMPLE_START = pd.Timestamp("2017-08-17 04:00:00")  # the seed's first candle (unix 1502942400)
 SAMPLE_ROWS = 20_000
 SAMPLE_SEED = 2017
-SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "BTCUSDT_synthetic_1m.csv"
+SAMPLE_PATH = Path(__file__).resolve().parents[2] / "data" / "BTCUSDT_synthetic_1m.csv"
 
 
 def _volatility(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -11,12 +11,12 @@ from typing import Callable
 import pandas as pd
 import torch
 
-from explorer.accumulation import AccumulationLab
-from explorer.features import FeatureSpec, make_features
-from explorer.graph_lesson import gradient_printout, run_lesson
-from explorer.retain import RetainLab
+from explorer.labs.accumulation import AccumulationLab
+from explorer.training.features import FeatureSpec, make_features
+from explorer.autograd.lesson import gradient_printout, run_lesson
+from explorer.labs.retain import RetainLab
 from explorer.tensors import candle_row, candles_to_tensor
-from explorer.trainer import Trainer, TrainSettings
+from explorer.training.trainer import Trainer, TrainSettings
 
 ROW, SEED = 100, 0  # the seed notebook's row; our default seed for w and b
 

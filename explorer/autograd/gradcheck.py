@@ -6,7 +6,7 @@ from typing import Callable
 
 import torch
 
-from explorer.journal import preview
+from explorer.autograd.journal import preview
 
 Forward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 

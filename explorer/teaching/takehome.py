@@ -2,7 +2,7 @@
 
 Every number a script needs is embedded exactly (float32 values as float.hex, candles as round-trip CSV), and the
 steps are the ones the page ran, so `python script.py` prints what the page printed. The learner's expression is
-emitted as code only after it has been parsed again through `explorer.expr`'s whitelist.
+emitted as code only after it has been parsed again through `explorer.autograd.expr`'s whitelist.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import textwrap
 import pandas as pd
 import torch
 
-from explorer.expr import FUNCTIONS, MODULE_PREFIXES, parse_expression
+from explorer.autograd.expr import FUNCTIONS, MODULE_PREFIXES, parse_expression
 
 PLAIN_CSV_ROWS = 2_000  # above this many candles the CSV is embedded gzip + base64 to keep the script small
 HEADER = '"""{title}\n\nTaken home from Autograd Explorer. Needs only torch and pandas: python {file}\n"""\n'

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from explorer.graph_model import GraphEdge, GraphModel, GraphNode
+from explorer.autograd.graph_model import GraphEdge, GraphModel, GraphNode
 
 
 def _dedupe(edges: list[GraphEdge]) -> list[GraphEdge]:

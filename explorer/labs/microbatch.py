@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from explorer.optimizer_lab import seeded_linear
+from explorer.labs.optimizer_lab import seeded_linear
 
 
 def candle_batch(frame: pd.DataFrame, start: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:

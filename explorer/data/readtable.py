@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from explorer.sniff import SNIFF_BYTES, Layout
+from explorer.data.sniff import SNIFF_BYTES, Layout
 
 Source = Union[str, Path, bytes, bytearray, memoryview, IO[bytes]]
 _CHUNK = 1 << 20

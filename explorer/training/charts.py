@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.features import FeatureSet
-from explorer.worker import Snapshot
+from explorer.training.features import FeatureSet
+from explorer.training.worker import Snapshot
 
 MAX_POINTS = 2000  # a browser redrawing a few times a second should not receive 100k points
 

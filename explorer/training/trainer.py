@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer.features import FeatureSet, FeatureSpec
-from explorer.models import SettingsError, build_model, check_settings, make_loss, make_optimizer, n_outputs_for
+from explorer.training.features import FeatureSet, FeatureSpec
+from explorer.training.models import SettingsError, build_model, check_settings, make_loss, make_optimizer, n_outputs_for
 
 # Steps one training run may take (a classroom shares one server); the env var raises or lowers it.
 MAX_STEPS = int(os.environ.get("AUTOGRAD_EXPLORER_MAX_STEPS", 200_000))

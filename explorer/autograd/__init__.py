@@ -1,0 +1,1 @@
+"""Autograd made visible: expressions, the op journal, the graph model and its DOT, backward tracing, gradcheck."""

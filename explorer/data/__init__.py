@@ -1,0 +1,1 @@
+"""Candle data: loading and sniffing files, cleaning, the sample generator, configs, sources, charts."""

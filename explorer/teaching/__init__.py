@@ -1,0 +1,1 @@
+"""Teaching helpers: take-home scripts, the guided path and shareable page state."""
