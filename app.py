@@ -3,6 +3,7 @@ import streamlit as st
 
 from explorer.runtime import configure_torch
 from pages._common import device_picker, presenter_mode, sidebar_data_summary
+from pages._quiz import quiz_mode, quiz_score
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wide")
 configure_torch()
@@ -17,6 +18,7 @@ PAGES = {
         st.Page("pages/graph.py", title="Graph", icon=":material/account_tree:"),
         st.Page("pages/accumulation.py", title="Gradient accumulation", icon=":material/stacked_line_chart:"),
         st.Page("pages/retain_graph.py", title="retain_graph", icon=":material/replay:"),
+        st.Page("pages/modules.py", title="Modules and shapes", icon=":material/view_in_ar:"),
     ],
     "Training": [
         st.Page("pages/training.py", title="Training", icon=":material/model_training:"),
@@ -25,9 +27,11 @@ PAGES = {
 
 page = st.navigation(PAGES)
 presenter_mode()
+quiz_box = quiz_mode()
 device_picker()
 summary = st.sidebar.container()
 try:
     page.run()
 finally:  # after the page, so a load on this run shows at once (and even when a page stops early)
     sidebar_data_summary(summary)
+    quiz_score(quiz_box)

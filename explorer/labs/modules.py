@@ -1,0 +1,162 @@
+"""Modules and shapes (seed 2, second half): nn.Flatten, nn.Linear as x @ W.T + b, an nn.Module, softmax + argmax.
+
+Each lesson step is a short top-level function that reads like the seed's cell; the page shows its source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+import torch.nn.init as init
+from torch import nn
+
+CANDLE_FIELDS = 5  # open, high, low, close, volume
+CLASSES = ("down", "flat", "up")
+INITS = ("ones_", "zeros_", "normal_ (seed 0)", "PyTorch default (kaiming_uniform_)", "xavier_uniform_")
+
+
+def seed_input_image() -> torch.Tensor:
+    """Seed cell 115: a 3×2×2 'image' of ones, then a few in-place additions."""
+    input_image = torch.ones(3, 2, 2)
+    input_image[1].add_(1)
+    input_image[2].add_(2)
+    input_image[0, 1, 1].add_(1)
+    return input_image
+
+
+def seed_flatten(input_image: torch.Tensor) -> torch.Tensor:
+    """Seed cell 116: nn.Flatten keeps dim 0 (the batch) and joins the rest: [3, 2, 2] → [3, 4]."""
+    flatten = nn.Flatten()
+    flat_image = flatten(input_image)
+    return flat_image
+
+
+def seed_linear(flat_image: torch.Tensor) -> tuple[nn.Linear, torch.Tensor, torch.Tensor]:
+    """Seed cell 124: a Linear(4, 2) without bias, all weights 1; its output and flat_image @ w.T."""
+    layer1 = nn.Linear(in_features=2 * 2, out_features=2, bias=False)
+    init.ones_(layer1.weight)
+    linear_layer = layer1(flat_image)
+    w = layer1.weight  # shape [out_features, in_features]
+    by_hand = flat_image @ w.T
+    return layer1, linear_layer, by_hand
+
+
+def example_input(in_features: int) -> torch.Tensor:
+    """Three rows like the seed's flat image (row i filled with i + 1, the first row ending in 2)."""
+    x = torch.ones(3, in_features) * torch.tensor([[1.0], [2.0], [3.0]])
+    x[0, -1] += 1
+    return x
+
+
+def make_linear(in_features: int, out_features: int, bias: bool, how: str, seed: int = 0) -> nn.Linear:
+    """An nn.Linear whose weight (and bias) are set by one of torch.nn.init's functions."""
+    if how not in INITS:
+        raise ValueError(f"unknown init {how!r}; choose one of {list(INITS)}")
+    with torch.random.fork_rng(devices=[]):  # seeded here without moving anyone else's random numbers
+        torch.manual_seed(seed)  # the default init draws random numbers: same seed, same layer
+        layer = nn.Linear(in_features, out_features, bias=bias)
+        set_weights(layer, how)
+    return layer
+
+
+def set_weights(layer: nn.Linear, how: str) -> None:
+    """Fill the layer's parameters in place with torch.nn.init (the default keeps nn.Linear's own init)."""
+    with torch.no_grad():
+        for p in layer.parameters():
+            if how == "ones_":
+                init.ones_(p)
+            elif how == "zeros_":
+                init.zeros_(p)
+            elif how.startswith("normal_"):
+                init.normal_(p)
+        if how == "xavier_uniform_":
+            init.xavier_uniform_(layer.weight)
+
+
+def linear_by_hand(layer: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    """What nn.Linear computes: y = x @ W.T + b (W is [out_features, in_features])."""
+    y = x @ layer.weight.T
+    if layer.bias is not None:
+        y = y + layer.bias
+    return y
+
+
+class NeuralNetwork(nn.Module):
+    """Seed cell 141 (the PyTorch basics tutorial): flatten a 28×28 image, Linear-ReLU-Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28 * 28, 512),
+            nn.ReLU(),
+            nn.Linear(512, 512)
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        logits = self.linear_relu_stack(x)
+        return logits
+
+
+class CandleNetwork(nn.Module):
+    """The same shape of model, candle-sized: a window of candles in, one logit per class (down, flat, up) out."""
+
+    def __init__(self, window: int = 3, hidden: int = 16):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(window * CANDLE_FIELDS, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, len(CLASSES))
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        logits = self.linear_relu_stack(x)
+        return logits
+
+
+def parameter_table(model: nn.Module) -> pd.DataFrame:
+    """Every parameter's name, shape and number of values (a Linear's weight is [out_features, in_features])."""
+    rows = [{"parameter": name, "shape": str(list(p.shape)), "values": p.numel()}
+            for name, p in model.named_parameters()]
+    return pd.DataFrame(rows, columns=["parameter", "shape", "values"])
+
+
+def candle_window(frame: pd.DataFrame, window: int, end: int) -> torch.Tensor:
+    """The `window` candles ending at row `end`, prices relative to the first close and volume to its mean."""
+    rows = frame[["open", "high", "low", "close", "volume"]].iloc[end - window + 1:end + 1].to_numpy(copy=True)
+    if len(rows) < window:
+        raise ValueError(f"need {window} candles ending at row {end}, the data has {len(frame)} rows")
+    x = torch.tensor(rows, dtype=torch.float32)
+    x[:, :4] = x[:, :4] / x[0, 3] - 1
+    x[:, 4] = x[:, 4] / x[:, 4].mean().clamp_min(1e-12)
+    return x.unsqueeze(0)  # [1, window, 5]: a batch of one
+
+
+def predict_class(model: nn.Module, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Seed cell 'X → logits → softmax → argmax': the logits, the probabilities over classes, the predicted class."""
+    logits = model(X)
+    pred_probab = nn.Softmax(dim=1)(logits)
+    y_pred = pred_probab.argmax(1)
+    return logits, pred_probab, y_pred
+
+
+@dataclass
+class Prediction:
+    """One candle window through the candle-sized model: per-class logits and probabilities, and the argmax."""
+    table: pd.DataFrame
+    predicted: str
+
+
+def candle_prediction(frame: pd.DataFrame, window: int, hidden: int, end: int, seed: int = 0) -> Prediction:
+    """An untrained CandleNetwork (seeded) on one window: what softmax and argmax make of its logits."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = CandleNetwork(window, hidden)
+    with torch.no_grad():
+        logits, probab, y_pred = predict_class(model, candle_window(frame, window, end))
+    table = pd.DataFrame({"class": CLASSES, "logit": logits[0].tolist(), "softmax": probab[0].tolist()})
+    return Prediction(table, CLASSES[int(y_pred.item())])

@@ -1,0 +1,210 @@
+"""The second seed notebook's own mistakes, each run live next to its fix (on the loaded candles).
+
+Every function here is a lesson step the page shows with inspect.getsource: the seed's code as written, then the
+fixed code, each returning the numbers that tell them apart.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from explorer.labs.modules import NeuralNetwork
+
+
+def seed_tables(df: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seed cells 2–9: three lagged candles plus the current one; 'high' is the target, the 19 others the inputs."""
+    df = df[["open", "high", "low", "close", "volume"]].reset_index(drop=True)
+    parts = [df.shift(k).add_suffix(f"_s{k}") for k in (3, 2, 1)]
+    df_train = pd.concat([*parts, df], axis=1).dropna()
+    t_dep = torch.tensor(df_train["high"].to_numpy(), dtype=torch.float)
+    t_indep = torch.tensor(df_train.loc[:, df_train.columns != "high"].to_numpy(), dtype=torch.float)
+    return t_indep, t_dep
+
+
+def seed_coeffs(c: int, seed: int = 0) -> torch.Tensor:
+    """Seed cell 13: coefficients between -0.5 and 0.5 (seeded here)."""
+    coeffs = torch.rand(c, generator=torch.Generator().manual_seed(seed)) - 0.5
+    return coeffs
+
+
+# --- 1. a bias per row -----------------------------------------------------------------------------------------
+
+def seed_bias(t_indep: torch.Tensor) -> torch.Tensor:
+    """Seed cell 10 as written: n is the number of ROWS, so this is one bias per row."""
+    n, c = t_indep.shape
+    bias = torch.zeros(n, requires_grad=True)
+    return bias
+
+
+def fixed_bias(t_indep: torch.Tensor) -> torch.Tensor:
+    """One bias for the whole model, shared by every row."""
+    bias = torch.zeros(1, requires_grad=True)
+    return bias
+
+
+def best_loss_with_bias(preds: torch.Tensor, t_dep: torch.Tensor, bias: torch.Tensor) -> float:
+    """The lowest MSE the bias alone can reach: per row it copies each residual, a single one takes their mean."""
+    residual = (t_dep - preds).detach()
+    best = residual if bias.numel() == len(t_dep) else residual.mean().reshape(1)
+    return F.mse_loss(preds + best, t_dep).item()
+
+
+def bias_on_new_rows(new_preds: torch.Tensor, bias: torch.Tensor) -> str:
+    """Adding the bias to predictions for rows it has not seen: the per-row one does not even fit."""
+    try:
+        return f"works: shape {list((new_preds + bias).shape)}"
+    except RuntimeError as exc:
+        return f"RuntimeError: {exc}"
+
+
+# --- 2. the mislabelled MAE ------------------------------------------------------------------------------------
+
+def seed_losses(preds: torch.Tensor, t_dep: torch.Tensor) -> str:
+    """Seed cell 17 as written: loss_mae is overwritten by the MSE, so 'mean absolute error' prints the MSE."""
+    loss_mae = F.l1_loss(preds, t_dep)
+    loss_mae = F.mse_loss(preds, t_dep)
+    return f"mean absolute error: {loss_mae}\nmean squared error: {loss_mae}"
+
+
+def fixed_losses(preds: torch.Tensor, t_dep: torch.Tensor) -> str:
+    """One name per loss: the MAE is in price units, the MSE in price units squared."""
+    loss_mae = F.l1_loss(preds, t_dep)
+    loss_mse = F.mse_loss(preds, t_dep)
+    return f"mean absolute error: {loss_mae}\nmean squared error: {loss_mse}"
+
+
+# --- 3. "Xavier" with the number of rows -----------------------------------------------------------------------
+
+def seed_xavier(n: int, c: int, generator: torch.Generator) -> torch.Tensor:
+    """Seed cell 10: 'Xavier initialisation (multiplying with 1/sqrt(n))', with n the number of rows."""
+    weights = torch.randn(c, generator=generator) / math.sqrt(n)
+    return weights
+
+
+def fixed_xavier(n: int, c: int, generator: torch.Generator) -> torch.Tensor:
+    """Scale by the fan-in, the number of inputs each output sums (c features), not by how many rows there are."""
+    weights = torch.randn(c, generator=generator) / math.sqrt(c)
+    return weights
+
+
+def output_spread(weights: torch.Tensor, n: int, seed: int = 1) -> float:
+    """The std of x @ weights for standardised inputs (n rows of unit-variance features): ≈ 1 when scaled right."""
+    x = torch.randn(n, len(weights), generator=torch.Generator().manual_seed(seed))
+    return (x @ weights).std().item()
+
+
+# --- 4. backward twice with retain_graph ----------------------------------------------------------------------
+
+def seed_loss(t_indep: torch.Tensor, t_dep: torch.Tensor, coeffs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seed cell 20: the coefficients as a leaf, and the seed's cross-entropy loss of the predictions."""
+    coeffs = coeffs.clone().requires_grad_()
+    cel = nn.CrossEntropyLoss()
+    preds = (t_indep * coeffs).sum(axis=1)
+    loss = cel(preds, t_dep)
+    return coeffs, loss
+
+
+def seed_backward_twice(t_indep: torch.Tensor, t_dep: torch.Tensor, coeffs: torch.Tensor) -> tuple[float, float]:
+    """Seed cells 20–21: backward(retain_graph=True) twice on the same loss; coeffs.grad[0] after each."""
+    coeffs, loss = seed_loss(t_indep, t_dep, coeffs)
+    loss.backward(retain_graph=True)
+    first = coeffs.grad[0].item()
+    loss.backward(retain_graph=True)
+    return first, coeffs.grad[0].item()
+
+
+def fixed_backward_twice(t_indep: torch.Tensor, t_dep: torch.Tensor, coeffs: torch.Tensor) -> tuple[float, float]:
+    """Clear the gradient before each backward (what optimizer.zero_grad() does): the second one is not doubled."""
+    coeffs, loss = seed_loss(t_indep, t_dep, coeffs)
+    loss.backward(retain_graph=True)
+    first = coeffs.grad[0].item()
+    coeffs.grad = None
+    loss.backward(retain_graph=True)
+    return first, coeffs.grad[0].item()
+
+
+# --- 5. the undefined `device` ---------------------------------------------------------------------------------
+
+def seed_predict(model: NeuralNetwork) -> torch.Tensor:
+    """The seed's cell as written: `device` is used but no cell defines it."""
+    X = torch.rand(1, 28, 28, device=device)  # noqa: F821 - the seed's mistake, kept: this raises NameError
+    logits = model(X)
+    return nn.Softmax(dim=1)(logits).argmax(1)
+
+
+def fixed_predict(model: NeuralNetwork) -> torch.Tensor:
+    """Define the device first (the tutorial's own first cell), and put the model there too."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = model.to(device)
+    X = torch.rand(1, 28, 28, device=device)
+    logits = model(X)
+    return nn.Softmax(dim=1)(logits).argmax(1)
+
+
+def run_seed_predict(model: NeuralNetwork) -> str:
+    """The error Python really raises when the seed's cell runs."""
+    try:
+        seed_predict(model)
+    except NameError as exc:
+        return f"NameError: {exc}"
+    return "no error"  # pragma: no cover - only if someone defines a module-level `device`
+
+
+# --- 6. the read-only NumPy array of pandas 3 ------------------------------------------------------------------
+
+_WARN_LOCK = threading.Lock()
+
+
+def seed_read(path: str) -> pd.DataFrame:
+    """Seed 1, cells 2–3: the pipe-separated candle file, timestamps as the index (set_index without inplace,
+    which pandas 3.1 deprecates)."""
+    data = pd.read_csv(path, sep="|", nrows=1000, header=None, usecols=[0, 1, 2, 3, 4, 5],
+                       names=["timestamp", "open", "high", "low", "close", "volume"])
+    data["timestamp"] = pd.to_datetime(data["timestamp"], unit="s")
+    data = data.set_index("timestamp")
+    return data
+
+
+def seed_from_numpy(data: pd.DataFrame) -> torch.Tensor:
+    """Seed 1, cell 4 as written: torch.from_numpy shares the array's memory, so it must be writable."""
+    data_tensor = torch.from_numpy(data.values).to(torch.float32)
+    return data_tensor
+
+
+def one_block_from_numpy(data: pd.DataFrame) -> torch.Tensor:
+    """The same cell after data.copy(): pandas 3 stores the columns as one block, and `.values` is then a
+    read-only view of it (copy-on-write), so torch warns."""
+    data = data.copy()
+    data_tensor = torch.from_numpy(data.values).to(torch.float32)
+    return data_tensor
+
+
+def fixed_from_numpy(data: pd.DataFrame) -> torch.Tensor:
+    """Ask pandas for a copy of its own: always a writable array, never a warning."""
+    data_tensor = torch.from_numpy(data.to_numpy(copy=True)).to(torch.float32)
+    return data_tensor
+
+
+def values_writeable(data: pd.DataFrame) -> tuple[bool, bool]:
+    """Is `.values` writable for the frame as read, and after .copy()? (pandas decides; torch only reads the flag)"""
+    return bool(data.values.flags.writeable), bool(data.copy().values.flags.writeable)
+
+
+def warnings_from(fn, *args) -> list[str]:
+    """Every warning `fn(*args)` raises, as text. torch shows this one once per process (TORCH_WARN_ONCE), so
+    torch.set_warn_always(True) is switched on around the call: the second learner sees it too."""
+    with _WARN_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        before = torch.is_warn_always_enabled()
+        torch.set_warn_always(True)
+        try:
+            fn(*args)
+        finally:
+            torch.set_warn_always(before)
+    return [f"{w.category.__name__}: {w.message}" for w in caught]

@@ -1,0 +1,73 @@
+"""The predictions each lesson asks for, made from the tensors that lesson has just computed (PyTorch's answers)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from explorer.teaching.quiz import Question, numbers_of
+
+ADDS = "backward() adds into .grad; it never overwrites what is there."
+
+
+def grad_after_backward(key: str, grad: Sequence[float], x: Sequence[float], calls: int) -> Question:
+    """w.grad after the `calls`-th backward() of y = x @ w.T + b (each call adds x)."""
+    nth = {1: "backward()", 2: "a second backward()"}.get(calls, f"backward() number {calls}")
+    wrong = [(numbers_of(x), f"x is what ONE backward() writes. {ADDS}")] if calls > 1 else []
+    wrong.append((numbers_of([0.0] * len(grad)), "Before the first backward .grad is None; backward() then "
+                  "writes dy/dw = x into it."))
+    return Question(key, f"What is **w.grad** after {nth}? (all its numbers, or one if they are equal)", "numbers",
+                    numbers_of(grad), f"y = x·w + b, so dy/dw = x, and each backward() adds x once: "
+                    f"{calls} × x.", wrong=tuple(wrong))
+
+
+def grad_after_set_to_none(key: str) -> Question:
+    """What .grad holds right after zero_grad(set_to_none=True)."""
+    return Question(key, "What does **w.grad** hold after `zero_grad(set_to_none=True)`?", "choice", "None",
+                    "set_to_none=True drops the tensor (frees its memory); the next backward() assigns instead of "
+                    "adding.", choices=("None", "zeros", "unchanged"),
+                    wrong=(("zeros", "Zeros is what set_to_none=False (and .grad.zero_()) leaves."),
+                           ("unchanged", "zero_grad clears .grad either way; set_to_none only decides how.")))
+
+
+SECOND_BACKWARD = ("RuntimeError", "nothing: pnl.grad doubles", "nothing: pnl.grad stays")
+
+
+def second_backward_raises(key: str) -> Question:
+    """The second backward() through the same graph, without retain_graph the first time."""
+    return Question(key, "The first `backward()` had no `retain_graph=True`. What does the **second** "
+                    "`backward()` do?", "choice", "RuntimeError", "The first backward freed the tensors each node "
+                    "saved (e.g. pnl for pnl²); the second one needs them, so PyTorch raises "
+                    "'Trying to backward through the graph a second time'.", choices=SECOND_BACKWARD,
+                    wrong=((SECOND_BACKWARD[1], "That is what happens WITH retain_graph=True on the first call."),
+                           (SECOND_BACKWARD[2], "backward() never silently does nothing: it adds, or it raises.")))
+
+
+def grad_after_retained_backward(key: str, grad: float, once: float) -> Question:
+    """pnl.grad after backward(retain_graph=True) and then backward()."""
+    return Question(key, "`loss.backward(retain_graph=True)`, then `loss.backward()`: what is **pnl.grad**?",
+                    "numbers", (grad,), "retain_graph=True kept the saved tensors, so the second call ran and "
+                    f"added d loss/d pnl = {once:g} again.",
+                    wrong=(((once,), f"{once:g} is one call's gradient. {ADDS}"),))
+
+
+def linear_weight_shape(key: str, in_features: int, out_features: int) -> Question:
+    """The shape of nn.Linear(in, out).weight."""
+    return Question(key, f"What is the shape of `nn.Linear({in_features}, {out_features}).weight`?", "shape",
+                    (out_features, in_features), "nn.Linear stores W as [out_features, in_features] and computes "
+                    "x @ W.T + b: each ROW of W makes one output.",
+                    wrong=(((in_features, out_features), "That is [in_features, out_features], the shape of W.T, "
+                            "not W."),))
+
+
+def index_shape(key: str, index: str, shape: Sequence[int], answer: Sequence[int]) -> Question:
+    """The shape of an indexed tensor."""
+    return Question(key, f"`t` has shape {list(shape)}. What is the shape of `{index}`?", "shape", tuple(answer),
+                    "An integer index removes its dimension; a slice or `...` keeps dimensions.",
+                    wrong=((tuple(shape), "Indexing with an integer removes that dimension."),))
+
+
+def raw_price_loss(key: str, loss: float) -> Question:
+    """The seed's MSE on raw prices (within an order of magnitude)."""
+    return Question(key, "The seed's predictions on raw prices (tens of thousands) against the real highs: roughly "
+                    "what **MSE** comes out?", "magnitude", loss, "Errors of thousands of dollars, squared, make "
+                    "millions to billions: that is why inputs get normalised.",
+                    wrong=((loss ** 0.5, "That is about the size of the error itself (the RMSE); MSE squares it."),))
