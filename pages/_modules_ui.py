@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 
 import pandas as pd
@@ -24,9 +25,9 @@ def side_by_side(seed_output: str, live: str, *functions) -> None:
     """The seed's printed output beside the same code's output now, and the code that ran."""
     seed, ours = st.columns(2)
     seed.caption("Seed notebook — printed output")
-    seed.code(seed_output, language="text")
+    seed.code(seed_output, language="text", wrap_lines=True)
     ours.caption("Run now, by the code below")
-    ours.code(live, language="text")
+    ours.code(live, language="text", wrap_lines=True)
     show_code(*functions)
 
 
@@ -34,12 +35,12 @@ def source(fn) -> str:
     return textwrap.dedent(inspect.getsource(fn))
 
 
-def versus(seed_fn, seed_out: str, fixed_fn, fixed_out: str) -> None:
+def versus(seed_fn, seed_out: str, fixed_fn, fixed_out: str, seed_title: str = "Seed, as written") -> None:
     """The seed's code and what it gives, beside the fixed code and what that gives (both run just now)."""
     left, right = st.columns(2)
-    for col, title, fn, out in ((left, "Seed, as written", seed_fn, seed_out), (right, "Fixed", fixed_fn, fixed_out)):
+    for col, title, fn, out in ((left, seed_title, seed_fn, seed_out), (right, "Fixed", fixed_fn, fixed_out)):
         col.markdown(f"**{title}**")
-        col.code(source(fn), language="python")
+        col.code(source(fn), language="python", wrap_lines=True)
         col.code(out, language="text", wrap_lines=True)
 
 
@@ -71,7 +72,8 @@ def shape_explorer() -> None:
         st.error(f"Index not accepted: {exc}")
         return
     st.markdown(f"**`{index.strip()}`**")
-    if quiz_ask(index_shape(f"modules_index_{index.strip()}", index.strip(), shape, result.shape)):
+    key = "modules_index_" + re.sub(r"\W", "_", index.strip())  # one question per index; a CSS-safe key
+    if quiz_ask(index_shape(key, index.strip(), shape, result.shape)):
         st.code(f"{index.strip()}.shape\n{result.shape}", language="text")
         _brackets_and_boxes(result, index.strip())
     show_code(parse_shape, seed_tensor, index_tensor)
@@ -80,7 +82,7 @@ def shape_explorer() -> None:
 def _brackets_and_boxes(t: torch.Tensor, name: str) -> None:
     brackets, boxes = st.columns(2)
     brackets.caption(f"{name} as nested brackets (print)")
-    brackets.code(str(t), language="text")
+    brackets.code(str(t), language="text", wrap_lines=True)
     boxes.caption(f"{name} as nested boxes: one box per dimension, labelled with its size")
     try:
         boxes.html(BOX_CSS + boxes_html(t))
@@ -122,13 +124,14 @@ def seed_bug_lessons(frame: pd.DataFrame) -> None:
 
 
 def _per_row_bias(t_indep: torch.Tensor, t_dep: torch.Tensor, preds: torch.Tensor) -> None:
-    rows = []
+    rows, new_rows = [], []
     for fn in (bugs.seed_bias, bugs.fixed_bias):
         bias = fn(t_indep)
         rows.append({"code": fn.__name__, "bias.shape": str(list(bias.shape)), "parameters": bias.numel(),
-                     "lowest training MSE the bias alone reaches": f"{bugs.best_loss_with_bias(preds, t_dep, bias):.4g}",
-                     "on 10 new rows": bugs.bias_on_new_rows(preds[:10].detach(), bias)})
+                     "lowest training MSE the bias alone reaches": f"{bugs.best_loss_with_bias(preds, t_dep, bias):.4g}"})
+        new_rows.append(f"{fn.__name__}: preds_new + bias → {bugs.bias_on_new_rows(preds[:10].detach(), bias)}")
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="modules_bias_table")
+    st.code("10 rows the model has not seen:\n" + "\n".join(new_rows), language="text", wrap_lines=True)
     st.markdown("`n, c = t_indep.shape` makes **n the number of rows**, so `torch.zeros(n)` is one bias *per row*. "
                 "With one free number per row the model can copy every row's error and reach a training loss of "
                 "about 0 without learning anything — and a new candle has no bias of its own.")
@@ -158,7 +161,7 @@ def _read_only() -> None:
                 f"array); after `data.copy()` it is {'writable' if after_copy else 'read-only'} (one block, and "
                 "copy-on-write hands out a read-only view). torch's warning, captured now:")
     versus(bugs.one_block_from_numpy, outputs[bugs.one_block_from_numpy], bugs.fixed_from_numpy,
-           outputs[bugs.fixed_from_numpy])
+           outputs[bugs.fixed_from_numpy], seed_title="The seed's cell, on a one-block frame")
     st.caption(f"The seed's own cell on the file as read: {outputs[bugs.seed_from_numpy]}. torch prints this warning "
                "once per program; the app switches `torch.set_warn_always(True)` on around the call so every "
                "session sees it. The Data page copies (`to_numpy(copy=True)`), so its tensors never alias pandas.")

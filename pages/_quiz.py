@@ -5,7 +5,8 @@ import streamlit as st
 
 from explorer.teaching.quiz import AnswerError, Question, Score, Verdict, check, tolerance_text
 
-QUIZ_KEY = "quiz"
+QUIZ_KEY = "quiz"  # the sidebar switch's widget key (and the URL parameter)
+ON_KEY = "quiz_on"  # a plain copy: widget state is dropped on a run that does not draw the switch
 ANSWERS_KEY = "quiz_answers"  # question key -> Verdict of the first answer
 
 
@@ -16,6 +17,7 @@ def quiz_mode():
         st.session_state[QUIZ_KEY] = st.query_params.get(QUIZ_KEY) == "1"
     st.sidebar.toggle("Predict, then reveal", key=QUIZ_KEY, help="At key moments the lessons ask you to predict "
                       "the result before showing it. A teacher turns it on for everyone with ?quiz=1 in the link.")
+    st.session_state[ON_KEY] = st.session_state[QUIZ_KEY]
     if st.session_state[QUIZ_KEY]:
         st.query_params[QUIZ_KEY] = "1"
     else:
@@ -26,18 +28,18 @@ def quiz_mode():
 def quiz_score(where) -> None:
     """The session's score, once something has been asked."""
     score = st.session_state.get("quiz_score")
-    if st.session_state.get(QUIZ_KEY) and score is not None and score.answers:
-        where.caption(f"🎯 {score}")
+    if st.session_state.get(ON_KEY) and score is not None and score.answers:
+        where.caption(f":material/psychology: {score}")
 
 
 def quiz_ask(question: Question | None) -> bool:
     """At a key moment: in quiz mode, ask `question` first. True when what follows may be shown (mode off, nothing
     to ask, or answered); False while the prediction is still open, so the page holds the answer back."""
-    if question is None or not st.session_state.get(QUIZ_KEY):
+    if question is None or not st.session_state.get(ON_KEY):
         return True
     answers: dict[str, Verdict] = st.session_state.setdefault(ANSWERS_KEY, {})
     with st.container(border=True, key=f"quiz_{question.key}"):
-        st.markdown(f"🎯 **Predict first.** {question.prompt}")
+        st.markdown(f":material/psychology: **Predict first.** {question.prompt}")
         if question.key not in answers:
             verdict = _ask(question)
             if verdict is None:

@@ -55,10 +55,10 @@ x = example_input(int(n_in))
 left, right = st.columns(2)
 left.code(f"x = {x!r}\n\nW = layer.weight   # shape {list(layer.weight.shape)} = [out_features, in_features]\n"
           f"{layer.weight.data!r}\n\nb = layer.bias\n{None if layer.bias is None else layer.bias.data}",
-          language="text")
+          language="text", wrap_lines=True)
 manual, torch_out = linear_by_hand(layer, x), layer(x)
 right.code(f"x @ W.T + b   (by hand)\n{manual.detach()!r}\n\nlayer(x)\n{torch_out.detach()!r}\n\n"
-           f"torch.allclose: {torch.allclose(manual, torch_out)}", language="text")
+           f"torch.allclose: {torch.allclose(manual, torch_out)}", language="text", wrap_lines=True)
 with st.container(key="secondary_modules_linear_code"):
     show_code(make_linear, linear_by_hand)
 
@@ -70,7 +70,7 @@ window = int(c[0].slider("candles per window", 1, 10, 3, key="modules_window"))
 hidden = int(c[1].slider("hidden units", 2, 64, 16, key="modules_hidden"))
 model = NeuralNetwork() if which.startswith("the seed") else CandleNetwork(window, hidden)
 m1, m2 = st.columns(2)
-m1.code(f"print(model)\n\n{model}", language="text")
+m1.code(f"print(model)\n\n{model}", language="text", wrap_lines=True)
 table = parameter_table(model)
 m2.dataframe(table, hide_index=True, key="modules_params")
 m2.markdown(f"**{table['values'].sum():,} parameters** in {len(table)} tensors.")

@@ -1,0 +1,78 @@
+"""Predict, then reveal: answers checked with the stated tolerance, reasons for known mistakes, the score."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from explorer.teaching import questions as q
+from explorer.teaching.quiz import AnswerError, Score, check, parse_answer, tolerance_text
+
+
+def test_grad_question_accepts_within_tolerance_and_explains_accumulation():
+    x = torch.tensor([[4291.3701, 4291.3701, 4291.3701, 4291.3701, 0.0]])
+    w = torch.randn_like(x, requires_grad=True)
+    for _ in range(2):
+        (x @ w.T).sum().backward()
+    question = q.grad_after_backward("g", w.grad.flatten().tolist(), x.flatten().tolist(), calls=2)
+    assert check(question, "8582.74, 8582.74, 8582.74, 8582.74, 0").correct
+    assert check(question, "tensor([[8583., 8583., 8583., 8583., 0.]])").correct  # within 0.1%
+    assert not check(question, "8600, 8600, 8600, 8600, 0").correct  # 0.2% off
+    wrong = check(question, "4291.37, 4291.37, 4291.37, 4291.37, 0")
+    assert not wrong.correct and "adds into .grad" in wrong.message and "8582.7" in wrong.message
+    assert "0.1%" in tolerance_text(question)
+
+
+def test_one_number_counts_for_a_tensor_of_equal_values():
+    question = q.grad_after_retained_backward("r", -12.0, -6.0)
+    assert check(question, "-12").correct
+    assert "one call's gradient" in check(question, "-6").message
+    assert not check(question, "12").correct
+    with pytest.raises(AnswerError, match="type a number"):
+        check(question, "minus twelve")
+
+
+def test_choice_questions_explain_each_wrong_choice():
+    none = q.grad_after_set_to_none("z")
+    assert check(none, "None").correct
+    assert "set_to_none=False" in check(none, "zeros").message
+    second = q.second_backward_raises("s")
+    assert check(second, "RuntimeError").correct
+    assert "WITH retain_graph=True" in check(second, q.SECOND_BACKWARD[1]).message
+    with pytest.raises(AnswerError):
+        parse_answer(second, "KeyError")
+
+
+def test_weight_shape_question_knows_the_transposed_mistake():
+    layer = torch.nn.Linear(4, 2)
+    question = q.linear_weight_shape("w", 4, 2)
+    assert question.answer == tuple(layer.weight.shape)
+    assert check(question, "[2, 4]").correct and check(question, "torch.Size([2, 4])").correct
+    assert "W.T" in check(question, "(4, 2)").message
+    assert "2 dimensions" in check(question, "[8]").message
+    with pytest.raises(AnswerError, match="whole"):
+        check(question, "[2.5, 4]")
+
+
+def test_index_shape_question_matches_torch():
+    t = torch.randn(3, 2, 4, 2)
+    question = q.index_shape("i", "t[2, 1]", t.shape, t[2, 1].shape)
+    assert check(question, "[4, 2]").correct
+    assert "removes" in check(question, "[3, 2, 4, 2]").message
+
+
+def test_magnitude_within_a_factor_of_ten():
+    preds, target = torch.full((100,), 27000.0), torch.full((100,), 27000.0) + torch.linspace(-20000, 20000, 100)
+    loss = torch.nn.functional.mse_loss(preds, target).item()
+    question = q.raw_price_loss("m", loss)
+    assert check(question, f"{loss * 9:.6g}").correct and check(question, f"{loss / 9:.6g}").correct
+    assert not check(question, f"{loss * 11:.6g}").correct
+    assert "RMSE" in check(question, f"{loss ** 0.5:.6g}").message
+    assert "factor of" in check(question, "1").message
+
+
+def test_score_counts_first_answers_only():
+    score = Score()
+    score.record("a", True)
+    score.record("a", False)
+    score.record("b", False)
+    assert (score.right, len(score.answers)) == (1, 2) and str(score) == "1 of 2 predictions right"
