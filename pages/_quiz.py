@@ -7,7 +7,7 @@ from explorer.teaching.quiz import AnswerError, Question, Score, Verdict, check,
 
 QUIZ_KEY = "quiz"  # the sidebar switch's widget key (and the URL parameter)
 ON_KEY = "quiz_on"  # a plain copy: widget state is dropped on a run that does not draw the switch
-ANSWERS_KEY = "quiz_answers"  # question key -> Verdict of the first answer
+ANSWERS_KEY = "quiz_answers"  # question key -> (the question answered, the Verdict of the first answer)
 
 
 def quiz_mode():
@@ -37,16 +37,17 @@ def quiz_ask(question: Question | None) -> bool:
     to ask, or answered); False while the prediction is still open, so the page holds the answer back."""
     if question is None or not st.session_state.get(ON_KEY):
         return True
-    answers: dict[str, Verdict] = st.session_state.setdefault(ANSWERS_KEY, {})
+    answers: dict[str, tuple[Question, Verdict]] = st.session_state.setdefault(ANSWERS_KEY, {})
     with st.container(border=True, key=f"quiz_{question.key}"):
         st.markdown(f":material/psychology: **Predict first.** {question.prompt}")
-        if question.key not in answers:
+        if answers.get(question.key, (None,))[0] != question:  # never asked, or asked about other numbers
             verdict = _ask(question)
             if verdict is None:
                 return False
-            answers[question.key] = verdict
-            st.session_state.setdefault("quiz_score", Score()).record(question.key, verdict.correct)
-        verdict = answers[question.key]
+            answers[question.key] = question, verdict
+            st.session_state.setdefault("quiz_score", Score()).record(f"{question.key}={question.answer}",
+                                                                      verdict.correct)
+        verdict = answers[question.key][1]
         (st.success if verdict.correct else st.warning)(verdict.message)
     return True
 

@@ -14,6 +14,8 @@ from explorer.autograd.lesson import (DEFAULT_EXPRESSION, EXAMPLES, GraphLesson,
 from explorer.data.sources import literal
 from explorer.teaching.takehome import graph_script
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
+from pages._quiz import quiz_ask
+from explorer.teaching.questions import graph_w_grad
 from pages._graph_ui import (advance_players, large_graph_section, lesson_spec, readable_dot, refuse_past_end,
                              start_over_when_changed, stepper)
 
@@ -113,7 +115,7 @@ with bwd:
             st.code(lesson.trace.steps[k - 1].chain_rule(), language="text", wrap_lines=True)
         st.dataframe(pd.DataFrame([{"step": s.index, "node": s.name, "inputs": ", ".join(s.input_names)}
                                    for s in lesson.trace.steps[:k]]), hide_index=True)
-        if k == n_steps:
+        if k == n_steps and quiz_ask(graph_w_grad(lesson.w.grad.flatten().tolist(), lesson.expression.text)):
             st.code(gradient_printout(lesson), language="text")
             w_is_x, b_is_1 = torch.equal(lesson.w.grad, lesson.x), torch.equal(lesson.b.grad, torch.ones_like(lesson.b))
             (st.success if w_is_x and b_is_1 else st.info)(

@@ -71,3 +71,50 @@ def raw_price_loss(key: str, loss: float) -> Question:
                     "what **MSE** comes out?", "magnitude", loss, "Errors of thousands of dollars, squared, make "
                     "millions to billions: that is why inputs get normalised.",
                     wrong=((loss ** 0.5, "That is about the size of the error itself (the RMSE); MSE squares it."),))
+
+
+def graph_w_grad(grad: Sequence[float], expression: str) -> Question:
+    """The Graph lesson: w.grad once backward() has walked the whole graph of the learner's expression."""
+    return Question("graph_w_grad", f"`y = {expression}`, then `y.backward()`: what is **w.grad**? (all its numbers, "
+                    "or one if they are equal)", "numbers", numbers_of(grad), "backward() writes dy/dw into w.grad; "
+                    "for y = x @ w.T + b that is exactly x.",
+                    wrong=((numbers_of([0.0] * len(grad)), "Only a tensor y does not depend on gets no gradient."),))
+
+
+def accumulation_question(history: Sequence, x: Sequence[float]) -> Question | None:
+    """The accumulation lab's moments: the first and second backward from a clean .grad, and set_to_none=True."""
+    last = history[-1]
+    if last.action == "zero_grad(set_to_none=True)" and len(history) > 1 and history[-2].w_grad is not None:
+        return grad_after_set_to_none("acc_set_to_none")
+    if last.action != "forward + backward" or last.note or last.w_grad is None:
+        return None
+    calls = 0
+    for record in reversed(history):
+        if record.action != "forward + backward":
+            break
+        calls += 1
+    if calls > 2 or history[-calls - 1].action == "zero_grad(set_to_none=False)":
+        return None
+    return grad_after_backward(f"acc_backward_{calls}", last.w_grad, x, calls)
+
+
+def retain_question(events: Sequence) -> Question | None:
+    """The retain_graph lab's moment: the second backward() after a fresh forward, with or without retain_graph."""
+    if len(events) < 3 or not events[-3].call.startswith("loss =") or not events[-3].ok:
+        return None
+    first, second = events[-2], events[-1]
+    if not (first.call.startswith("loss.backward") and second.call.startswith("loss.backward") and first.ok):
+        return None
+    if first.call.endswith("(retain_graph=True)") and second.ok:
+        return grad_after_retained_backward("retain_retained_grad", second.pnl_grad, first.pnl_grad)
+    did = ("RuntimeError" if not second.ok else SECOND_BACKWARD[1] if second.pnl_grad == 2 * first.pnl_grad
+           else SECOND_BACKWARD[2])
+    question = second_backward_raises("retain_second_backward")
+    return question if did == question.answer else None  # ask only what the question's story says
+
+
+def untrained_raw_loss(normalisation: str, classification: bool, steps: int, loss: float) -> Question | None:
+    """The Training page before the first step on raw (unnormalised) prices: the loss, to an order of magnitude."""
+    if normalisation != "none" or classification or steps:
+        return None
+    return raw_price_loss("train_raw_loss", loss)

@@ -15,6 +15,7 @@ from explorer.labs.accumulation import AccumulationLab
 from explorer.training.features import FeatureSpec, make_features
 from explorer.autograd.lesson import gradient_printout, run_lesson
 from explorer.labs.retain import RetainLab
+from explorer.labs.modules import seed_flatten, seed_input_image, seed_linear
 from explorer.tensors import candle_row, candles_to_tensor
 from explorer.training.trainer import Trainer, TrainSettings
 
@@ -73,6 +74,12 @@ def live_raw_prices(frame: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
+def live_modules(_: pd.DataFrame) -> str:
+    layer1, linear_layer, by_hand = seed_linear(seed_flatten(seed_input_image()))
+    return (f"weight shape:{layer1.weight.shape} = [out_features,in_features]\ny=output = \n{linear_layer}\n\n"
+            f"torch.equal(flat_image @ w.T, linear_layer): {torch.equal(by_hand, linear_layer)}")
+
+
 STOPS = [
     Stop("1 · Data", "pages/data.py", "dtype, shape and device of the tensor, and how float32 rounds prices.",
          "data_tensor.dtype, data_tensor.shape, data_tensor.device",
@@ -92,4 +99,10 @@ STOPS = [
          "normalising does to it.",
          "loss = F.mse_loss(preds, t_dep)  # on raw prices around 27,000",
          "mean squared error: tensor(2.4529e+08)", live_raw_prices),
+    Stop("6 · Modules and shapes", "pages/modules.py", "nn.Linear as x @ W.T: the weight is [out_features, "
+         "in_features], and tensor shapes read from the outside in.",
+         "layer1 = nn.Linear(in_features=2*2, out_features=2, bias=False)\ninit.ones_(layer1.weight)\n"
+         "linear_layer = layer1(flat_image)",
+         "weight shape:torch.Size([2, 4]) = [out_features,in_features]\ny=output = \ntensor([[ 5.,  5.],\n"
+         "        [ 8.,  8.],\n        [12., 12.]], grad_fn=<MmBackward0>)", live_modules),
 ]
