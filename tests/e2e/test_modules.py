@@ -76,3 +76,14 @@ def test_modules_page_in_presenter_mode(browser, app_url):
         shot(page, "modules_present_1280x720")
     finally:
         context.close()
+
+
+def test_quiz_link_on_the_accumulation_page(page, app_url):
+    open_page(page, app_url, "accumulation?quiz=1")
+    page.locator(".st-key-acc_step button").first.click()
+    wait_idle(page)
+    assert_no_exception(page)
+    expect(page.get_by_text("What is w.grad after backward()?")).to_be_visible()
+    assert "w.grad = tensor" not in main_text(page)  # held back until predicted
+    assert "quiz=1" in page.url
+    shot(page, "accumulation_quiz")
