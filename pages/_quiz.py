@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import StopException
 
 from explorer.teaching.quiz import AnswerError, Question, Score, Verdict, check, tolerance_text
 
@@ -50,6 +51,15 @@ def quiz_ask(question: Question | None) -> bool:
         verdict = answers[question.key][1]
         (st.success if verdict.correct else st.warning)(verdict.message)
     return True
+
+
+def quiz_gate(question: Question | None) -> None:
+    """quiz_ask, and while the prediction is open the rest of the page waits (everything below shows the answer).
+
+    Ends the page the way st.stop() does, but without st.stop's pending stop request, which would also swallow
+    what app.py draws into the sidebar after the page (the loaded candles, the score)."""
+    if not quiz_ask(question):
+        raise StopException()
 
 
 def _ask(question: Question) -> Verdict | None:

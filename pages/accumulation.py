@@ -12,7 +12,7 @@ from explorer.teaching.takehome import accumulation_script
 from explorer.tensors import candle_row
 from pages._accumulation_ui import LEARNING_RATES, microbatch_tab, optimizer_tab
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
-from pages._quiz import quiz_ask
+from pages._quiz import quiz_gate
 from explorer.teaching.questions import accumulation_question
 
 
@@ -107,7 +107,7 @@ with lab_tab:
         st.warning(f"`w.grad.zero_()` failed: **{lab.error}**. After `set_to_none=True` (or before the first "
                    "backward) `.grad` is `None`, and `None` has no `.zero_()`: that is why `optimizer.zero_grad()` "
                    "checks for `None` first.")
-    quiz_ask(accumulation_question(lab.history, lab.x.flatten().tolist())) or st.stop()  # predict, then see
+    quiz_gate(accumulation_question(lab.history, lab.x.flatten().tolist()))  # predict first, then see
     st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
             f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
     st.dataframe(history_frame(lab.history, names), key="acc_history",

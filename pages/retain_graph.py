@@ -10,7 +10,7 @@ from explorer.labs.retain import (LOSSES, RetainLab, calls_code, custom_trading_
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_script
 from pages._common import current_device, publish_state, share_state, show_code
-from pages._quiz import quiz_ask
+from pages._quiz import quiz_gate
 from explorer.teaching.questions import retain_question
 
 try:  # the graph picture comes from the Graph lesson's module; the tables below work without it
@@ -79,7 +79,7 @@ if calls_code(lab):
 else:
     st.query_params.pop("retain_calls", None)
 
-quiz_ask(retain_question(lab.events)) or st.stop()  # predict, then see
+quiz_gate(retain_question(lab.events))  # predict first, then see
 if lab.loss is None:
     st.error(f"The forward pass failed: **{lab.forward_error}**. At pnl = {lab.pnl_value:g} neither "
              "`if pnl > 0` nor `elif pnl < 0` runs, so `loss` is never assigned. A loss with Python branches "

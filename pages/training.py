@@ -12,7 +12,7 @@ from explorer.training.charts import MAX_POINTS, loss_figure, norms_figure, pred
 from explorer.training.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, current_device, show_code
 from pages._training_controls import PACES, train_controls
-from pages._quiz import quiz_ask
+from pages._quiz import quiz_gate
 from explorer.teaching.questions import untrained_raw_loss
 
 WORKER = "train_worker"
@@ -120,8 +120,8 @@ with main:
         if spec is not None and worker.spec != (spec, settings, token):
             st.info("The settings (or the loaded candles, or the device) changed: this run keeps its own; press "
                     "Reset to train with the new ones.")
-        quiz_ask(untrained_raw_loss(worker.spec[0].normalisation, worker.spec[0].is_classification,
-                                    worker.trainer.step_count, worker.trainer.valid_loss)) or st.stop()
+        quiz_gate(untrained_raw_loss(worker.spec[0].normalisation, worker.spec[0].is_classification,
+                                     worker.trainer.step_count, worker.trainer.valid_loss))
         live = worker.running
         st.fragment(run_every=0.4 if live else None)(live_panel)(worker, log_y, live)
         if worker.running or worker.trainer.step_count:

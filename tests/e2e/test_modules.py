@@ -86,4 +86,5 @@ def test_quiz_link_on_the_accumulation_page(page, app_url):
     expect(page.get_by_text("What is w.grad after backward()?")).to_be_visible()
     assert "w.grad = tensor" not in main_text(page)  # held back until predicted
     assert "quiz=1" in page.url
+    expect(page.locator("[data-testid=stSidebar]").get_by_text("Loaded candles")).to_be_visible()  # still drawn
     shot(page, "accumulation_quiz")
