@@ -8,9 +8,8 @@ import streamlit as st
 import torch
 
 from explorer.labs.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
-from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame
+from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, sgd_step
 from explorer.teaching.takehome import microbatch_script, optimizer_script
-from explorer.tensors import candles_to_tensor
 from pages._common import show_code
 
 LEARNING_RATES = (1e-6, 1e-5, 1e-4, 1e-3)
@@ -49,7 +48,7 @@ def optimizer_tab(x: torch.Tensor, seed: int, names: list[str], session_lab: Cal
             key="acc_opt_takehome", on_click="ignore", icon=":material/download:",
             help="A plain script (torch only) that repeats these steps and prints each gradient step() used.")
     with st.container(key="secondary_acc_opt_code"):
-        show_code(OptimizerLab.train_step)
+        show_code(sgd_step)
 
 
 def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:
@@ -76,9 +75,8 @@ def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:
         st.dataframe(result.table, key="acc_mb_table")
         st.caption("The difference with `/ k` is float32 rounding (sums taken in a different order), not maths.")
         with st.container(key="secondary_acc_mb_takehome"):
-            batch = candles_to_tensor(frame.iloc[int(start):int(start) + int(size) + 1])
             st.download_button("Take it home: Python script", microbatch_script(
-                batch, list(frame.columns).index("close"), int(k), seed), "micro_batches.py", key="acc_mb_takehome",
+                frame, int(start), int(size), int(k), seed), "micro_batches.py", key="acc_mb_takehome",
                 on_click="ignore", icon=":material/download:", help="A plain script (torch only) with this batch "
                 "inside: it prints the three gradient columns of the table.")
     with st.container(key="secondary_acc_mb_code"):

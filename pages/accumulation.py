@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from explorer.labs.accumulation import AccumulationLab, grad_chart, history_code, history_frame, replay
+from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_chart, grad_zero_, history_code,
+                                       history_frame, replay, run_click, zero_grad)
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import accumulation_script
 from explorer.tensors import candle_row
@@ -122,7 +123,7 @@ with lab_tab:
                            "gradient_accumulation.py", key="acc_takehome", on_click="ignore",
                            icon=":material/download:", help="A plain script (torch only) that replays these "
                            "clicks and prints w.grad and b.grad after each, as the table above shows.")
-        show_code(AccumulationLab.forward_backward, AccumulationLab.zero_grad, AccumulationLab.grad_zero_)
+        show_code(forward_backward, zero_grad, grad_zero_, run_click)
 
 with optim_tab:
     optimizer_tab(x, inputs.seed, names, session_lab)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.labs.retain import (LOSSES, RetainLab, calls_code, custom_trading_loss, fixed_trading_loss, replay_calls,
-                             saved_tensors)
+from explorer.labs.retain import (TRADING_LOSSES, RetainLab, autograd_grad, backward, calls_code, custom_trading_loss,
+                                  fixed_trading_loss, replay_calls, run_call, saved_tensor_table)
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_script
 from pages._common import current_device, publish_state, share_state, show_code
@@ -26,7 +26,7 @@ class RetainInputs:
 
 
 PNL_VALUES = tuple(i / 2 for i in range(-20, 21))  # the slider's steps: -10.0 … 10.0 by 0.5
-SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES), Shared("retain_loss", "str", choices=tuple(LOSSES)),
+SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES), Shared("retain_loss", "str", choices=tuple(TRADING_LOSSES)),
         Shared("retain_retain", "bool"), Shared("retain_calls", "str", max_len=50))
 
 
@@ -35,7 +35,7 @@ def retain_controls() -> RetainInputs:
     c1, c2 = st.columns([2, 3])
     pnl = c1.slider("pnl", -10.0, 10.0, -3.0, 0.5, key="retain_pnl",
                     help="The trade's profit or loss: a new value builds a new graph. Try 0 with the seed's loss.")
-    loss_name = c2.radio("loss function", list(LOSSES), key="retain_loss", horizontal=True,
+    loss_name = c2.radio("loss function", list(TRADING_LOSSES), key="retain_loss", horizontal=True,
                          help="The seed's loss as written, its fix for pnl == 0, or the torch.where version.")
     retain = st.toggle("retain_graph=True for the next call", key="retain_retain",
                        help="Keep the saved tensors after the next call, so that another backward can run.")
@@ -102,7 +102,7 @@ before, now = st.columns(2)
 before.markdown("**right after the forward pass**")
 before.dataframe(lab.saved_after_forward, key="retain_saved_before", hide_index=True)
 now.markdown("**now**")
-now.dataframe(saved_tensors(lab.loss), key="retain_saved_now", hide_index=True)
+now.dataframe(saved_tensor_table(lab.loss), key="retain_saved_now", hide_index=True)
 if build_graph is not None and lab.loss is not None:
     try:
         st.caption("The loss's graph now: saved values in each node, *freed* once backward released them.")
@@ -110,9 +110,9 @@ if build_graph is not None and lab.loss is not None:
     except GraphError as exc:
         st.error(f"Cannot draw the graph: {exc}")
 with st.container(key="secondary_retain_takehome"):
-    st.download_button("Take it home: Python script", retain_script(lab.pnl_value, LOSSES[lab.loss_name],
+    st.download_button("Take it home: Python script", retain_script(lab.pnl_value, TRADING_LOSSES[lab.loss_name],
                                                                      lab.events, device),
                        "retain_graph.py", key="retain_takehome", on_click="ignore", icon=":material/download:",
                        help="A plain script (torch only): the loss function, the pnl leaf and these calls, "
                             "printing pnl.grad after each as the table shows.")
-    show_code(LOSSES[inputs.loss_name], RetainLab.backward, RetainLab.autograd_grad, saved_tensors)
+    show_code(TRADING_LOSSES[inputs.loss_name], run_call, backward, autograd_grad, saved_tensor_table)
