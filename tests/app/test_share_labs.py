@@ -114,7 +114,7 @@ def test_lab_buttons_have_keyboard_shortcuts():
     assert ret.button(key="retain_backward").proto.shortcut == "b"
 
 
-def test_unavailable_device_from_a_link_is_refused():
+def test_unavailable_device_from_a_link_is_refused(cpu_only):
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.query_params["device"] = "cuda"
     at.run()
@@ -125,7 +125,7 @@ def test_unavailable_device_from_a_link_is_refused():
     assert not at.exception
 
 
-def test_data_page_shows_the_device_as_the_seed_did():
+def test_data_page_shows_the_device_as_the_seed_did(cpu_only):
     at = open_link("data", {"data": "sample:250"})
     assert "(torch.float32, torch.Size([250, 5]), device(type='cpu'))" in at.code[0].value
     assert any(m.label == "device" and m.value == "device(type='cpu')" for m in at.metric)
