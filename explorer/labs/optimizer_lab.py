@@ -7,11 +7,12 @@ import pandas as pd
 import torch
 from torch import nn
 
+from explorer.tensors import seeded
+
 
 def seeded_linear(n_features: int, seed: int) -> nn.Linear:
     """nn.Linear(n_features, 1) with PyTorch's default init, reproducible from `seed` (global RNG untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return nn.Linear(n_features, 1)
 
 

@@ -8,6 +8,8 @@ from typing import Callable
 import pandas as pd
 import torch
 
+from explorer.autograd.walk import walk_grad_fns
+
 
 # The seed's loss, verbatim (cell 14), mistake included: at pnl == 0 neither branch runs, so `return loss`
 # raises UnboundLocalError. The lesson: Python control flow inside a loss decides which graph gets built.
@@ -51,12 +53,8 @@ def _describe_saved(value: object) -> tuple[str, str]:
 
 def saved_tensor_table(loss: torch.Tensor | None) -> pd.DataFrame:
     """Every `_saved_*` attribute of every node in the loss's graph, read now: a value, or 'freed'."""
-    rows, seen, stack = [], set(), [loss.grad_fn] if loss is not None and loss.grad_fn is not None else []
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
+    rows = []
+    for node in walk_grad_fns(loss):
         for attr in sorted(a for a in dir(node) if a.startswith("_saved_")):
             if attr.endswith(("_sym_sizes", "_sym_strides")):
                 continue  # shape bookkeeping, not data
@@ -65,7 +63,6 @@ def saved_tensor_table(loss: torch.Tensor | None) -> pd.DataFrame:
             except RuntimeError:  # torch raises when the buffer was released by backward()
                 shape, value = "", "freed"
             rows.append({"node": type(node).__name__, "saved": attr, "shape": shape, "value": value})
-        stack.extend(fn for fn, _ in node.next_functions)
     return pd.DataFrame(rows, columns=["node", "saved", "shape", "value"])
 
 

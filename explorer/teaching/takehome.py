@@ -20,7 +20,7 @@ import torch
 from explorer.autograd.expr import FUNCTIONS, MODULE_PREFIXES, parse_expression
 from explorer.labs import accumulation, microbatch, retain
 from explorer.labs.optimizer_lab import seeded_linear, sgd_step
-from explorer.tensors import candles_to_tensor, seeded_leaves
+from explorer.tensors import candles_to_tensor, seeded, seeded_leaves
 
 PLAIN_CSV_ROWS = 2_000  # above this many candles the CSV is embedded gzip + base64 to keep the script small
 HEADER = '"""{title}\n\nTaken home from Autograd Explorer. Needs only torch and pandas: python {file}\n"""\n'
@@ -66,17 +66,18 @@ def lesson_source(*objects: object) -> str:
     return "".join("\n\n" + textwrap.dedent(inspect.getsource(obj)) for obj in objects) + "\n\n"
 
 
-LESSON_IMPORTS = "from __future__ import annotations\n\nfrom dataclasses import dataclass\nfrom enum import Enum\n" \
-                 "from typing import Callable\n\nimport torch\n"
+LESSON_IMPORTS = "from __future__ import annotations\n\nfrom contextlib import contextmanager\nfrom dataclasses import " \
+                 "dataclass\nfrom enum import Enum\nfrom typing import Callable\n\nimport torch\n"
 
 
 def graph_script(x: torch.Tensor, row: int, seed: int, text: str, device: str = "cpu") -> str:
     """Graph page: x (candle `row`), w and b from `seed`, y = the expression, backward(), printed like the seed."""
     code = expression_code(text)
-    return _header(f"Graph lesson: y = {code} on candle row {row}, seed {seed}.", "graph_lesson.py", device) + f"""
+    return _header(f"Graph lesson: y = {code} on candle row {row}, seed {seed}.", "graph_lesson.py", device,
+                   LESSON_IMPORTS) + f"""
 # candle row {row} as float32, exactly as the page had it (float.fromhex keeps every bit)
 x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)
-{lesson_source(seeded_leaves)}
+{lesson_source(seeded, seeded_leaves)}
 w, b = seeded_leaves(x, {seed})
 y = {code}
 
@@ -93,7 +94,7 @@ print(f"({{w.grad!r}},\\n {{b.grad!r}})")
 """
 
 
-ACCUMULATION_PARTS = (seeded_leaves, accumulation.Click, accumulation.GradRecord, accumulation.forward_backward,
+ACCUMULATION_PARTS = (seeded, seeded_leaves, accumulation.Click, accumulation.GradRecord, accumulation.forward_backward,
                       accumulation.zero_grad, accumulation.grad_zero_, accumulation.snapshot, accumulation.run_click)
 
 
@@ -133,7 +134,8 @@ for letter in CALLS:
 """)
 
 
-CSV_IMPORTS = "from __future__ import annotations\n\nimport base64\nimport gzip\nimport io\n\nimport pandas as pd\n" \
+CSV_IMPORTS = "from __future__ import annotations\n\nimport base64\nimport gzip\nimport io\nfrom contextlib import " \
+              "contextmanager\n\nimport pandas as pd\n" \
               "import torch\nfrom torch import nn\n"
 READ_CANDLES = '''
 
@@ -177,7 +179,7 @@ def microbatch_script(frame: pd.DataFrame, start: int, size: int, k: int, seed: 
     """
     return (_header(f"Micro-batches: {size} candles in {k} micro-batches, nn.Linear seeded with {seed}.",
                     "micro_batches.py", device, CSV_IMPORTS) + "\n" + _embedded_csv(frame.iloc[start:start + size + 1])
-            + lesson_source(candles_to_tensor, microbatch.candle_batch, seeded_linear, microbatch.flat_grads,
+            + lesson_source(candles_to_tensor, microbatch.candle_batch, seeded, seeded_linear, microbatch.flat_grads,
                             microbatch.full_batch_grad, microbatch.accumulated_grad) + f"""inputs, target = candle_batch(read_candles(CANDLES), 0, {size})
 inputs, target = inputs.to(DEVICE), target.to(DEVICE)
 model = seeded_linear(inputs.shape[1], {seed}).to(DEVICE)
@@ -196,7 +198,7 @@ def optimizer_script(x: torch.Tensor, seed: int, lr: float, zero_grad_called: li
 x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)
 # True: the step called optimizer.zero_grad() first; False: it forgot, so .grad still held the earlier gradients
 ZERO_GRAD_CALLED = {zero_grad_called!r}
-""" + lesson_source(seeded_linear, sgd_step) + f"""model = seeded_linear(x.shape[1], {seed}).to(DEVICE)
+""" + lesson_source(seeded, seeded_linear, sgd_step) + f"""model = seeded_linear(x.shape[1], {seed}).to(DEVICE)
 optimizer = torch.optim.SGD(model.parameters(), lr={lr!r})
 for step, zero_grad in enumerate(ZERO_GRAD_CALLED, start=1):
     y = sgd_step(model, optimizer, x, zero_grad)

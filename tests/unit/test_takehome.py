@@ -38,7 +38,8 @@ def no_explorer_import(text: str) -> bool:
     tree = ast.parse(text)
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    return set(names) <= {"torch", "pandas", "io", "gzip", "base64", "__future__", "dataclasses", "enum", "typing"}
+    return set(names) <= {"torch", "pandas", "io", "gzip", "base64", "__future__", "dataclasses", "enum", "typing",
+                          "contextlib"}
 
 
 def built_from(script: str, *objects) -> bool:
