@@ -13,6 +13,7 @@ from explorer.teaching.takehome import accumulation_script
 from explorer.tensors import candle_row
 from pages._accumulation_ui import LEARNING_RATES, microbatch_tab, optimizer_tab
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
+from pages._state import init_widgets, link_clicks
 
 
 @dataclass
@@ -25,11 +26,11 @@ class LabInputs:
 def acc_controls(n_rows: int) -> LabInputs:
     """Read the widgets shared by the three tabs."""
     c1, c2 = st.columns(2)
-    st.session_state.setdefault("acc_row", min(100, n_rows - 1))
+    init_widgets({"acc_row": min(100, n_rows - 1), "acc_seed": 0, "acc_steps": 3})
     row = c1.number_input("candle row (x)", 0, n_rows - 1, key="acc_row",
                           help="Which candle is x: row i of the loaded data.")
     with c2.container(key="secondary_acc_seed"):
-        seed = st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, 0, key="acc_seed",
+        seed = st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, key="acc_seed",
                                help="w and b (and the nn.Linear) are drawn with this seed: same seed, same numbers.")
     return LabInputs(int(row), int(seed))
 
@@ -38,7 +39,7 @@ def page_spec(n_rows: int) -> tuple[Shared, ...]:
     """What an accumulation link carries: x, the seed, the lab's settings and clicks, the other tabs' settings."""
     return (Shared("acc_row", "int", 0, n_rows - 1), Shared("acc_seed", "int", 0, 2**31 - 1),
             Shared("acc_steps", "int", 1, 50), Shared("acc_zero_each", "bool"),
-            Shared("acc_history", "str", max_len=200), Shared("acc_lr", "float", choices=LEARNING_RATES),
+            Shared("acc_history", "clicks", max_len=200), Shared("acc_lr", "float", choices=LEARNING_RATES),
             Shared("acc_mb_start", "int", 0, max(0, n_rows - 2)), Shared("acc_mb_size", "int", 1, 512),
             Shared("acc_mb_k", "int", 1, 64))
 
@@ -58,7 +59,7 @@ frame = current_candles().frame
 names = list(frame.columns)
 SPEC = page_spec(len(frame))
 share_state(*SPEC)
-clicks = st.session_state.pop("acc_history", None)  # only a link puts clicks here: they are replayed once
+clicks = link_clicks("acc_history")  # a link's clicks, handed out once: they are replayed once
 inputs = acc_controls(len(frame))
 st.caption("Changing the row or the seed starts fresh labs (new leaves, empty history).")
 try:
@@ -78,7 +79,7 @@ with lab_tab:
         except ValueError as exc:
             st.warning(f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}.")
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
-    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, 3, key="acc_steps",
+    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, key="acc_steps",
                                 help="How many forward + backward passes one click of 'run N steps' makes."))
     lab.zero_after_step = c2.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` "
                                     "in the loop)", key="acc_zero_each",
@@ -108,7 +109,7 @@ with lab_tab:
                    "checks for `None` first.")
     st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
             f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
-    st.dataframe(history_frame(lab.history, names), key="acc_history",
+    st.dataframe(history_frame(lab.history, names), key="acc_history_table",
                  column_config={"action": st.column_config.TextColumn(width=190),
                                 "y": st.column_config.NumberColumn(width=95),
                                 "note": st.column_config.TextColumn(width="large")})
@@ -130,9 +131,4 @@ with optim_tab:
 with micro_tab:
     microbatch_tab(frame, inputs.row, inputs.seed)
 
-publish_state(*SPEC)  # after the buttons: the URL carries the clicks so far
-code = history_code(st.session_state["acc_lab"].history)
-if code:
-    st.query_params["acc_history"] = code
-else:
-    st.query_params.pop("acc_history", None)
+publish_state(*SPEC, acc_history=history_code(st.session_state["acc_lab"].history))  # after the buttons

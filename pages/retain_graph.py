@@ -10,6 +10,7 @@ from explorer.labs.retain import (TRADING_LOSSES, RetainLab, autograd_grad, back
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_script
 from pages._common import current_device, publish_state, share_state, show_code
+from pages._state import init_widgets, link_clicks
 
 try:  # the graph picture comes from the Graph lesson's module; the tables below work without it
     from explorer.autograd.graph import GraphError, build_graph, graph_to_dot
@@ -27,13 +28,14 @@ class RetainInputs:
 
 PNL_VALUES = tuple(i / 2 for i in range(-20, 21))  # the slider's steps: -10.0 … 10.0 by 0.5
 SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES), Shared("retain_loss", "str", choices=tuple(TRADING_LOSSES)),
-        Shared("retain_retain", "bool"), Shared("retain_calls", "str", max_len=50))
+        Shared("retain_retain", "bool"), Shared("retain_calls", "clicks", max_len=50))
 
 
 def retain_controls() -> RetainInputs:
     """Read the page's widgets."""
     c1, c2 = st.columns([2, 3])
-    pnl = c1.slider("pnl", -10.0, 10.0, -3.0, 0.5, key="retain_pnl",
+    init_widgets({"retain_pnl": -3.0})
+    pnl = c1.slider("pnl", -10.0, 10.0, step=0.5, key="retain_pnl",
                     help="The trade's profit or loss: a new value builds a new graph. Try 0 with the seed's loss.")
     loss_name = c2.radio("loss function", list(TRADING_LOSSES), key="retain_loss", horizontal=True,
                          help="The seed's loss as written, its fix for pnl == 0, or the torch.where version.")
@@ -47,7 +49,7 @@ st.markdown("The seed's `custom_trading_loss`: **0.05·pnl** for a gain, **pnl²
             "once, then again. PyTorch frees the tensors the backward pass needed (the *saved tensors*) as soon as "
             "it has used them, so the second call fails unless the first one said `retain_graph=True`.")
 share_state(*SPEC)
-calls = st.session_state.pop("retain_calls", None)  # only a link puts calls here: they are replayed once
+calls = link_clicks("retain_calls")  # a link's calls, handed out once: they are replayed once
 inputs = retain_controls()
 lab = st.session_state.get("retain_lab")
 device = current_device()
@@ -71,11 +73,7 @@ if b2.button(f"torch.autograd.grad(loss, pnl, retain_graph={flag})", key="retain
 if b3.button("new pnl leaf, forward again", key="retain_reset", width="stretch", shortcut="Shift+F",
              help="A fresh pnl leaf and a fresh graph: the calls start over (keyboard: Shift+F)."):
     lab.forward()
-publish_state(*SPEC)  # after the buttons: the URL carries the calls so far
-if calls_code(lab):
-    st.query_params["retain_calls"] = calls_code(lab)
-else:
-    st.query_params.pop("retain_calls", None)
+publish_state(*SPEC, retain_calls=calls_code(lab))  # after the buttons: the URL carries the calls so far
 
 if lab.loss is None:
     st.error(f"The forward pass failed: **{lab.forward_error}**. At pnl = {lab.pnl_value:g} neither "
