@@ -84,12 +84,14 @@ def test_accumulation_script_replays_the_history(frame, tmp_path):
     lab.run_steps(2)
     lab.zero_after_step = False
     lab.forward_backward()
+    lab.grad_zero_()  # works now: both grads exist
     script = accumulation_script(lab.x, lab.seed, lab.history)
     assert no_explorer_import(script) and built_from(script, *ACCUMULATION_PARTS)
     printed = [line for line in run_script(script, tmp_path).splitlines() if line.startswith("#")]
     expected = [r.line() for r in lab.history]
-    assert printed == expected and len(expected) == 12
+    assert printed == expected and len(expected) == 13
     assert "failed" in lab.history[1].note and lab.history[7].b_grad is None  # every kind of click is in there
+    assert history_code(lab.history) == "GFFFZFNGffFG" and lab.history[-1].error is None
     assert lab.history[4].w_grad == (3 * lab.x).flatten().tolist()  # three backward() calls added x three times
     lab.reset()  # reset starts a fresh history: the script starts from the new leaves
     lab.forward_backward()
