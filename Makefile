@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test bench chromium clean
+.PHONY: run test test-fast bench chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ chromium:
 
 test: $(VENV)/.dev chromium
 	$(PY) -m pytest tests/unit tests/app tests/e2e
+
+# The quick loop: unit tests and AppTests, no browser (a few minutes; `make test` runs all three tiers).
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest tests/unit tests/app -m "not e2e"
 
 bench: $(VENV)/.dev
 	$(PY) bench/run_all.py

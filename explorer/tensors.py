@@ -1,7 +1,9 @@
 """From a candle DataFrame to the seed's float32 tensor, and what float32 does to prices."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import pandas as pd
 import torch
@@ -20,15 +22,19 @@ def candle_row(frame: pd.DataFrame, row: int, device: str = "cpu") -> torch.Tens
     return candles_to_tensor(frame)[row].reshape(1, -1).to(device)
 
 
-def seeded_leaves(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """w and b as in the seed (randn_like(x), randn(1)), drawn from a generator seeded with `seed`.
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """torch.manual_seed(seed) for the code inside, then the CPU random stream other sessions share is put back."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
-    A private generator gives the numbers torch.manual_seed(seed) would, without touching the global RNG that
-    other sessions share.
-    """
-    gen = torch.Generator().manual_seed(seed)  # drawn on the CPU, then moved: the same numbers on every device
-    w = torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device).requires_grad_()
-    b = torch.randn(1, generator=gen, dtype=x.dtype).to(x.device).requires_grad_()
+
+def seeded_leaves(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """w and b as in the seed (torch.manual_seed, randn_like(x), randn(1)): leaves that require grad."""
+    with seeded(seed):  # drawn on the CPU, then moved: the same numbers on every device
+        w = torch.randn(x.shape, dtype=x.dtype).to(x.device).requires_grad_()
+        b = torch.randn(1, dtype=x.dtype).to(x.device).requires_grad_()
     return w, b
 
 

@@ -8,10 +8,10 @@ import streamlit as st
 import torch
 
 from explorer.labs.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
-from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame
+from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, sgd_step
 from explorer.teaching.takehome import microbatch_script, optimizer_script
-from explorer.tensors import candles_to_tensor
 from pages._common import show_code
+from pages._state import init_widgets
 
 LEARNING_RATES = (1e-6, 1e-5, 1e-4, 1e-3)
 
@@ -21,7 +21,8 @@ def optimizer_tab(x: torch.Tensor, seed: int, names: list[str], session_lab: Cal
     st.markdown("The same thing inside a model: `nn.Linear(5, 1)` and `torch.optim.SGD`. The seed's `y.backward()` "
                 "is the loss. `optimizer.step()` uses whatever `.grad` holds: forget `optimizer.zero_grad()` and the "
                 "update is `−lr × (sum of all gradients so far)`, not `−lr × this step's gradient`.")
-    lr = float(st.select_slider("SGD learning rate", LEARNING_RATES, 1e-4, format_func="{:.0e}".format,
+    init_widgets({"acc_lr": 1e-4})
+    lr = float(st.select_slider("SGD learning rate", LEARNING_RATES, format_func="{:.0e}".format,
                                 key="acc_lr", help="torch.optim.SGD's lr: each step changes a weight by −lr × grad."))
     opt = session_lab("acc_opt_lab", lambda: OptimizerLab(x, seed, lr),
                       lambda o: o.seed == seed and o.lr == lr and torch.equal(o.x, x))
@@ -49,7 +50,7 @@ def optimizer_tab(x: torch.Tensor, seed: int, names: list[str], session_lab: Cal
             key="acc_opt_takehome", on_click="ignore", icon=":material/download:",
             help="A plain script (torch only) that repeats these steps and prints each gradient step() used.")
     with st.container(key="secondary_acc_opt_code"):
-        show_code(OptimizerLab.train_step)
+        show_code(sgd_step)
 
 
 def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:
@@ -59,11 +60,12 @@ def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:
                 "times too big. Model: a seeded `nn.Linear(5, 1)`; target: each row's next close; loss: MSE.")
     m1, m2, m3 = st.columns(3)
     last_start = max(0, len(frame) - 2)  # each row needs a next close as its target
-    start = m1.number_input("first row", 0, last_start, min(row, last_start), key="acc_mb_start",
+    init_widgets({"acc_mb_start": min(row, last_start), "acc_mb_size": 12, "acc_mb_k": 3})
+    start = m1.number_input("first row", 0, last_start, key="acc_mb_start",
                             help="The batch starts at this candle row.")
-    size = m2.number_input("batch size (rows)", 1, 512, 12, key="acc_mb_size",
+    size = m2.number_input("batch size (rows)", 1, 512, key="acc_mb_size",
                            help="Rows in the full batch (each needs the next row's close as its target).")
-    k = m3.number_input("k micro-batches", 1, 64, 3, key="acc_mb_k",
+    k = m3.number_input("k micro-batches", 1, 64, key="acc_mb_k",
                         help="The batch is split into k parts; backward runs on each part's loss / k.")
     try:
         result = compare_microbatches(frame, int(start), int(size), int(k), seed)
@@ -76,9 +78,8 @@ def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:
         st.dataframe(result.table, key="acc_mb_table")
         st.caption("The difference with `/ k` is float32 rounding (sums taken in a different order), not maths.")
         with st.container(key="secondary_acc_mb_takehome"):
-            batch = candles_to_tensor(frame.iloc[int(start):int(start) + int(size) + 1])
             st.download_button("Take it home: Python script", microbatch_script(
-                batch, list(frame.columns).index("close"), int(k), seed), "micro_batches.py", key="acc_mb_takehome",
+                frame, int(start), int(size), int(k), seed), "micro_batches.py", key="acc_mb_takehome",
                 on_click="ignore", icon=":material/download:", help="A plain script (torch only) with this batch "
                 "inside: it prints the three gradient columns of the table.")
     with st.container(key="secondary_acc_mb_code"):

@@ -9,9 +9,10 @@ import streamlit as st
 from explorer import CandleData, load_candles
 from explorer.data.config import AppConfig, resolve_data_path
 from explorer.runtime import available_devices, device_from_link
-from explorer.teaching.shareable import Shared, decode, encode
 from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
+from pages._state import (CANDLES_KEY, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY, publish_state, set_url,  # noqa: F401
+                          share_state, url_value)
 
 
 def _leave_pages_folder_mode() -> None:
@@ -31,11 +32,6 @@ def _leave_pages_folder_mode() -> None:
 
 
 _leave_pages_folder_mode()
-
-
-CANDLES_KEY = "candles"
-SOURCE_KEY = "candles_source"
-LINK_KEY = "candles_link"
 
 
 def load_upload(raw: bytes, sep: str | None, nrows: int | None,
@@ -69,7 +65,7 @@ def load_from_config(config: AppConfig) -> CandleData:
 def current_candles() -> CandleData:
     """The candles this session works on: what the learner loaded, else the sample (as a shared link asks)."""
     if CANDLES_KEY not in st.session_state:
-        config, problem = config_from_link(st.query_params.get("data"))
+        config, problem = config_from_link(url_value("data"))
         if problem:
             st.warning(problem)
         set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample",
@@ -91,7 +87,7 @@ def sidebar_data_summary(where) -> None:
     with where:
         st.markdown("**Loaded candles**")
         st.caption(literal(st.session_state[SOURCE_KEY]))
-        st.query_params["data"] = st.session_state[LINK_KEY]
+        set_url("data", st.session_state[LINK_KEY])
         st.caption(f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC")
 
 
@@ -113,57 +109,32 @@ button[kind=primary], button[kind=secondary] { font-size: 1.1rem; padding: 0.6re
 
 def presenter_mode() -> bool:
     """Presenter mode: `?present=1` in the URL or the sidebar toggle; bigger type, no sidebar, no secondary controls."""
-    if "present" not in st.session_state:
-        st.session_state["present"] = st.query_params.get("present") == "1"
-    st.sidebar.toggle("Presenter mode", key="present", help="Larger fonts; sidebar and secondary controls hidden. "
+    if PRESENT_KEY not in st.session_state:
+        st.session_state[PRESENT_KEY] = url_value(PRESENT_KEY) == "1"
+    st.sidebar.toggle("Presenter mode", key=PRESENT_KEY, help="Larger fonts; sidebar and secondary controls hidden. "
                       "Also opened with ?present=1 in the URL.")
-    if st.session_state["present"]:
-        st.query_params["present"] = "1"
+    set_url(PRESENT_KEY, "1" if st.session_state[PRESENT_KEY] else None)
+    if st.session_state[PRESENT_KEY]:
         st.html(PRESENTER_CSS)
         st.button("Exit presenter mode", key="present_exit", on_click=_exit_presenter, type="tertiary")
-    else:
-        st.query_params.pop("present", None)
-    return st.session_state["present"]
+    return st.session_state[PRESENT_KEY]
 
 
 def _exit_presenter() -> None:
-    st.session_state["present"] = False
-
-
-def share_state(*spec: Shared) -> None:
-    """Call before a page's widgets: the first time a session shows the page, take their values from the URL."""
-    applied = st.session_state.setdefault("_shared_applied", set())
-    page = tuple(item.key for item in spec)
-    if page in applied:
-        return
-    applied.add(page)
-    values, problems = decode(st.query_params.to_dict(), spec)
-    st.session_state.update(values)
-    for problem in problems:
-        st.warning(literal(problem, keep_code=True))  # the value quoted is whatever the link said
-
-
-def publish_state(*spec: Shared) -> None:
-    """Call after a page's widgets and buttons: the URL mirrors their current values, ready to be copied."""
-    st.query_params.update(encode(st.session_state, spec))
-
-
-DEVICE_KEY = "device"
+    st.session_state[PRESENT_KEY] = False
 
 
 def device_picker() -> str:
     """Sidebar picker for where the lessons' tensors live; a link's `?device=` is used when this machine has it."""
     devices = available_devices()
     if DEVICE_KEY not in st.session_state or st.session_state[DEVICE_KEY] not in devices:
-        st.session_state[DEVICE_KEY], problem = device_from_link(st.query_params.get(DEVICE_KEY), devices)
+        st.session_state[DEVICE_KEY], problem = device_from_link(url_value(DEVICE_KEY), devices)
         if problem:
             st.warning(literal(problem))
     st.sidebar.selectbox("Device", devices, key=DEVICE_KEY, help="Where the lessons create their tensors "
                          "(torch.device). cuda / mps appear only when this machine has one.")
-    if st.session_state[DEVICE_KEY] == "cpu":
-        st.query_params.pop(DEVICE_KEY, None)  # the default stays out of the URL
-    else:
-        st.query_params[DEVICE_KEY] = st.session_state[DEVICE_KEY]
+    device = st.session_state[DEVICE_KEY]
+    set_url(DEVICE_KEY, None if device == "cpu" else device)  # the default stays out of the URL
     return st.session_state[DEVICE_KEY]
 
 

@@ -10,6 +10,7 @@ from explorer.autograd.graph import build_graph, graph_to_dot
 from explorer.autograd.large_graph import make_mlp, mlp_loss, tag_modules
 from explorer.teaching.shareable import Shared
 from pages._common import current_candles, current_device, show_code
+from pages._state import init_widgets
 
 PLAY_DELAY = 0.7  # seconds between steps while playing
 MAX_POSITION = 1000  # more ops than any whitelisted expression can make
@@ -123,17 +124,18 @@ class LargeGraphControls:
 
 def large_graph_controls() -> LargeGraphControls:
     """Read the MLP-graph widgets."""
+    init_widgets({"graph_mlp_layers": 2, "graph_mlp_hidden": 16, "graph_mlp_cap": 150, "graph_mlp_collapse": True})
     c = st.columns(4)
-    layers = c[0].slider("hidden layers", 1, 60, 2, key="graph_mlp_layers", help="Linear + ReLU blocks in the MLP.")
-    hidden = c[1].select_slider("width", [4, 8, 16, 32, 64], 16, key="graph_mlp_hidden",
+    layers = c[0].slider("hidden layers", 1, 60, key="graph_mlp_layers", help="Linear + ReLU blocks in the MLP.")
+    hidden = c[1].select_slider("width", [4, 8, 16, 32, 64], key="graph_mlp_hidden",
                                 help="Units per hidden layer (changes shapes, not the number of nodes).")
-    max_nodes = c[2].slider("node cap", 20, 400, 150, step=10, key="graph_mlp_cap",
+    max_nodes = c[2].slider("node cap", 20, 400, step=10, key="graph_mlp_cap",
                             help="At most this many nodes are drawn, the ones nearest the loss first.")
     after = c[3].toggle("after backward()", key="graph_mlp_backward",
                         help="Run loss.backward() first: parameters show their grad, saved tensors are freed.")
     t = st.columns(3)
     return LargeGraphControls(
-        layers, hidden, t[0].toggle("one node per module", True, key="graph_mlp_collapse",
+        layers, hidden, t[0].toggle("one node per module", key="graph_mlp_collapse",
                                     help="Draw each nn.Module as one box; expand chosen ones below."),
         t[1].toggle("hide AccumulateGrad", key="graph_mlp_hide_acc",
                     help="Leave out the nodes that write .grad into each parameter."),

@@ -9,14 +9,16 @@ from explorer.training.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS,
 from explorer.training.models import ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
 from explorer.training.trainer import TrainSettings, specs_from_config
 from pages._common import publish_state, share_state
+from pages._state import init_widgets
 
 PACES = ["5", "20", "100", "500", "max"]
 RATES = sorted({1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0})
 
 
 def pick(label: str, options, default: str, key: str, **kw) -> str:
-    """A selectbox whose default comes from the config."""
-    return st.selectbox(label, options, index=list(options).index(default), key=key, **kw)
+    """A selectbox whose default comes from the config (given through session state, as every widget's is)."""
+    init_widgets({key: default})
+    return st.selectbox(label, options, key=key, **kw)
 
 
 def shared_settings(n_candles: int) -> tuple[Shared, ...]:
@@ -39,33 +41,36 @@ def train_controls(n_candles: int) -> tuple[FeatureSpec, TrainSettings]:
     feats, sets = specs_from_config(load_config().training, n_candles)
     shared = shared_settings(n_candles)
     share_state(*shared)
+    init_widgets({"train_rows": n_candles, "train_lags": feats.lags, "train_columns": list(feats.columns),
+                  "train_valid": feats.validation_fraction, "train_hidden": ", ".join(map(str, sets.hidden_sizes)),
+                  "train_zero_grad": sets.zero_grad, "train_lr": sets.learning_rate, "train_momentum": sets.momentum,
+                  "train_batch": sets.batch_size, "train_epochs": sets.epochs, "train_seed": sets.seed})
     with st.expander("Data and features", expanded=True):
-        rows = (st.slider("Candles used (from the start)", 50, n_candles, n_candles, key="train_rows")
+        rows = (st.slider("Candles used (from the start)", 50, n_candles, key="train_rows")
                 if n_candles > 50 else n_candles)
-        lags = st.slider("Lags k (previous candles per row)", 1, 30, feats.lags, key="train_lags")
-        columns = st.multiselect("Feature columns", FEATURE_COLUMNS, list(feats.columns), key="train_columns")
+        lags = st.slider("Lags k (previous candles per row)", 1, 30, key="train_lags")
+        columns = st.multiselect("Feature columns", FEATURE_COLUMNS, key="train_columns")
         target = pick("Target", TARGETS, feats.target, "train_target")
         norm = pick("Normalisation", NORMALISATIONS, feats.normalisation, "train_norm",
                     help="none reproduces the seed's explosion; min-max and z-score use training rows only")
-        valid = st.slider("Validation share (the last part of time)", 0.05, 0.5, feats.validation_fraction,
-                          0.05, key="train_valid")
+        valid = st.slider("Validation share (the last part of time)", 0.05, 0.5, step=0.05, key="train_valid")
     with st.expander("Model, loss, optimiser", expanded=True):
         model = pick("Model", MODELS, sets.model, "train_model")
-        hidden = st.text_input("MLP hidden sizes", ", ".join(map(str, sets.hidden_sizes)), key="train_hidden",
+        hidden = st.text_input("MLP hidden sizes", key="train_hidden",
                                disabled=model != "mlp")
         activation = pick("Activation", ACTIVATIONS, sets.activation, "train_activation", disabled=model != "mlp")
         init = pick("Initialisation", INITS, sets.init, "train_init")
         loss = pick("Loss", LOSSES, sets.loss, "train_loss")
         optimizer = pick("Optimiser", OPTIMIZERS, sets.optimizer, "train_optimizer")
-        zero_grad = st.checkbox("Zero the gradients every step", sets.zero_grad, key="train_zero_grad",
+        zero_grad = st.checkbox("Zero the gradients every step", key="train_zero_grad",
                                 help="off = the seed's trap: each backward() adds onto the earlier gradients")
-        lr = st.select_slider("Learning rate", sorted({*RATES, sets.learning_rate}), sets.learning_rate,
+        lr = st.select_slider("Learning rate", sorted({*RATES, sets.learning_rate}),
                               format_func=lambda v: f"{v:g}", key="train_lr")
-        momentum = st.slider("Momentum (torch.optim.SGD)", 0.0, 0.99, sets.momentum, 0.01, key="train_momentum",
+        momentum = st.slider("Momentum (torch.optim.SGD)", 0.0, 0.99, step=0.01, key="train_momentum",
                              disabled=optimizer != "sgd")
-        batch = st.number_input("Batch size", 1, 100_000, sets.batch_size, key="train_batch")
-        epochs = st.number_input("Epochs", 1, 10_000, sets.epochs, key="train_epochs")
-        seed = st.number_input("Random seed", 0, 2**31 - 1, sets.seed, key="train_seed")
+        batch = st.number_input("Batch size", 1, 100_000, key="train_batch")
+        epochs = st.number_input("Epochs", 1, 10_000, key="train_epochs")
+        seed = st.number_input("Random seed", 0, 2**31 - 1, key="train_seed")
     publish_state(*shared)
     spec = FeatureSpec(rows, lags, tuple(columns), target, norm, valid)
     hidden_sizes = parse_hidden_sizes(hidden) if model == "mlp" else sets.hidden_sizes

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from explorer.labs.accumulation import AccumulationLab, grad_chart, history_code, history_frame, replay
+from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_chart, grad_zero_, history_code,
+                                       history_frame, replay, run_click, zero_grad)
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import accumulation_script
 from explorer.tensors import candle_row
@@ -14,6 +15,7 @@ from pages._accumulation_ui import LEARNING_RATES, microbatch_tab, optimizer_tab
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
 from pages._quiz import quiz_gate
 from explorer.teaching.questions import accumulation_question
+from pages._state import init_widgets, link_clicks
 
 
 @dataclass
@@ -26,11 +28,11 @@ class LabInputs:
 def acc_controls(n_rows: int) -> LabInputs:
     """Read the widgets shared by the three tabs."""
     c1, c2 = st.columns(2)
-    st.session_state.setdefault("acc_row", min(100, n_rows - 1))
+    init_widgets({"acc_row": min(100, n_rows - 1), "acc_seed": 0, "acc_steps": 3})
     row = c1.number_input("candle row (x)", 0, n_rows - 1, key="acc_row",
                           help="Which candle is x: row i of the loaded data.")
     with c2.container(key="secondary_acc_seed"):
-        seed = st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, 0, key="acc_seed",
+        seed = st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, key="acc_seed",
                                help="w and b (and the nn.Linear) are drawn with this seed: same seed, same numbers.")
     return LabInputs(int(row), int(seed))
 
@@ -39,7 +41,7 @@ def page_spec(n_rows: int) -> tuple[Shared, ...]:
     """What an accumulation link carries: x, the seed, the lab's settings and clicks, the other tabs' settings."""
     return (Shared("acc_row", "int", 0, n_rows - 1), Shared("acc_seed", "int", 0, 2**31 - 1),
             Shared("acc_steps", "int", 1, 50), Shared("acc_zero_each", "bool"),
-            Shared("acc_history", "str", max_len=200), Shared("acc_lr", "float", choices=LEARNING_RATES),
+            Shared("acc_history", "clicks", max_len=200), Shared("acc_lr", "float", choices=LEARNING_RATES),
             Shared("acc_mb_start", "int", 0, max(0, n_rows - 2)), Shared("acc_mb_size", "int", 1, 512),
             Shared("acc_mb_k", "int", 1, 64))
 
@@ -59,7 +61,7 @@ frame = current_candles().frame
 names = list(frame.columns)
 SPEC = page_spec(len(frame))
 share_state(*SPEC)
-clicks = st.session_state.pop("acc_history", None)  # only a link puts clicks here: they are replayed once
+clicks = link_clicks("acc_history")  # a link's clicks, handed out once: they are replayed once
 inputs = acc_controls(len(frame))
 st.caption("Changing the row or the seed starts fresh labs (new leaves, empty history).")
 try:
@@ -79,7 +81,7 @@ with lab_tab:
         except ValueError as exc:
             st.warning(f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}.")
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
-    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, 3, key="acc_steps",
+    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, key="acc_steps",
                                 help="How many forward + backward passes one click of 'run N steps' makes."))
     lab.zero_after_step = c2.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` "
                                     "in the loop)", key="acc_zero_each",
@@ -110,7 +112,7 @@ with lab_tab:
     quiz_gate(accumulation_question(lab.history, lab.x.flatten().tolist()))  # predict first, then see
     st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
             f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
-    st.dataframe(history_frame(lab.history, names), key="acc_history",
+    st.dataframe(history_frame(lab.history, names), key="acc_history_table",
                  column_config={"action": st.column_config.TextColumn(width=190),
                                 "y": st.column_config.NumberColumn(width=95),
                                 "note": st.column_config.TextColumn(width="large")})
@@ -125,16 +127,11 @@ with lab_tab:
                            "gradient_accumulation.py", key="acc_takehome", on_click="ignore",
                            icon=":material/download:", help="A plain script (torch only) that replays these "
                            "clicks and prints w.grad and b.grad after each, as the table above shows.")
-        show_code(AccumulationLab.forward_backward, AccumulationLab.zero_grad, AccumulationLab.grad_zero_)
+        show_code(forward_backward, zero_grad, grad_zero_, run_click)
 
 with optim_tab:
     optimizer_tab(x, inputs.seed, names, session_lab)
 with micro_tab:
     microbatch_tab(frame, inputs.row, inputs.seed)
 
-publish_state(*SPEC)  # after the buttons: the URL carries the clicks so far
-code = history_code(st.session_state["acc_lab"].history)
-if code:
-    st.query_params["acc_history"] = code
-else:
-    st.query_params.pop("acc_history", None)
+publish_state(*SPEC, acc_history=history_code(st.session_state["acc_lab"].history))  # after the buttons

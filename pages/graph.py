@@ -16,6 +16,7 @@ from explorer.teaching.takehome import graph_script
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
 from pages._quiz import quiz_ask
 from explorer.teaching.questions import graph_w_grad
+from pages._state import init_widgets
 from pages._graph_ui import (advance_players, large_graph_section, lesson_spec, readable_dot, refuse_past_end,
                              start_over_when_changed, stepper)
 
@@ -39,14 +40,14 @@ def lesson_or_last_good(frame: pd.DataFrame, row: int, seed: int, text: str, dev
 frame = current_candles().frame
 SPEC = lesson_spec(len(frame))
 share_state(*SPEC)  # a shared link's row, seed, expression, step positions and options, checked
-st.session_state.setdefault("graph_row", min(100, len(frame) - 1))
+init_widgets({"graph_row": min(100, len(frame) - 1), "graph_seed": 0, "graph_expr": DEFAULT_EXPRESSION})
 c = st.columns([1, 1, 3])
 row = int(c[0].number_input("candle row", 0, len(frame) - 1, key="graph_row",
                             help="Which candle is x: row i of the loaded data (open, high, low, close, volume)."))
 with c[1].container(key="secondary_graph_seed"):
-    seed = int(st.number_input("seed for w and b", 0, 2**31 - 1, 0, key="graph_seed",
+    seed = int(st.number_input("seed for w and b", 0, 2**31 - 1, key="graph_seed",
                                help="w and b are drawn from torch.randn with this seed: same seed, same numbers."))
-text = c[2].text_input("forward expression (edit me)", DEFAULT_EXPRESSION, key="graph_expr", max_chars=300,
+text = c[2].text_input("forward expression (edit me)", key="graph_expr", max_chars=300,
                        help="Any formula over x, w and b that ends in one number; Enter to run it.")
 with st.container(key="secondary_graph_examples"):
     st.caption("Try " + " · ".join(f"`{e}`" for e in EXAMPLES) + ". Allowed: `x w b`, numbers, `+ - * / @ **`, "

@@ -5,13 +5,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.labs.retain import (LOSSES, RetainLab, calls_code, custom_trading_loss, fixed_trading_loss, replay_calls,
-                             saved_tensors)
+from explorer.labs.retain import (TRADING_LOSSES, RetainLab, autograd_grad, backward, calls_code, custom_trading_loss,
+                                  fixed_trading_loss, replay_calls, run_call, saved_tensor_table)
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_script
 from pages._common import current_device, publish_state, share_state, show_code
 from pages._quiz import quiz_gate
 from explorer.teaching.questions import retain_question
+from pages._state import init_widgets, link_clicks
 
 try:  # the graph picture comes from the Graph lesson's module; the tables below work without it
     from explorer.autograd.graph import GraphError, build_graph, graph_to_dot
@@ -28,16 +29,17 @@ class RetainInputs:
 
 
 PNL_VALUES = tuple(i / 2 for i in range(-20, 21))  # the slider's steps: -10.0 … 10.0 by 0.5
-SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES), Shared("retain_loss", "str", choices=tuple(LOSSES)),
-        Shared("retain_retain", "bool"), Shared("retain_calls", "str", max_len=50))
+SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES), Shared("retain_loss", "str", choices=tuple(TRADING_LOSSES)),
+        Shared("retain_retain", "bool"), Shared("retain_calls", "clicks", max_len=50))
 
 
 def retain_controls() -> RetainInputs:
     """Read the page's widgets."""
     c1, c2 = st.columns([2, 3])
-    pnl = c1.slider("pnl", -10.0, 10.0, -3.0, 0.5, key="retain_pnl",
+    init_widgets({"retain_pnl": -3.0})
+    pnl = c1.slider("pnl", -10.0, 10.0, step=0.5, key="retain_pnl",
                     help="The trade's profit or loss: a new value builds a new graph. Try 0 with the seed's loss.")
-    loss_name = c2.radio("loss function", list(LOSSES), key="retain_loss", horizontal=True,
+    loss_name = c2.radio("loss function", list(TRADING_LOSSES), key="retain_loss", horizontal=True,
                          help="The seed's loss as written, its fix for pnl == 0, or the torch.where version.")
     retain = st.toggle("retain_graph=True for the next call", key="retain_retain",
                        help="Keep the saved tensors after the next call, so that another backward can run.")
@@ -49,7 +51,7 @@ st.markdown("The seed's `custom_trading_loss`: **0.05·pnl** for a gain, **pnl²
             "once, then again. PyTorch frees the tensors the backward pass needed (the *saved tensors*) as soon as "
             "it has used them, so the second call fails unless the first one said `retain_graph=True`.")
 share_state(*SPEC)
-calls = st.session_state.pop("retain_calls", None)  # only a link puts calls here: they are replayed once
+calls = link_clicks("retain_calls")  # a link's calls, handed out once: they are replayed once
 inputs = retain_controls()
 lab = st.session_state.get("retain_lab")
 device = current_device()
@@ -73,11 +75,7 @@ if b2.button(f"torch.autograd.grad(loss, pnl, retain_graph={flag})", key="retain
 if b3.button("new pnl leaf, forward again", key="retain_reset", width="stretch", shortcut="Shift+F",
              help="A fresh pnl leaf and a fresh graph: the calls start over (keyboard: Shift+F)."):
     lab.forward()
-publish_state(*SPEC)  # after the buttons: the URL carries the calls so far
-if calls_code(lab):
-    st.query_params["retain_calls"] = calls_code(lab)
-else:
-    st.query_params.pop("retain_calls", None)
+publish_state(*SPEC, retain_calls=calls_code(lab))  # after the buttons: the URL carries the calls so far
 
 quiz_gate(retain_question(lab.events))  # predict first, then see
 if lab.loss is None:
@@ -105,7 +103,7 @@ before, now = st.columns(2)
 before.markdown("**right after the forward pass**")
 before.dataframe(lab.saved_after_forward, key="retain_saved_before", hide_index=True)
 now.markdown("**now**")
-now.dataframe(saved_tensors(lab.loss), key="retain_saved_now", hide_index=True)
+now.dataframe(saved_tensor_table(lab.loss), key="retain_saved_now", hide_index=True)
 if build_graph is not None and lab.loss is not None:
     try:
         st.caption("The loss's graph now: saved values in each node, *freed* once backward released them.")
@@ -113,9 +111,9 @@ if build_graph is not None and lab.loss is not None:
     except GraphError as exc:
         st.error(f"Cannot draw the graph: {exc}")
 with st.container(key="secondary_retain_takehome"):
-    st.download_button("Take it home: Python script", retain_script(lab.pnl_value, LOSSES[lab.loss_name],
+    st.download_button("Take it home: Python script", retain_script(lab.pnl_value, TRADING_LOSSES[lab.loss_name],
                                                                      lab.events, device),
                        "retain_graph.py", key="retain_takehome", on_click="ignore", icon=":material/download:",
                        help="A plain script (torch only): the loss function, the pnl leaf and these calls, "
                             "printing pnl.grad after each as the table shows.")
-    show_code(LOSSES[inputs.loss_name], RetainLab.backward, RetainLab.autograd_grad, saved_tensors)
+    show_code(TRADING_LOSSES[inputs.loss_name], run_call, backward, autograd_grad, saved_tensor_table)

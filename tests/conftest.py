@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,3 +24,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def soak(request: pytest.FixtureRequest) -> bool:
     """True when the run asked for the long soak tests."""
     return request.config.getoption("--soak")
+
+
+@pytest.fixture
+def cpu_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin explorer.runtime.available_devices() to ["cpu"], as on a machine without CUDA or MPS.
+
+    The availability checks it reads are patched (not the function, which pages/_common imports by name), so the
+    pin reaches every module and is undone after the test.
+    """
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)

@@ -1,7 +1,6 @@
 """Backward, step by step: the order autograd runs each node, with the gradients flowing in and out."""
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 import torch
@@ -9,6 +8,7 @@ import torch
 from explorer.autograd.graph import saved_tensors
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.journal import preview
+from explorer.autograd.walk import walk_grad_fns
 
 RULES = {  # the local derivative each node applies; g is the gradient arriving at the node's output
     "AddBackward0": "out = a + alpha·b  ⇒  ∂L/∂a = g,  ∂L/∂b = alpha·g  (summed over broadcast dims)",
@@ -94,19 +94,6 @@ class BackwardTrace:
         return model
 
 
-def _nodes(root: torch.Tensor) -> list[object]:
-    """Every grad_fn reachable from root (breadth-first)."""
-    queue, seen, out = deque([root.grad_fn]), {id(root.grad_fn)}, []
-    while queue:
-        fn = queue.popleft()
-        out.append(fn)
-        for child, _ in fn.next_functions:
-            if child is not None and id(child) not in seen:
-                seen.add(id(child))
-                queue.append(child)
-    return out
-
-
 def _input_names(fn: object, names: dict[int, str]) -> list[str]:
     """What each input slot of `fn` leads to: another node, a named leaf, or nothing."""
     out = []
@@ -147,7 +134,7 @@ def trace_backward(root: torch.Tensor, params: dict[str, torch.Tensor] | None = 
                 step.leaf_grad = _copy(fn.variable.grad)
         return hook
 
-    for fn in _nodes(root):
+    for fn in walk_grad_fns(root):
         handles += [fn.register_prehook(prehook(fn)), fn.register_hook(posthook(fn))]
     try:
         root.backward(torch.ones_like(root) if root.numel() == 1 else None, retain_graph=retain_graph)

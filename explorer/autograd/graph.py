@@ -1,7 +1,7 @@
 """Our own view of PyTorch's autograd graph: walk grad_fn / next_functions into a GraphModel, then DOT."""
 from __future__ import annotations
 
-from collections import deque
+from itertools import islice
 
 import torch
 
@@ -9,6 +9,7 @@ from explorer.autograd.graph_dot import graph_to_dot
 from explorer.autograd.graph_model import GraphEdge, GraphModel, GraphNode, SavedSlot
 from explorer.autograd.graph_simplify import cap_nodes, collapse_modules, remove_nodes
 from explorer.autograd.journal import OpJournal, preview
+from explorer.autograd.walk import walk_grad_fns
 
 __all__ = ["GraphError", "build_graph", "graph_to_dot", "saved_slots", "saved_tensors", "VIEW_OPS"]
 
@@ -70,13 +71,7 @@ def saved_tensors(fn: object) -> dict[str, torch.Tensor]:
 
 def count_nodes(root: torch.Tensor, limit: int = WALK_LIMIT) -> int:
     """How many backward nodes (grad_fns) are reachable from root."""
-    queue, seen = deque([root.grad_fn]), {id(root.grad_fn)}
-    while queue and len(seen) < limit:
-        for child, _ in queue.popleft().next_functions:
-            if child is not None and id(child) not in seen:
-                seen.add(id(child))
-                queue.append(child)
-    return len(seen)
+    return sum(1 for _ in islice(walk_grad_fns(root), limit))
 
 
 class _Builder:
@@ -125,20 +120,13 @@ class _Builder:
 
     def walk(self) -> GraphModel:
         """Traverse the whole graph (up to a hard safety limit, which is noted)."""
-        start = self.root.grad_fn
-        queue, seen = deque([start]), {id(start)}
-        while queue:
-            fn = queue.popleft()
+        for fn in walk_grad_fns(self.root):
             if len(self.model.nodes) >= self.max_nodes:
                 self.model.notes.append(f"Stopped walking the graph after {self.max_nodes} nodes.")
                 break
             self.describe(fn, self.node_of(fn))
-            for child, _ in fn.next_functions:
-                if child is not None:
-                    self.model.edges.append(GraphEdge(self.node_of(child), self.node_of(fn)))
-                    if id(child) not in seen:
-                        seen.add(id(child))
-                        queue.append(child)
+            self.model.edges += [GraphEdge(self.node_of(child), self.node_of(fn))
+                                 for child, _ in fn.next_functions if child is not None]
         self.model.edges = [e for e in self.model.edges if e.src in self.model.nodes and e.dst in self.model.nodes]
         self.model.total_nodes = len(self.model.nodes)
         return self.model

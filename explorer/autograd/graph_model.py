@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-NODE_KINDS = ("input", "parameter", "operation", "accumulate", "output", "module")
-
-
 @dataclass
 class SavedSlot:
     """A `_saved_*` attribute of a grad_fn: a tensor (value while it exists) or a plain attribute."""
@@ -78,9 +75,3 @@ class GraphModel:
         nodes = {nid: self.nodes[nid] for nid in self.nodes if nid in keep}
         edges = [e for e in self.edges if e.src in keep and e.dst in keep]
         return replace(self, nodes=nodes, edges=edges)
-
-    def with_grads(self, grads: dict[str, str], clear_others: bool = True) -> "GraphModel":
-        """A copy whose node grads are `grads` (node id -> preview); others cleared, for backward stepping."""
-        nodes = {nid: replace(n, grad=grads.get(nid, None if clear_others else n.grad))
-                 for nid, n in self.nodes.items()}
-        return replace(self, nodes=nodes)

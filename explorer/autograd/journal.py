@@ -114,21 +114,7 @@ class OpJournal(TorchFunctionMode):
             output_shape=tuple(out.shape), output_value=preview(out),
             grad_fn_name=type(fn).__name__ if fn is not None else None, grad_fn=fn, output=out))
 
-    def step_of(self, fn: object) -> int | None:
-        """The journal index of the op that created grad_fn `fn`, if it was recorded."""
-        for entry in self.entries:
-            if entry.grad_fn is not None and entry.grad_fn is fn:
-                return entry.index
-        return None
-
     def rename_last(self, name: str) -> None:
         """Call the final output by its name in the lesson (y) instead of tN."""
         if self.entries:
             self.entries[-1].output_name = name
-
-
-def record_forward(fn, names: dict[str, torch.Tensor], *args, **kwargs) -> tuple[object, OpJournal]:
-    """Run `fn(*args, **kwargs)` under a journal; return (result, journal)."""
-    with OpJournal(names) as journal:
-        result = fn(*args, **kwargs)
-    return result, journal

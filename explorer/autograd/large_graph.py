@@ -1,7 +1,6 @@
 """A large graph to practise on: a small MLP's loss on lagged candle features, with nodes tagged by module."""
 from __future__ import annotations
 
-from collections import deque
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -9,12 +8,16 @@ import pandas as pd
 import torch
 from torch import nn
 
-FEATURES = ("open", "high", "low", "close", "volume")
+from explorer.autograd.walk import walk_grad_fns
+from explorer.data.columns import OHLCV
+from explorer.tensors import candles_to_tensor, seeded
+
+FEATURES = OHLCV
 
 
 def lagged_batch(frame: pd.DataFrame, lags: int = 3, rows: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs: the last `lags` candles (all columns, z-scored); target: the next candle's high (z-scored)."""
-    values = torch.from_numpy(frame[list(FEATURES)].to_numpy()).to(torch.float32)[: rows + lags]
+    values = candles_to_tensor(frame[list(FEATURES)])[: rows + lags]
     values = (values - values.mean(0)) / values.std(0).clamp_min(1e-6)  # raw prices would saturate the net
     inputs = torch.stack([values[i: i + lags].reshape(-1) for i in range(len(values) - lags)])
     target = values[lags:, FEATURES.index("high")].reshape(-1, 1)
@@ -23,8 +26,7 @@ def lagged_batch(frame: pd.DataFrame, lags: int = 3, rows: int = 32) -> tuple[to
 
 def make_mlp(n_inputs: int, hidden: int = 16, layers: int = 2, seed: int = 0) -> nn.Sequential:
     """Linear/ReLU blocks then a Linear head; `layers` hidden layers of width `hidden`."""
-    with torch.random.fork_rng(devices=[]):  # seeded init without moving anyone else's random stream
-        torch.manual_seed(seed)
+    with seeded(seed):  # seeded init without moving anyone else's random stream
         blocks: list[nn.Module] = []
         width = n_inputs
         for _ in range(layers):
@@ -38,13 +40,9 @@ def _tag(output: object, module_name: str, module_type: str, stop: set[int]) -> 
     """Mark every grad_fn this module created (walking back from its output until its inputs)."""
     if not isinstance(output, torch.Tensor) or output.grad_fn is None:
         return
-    queue = deque([output.grad_fn])
-    while queue:
-        fn = queue.popleft()
-        if id(fn) in stop or hasattr(fn, "variable") or "module" in fn.metadata:
-            continue
+    for fn in walk_grad_fns(output, skip=lambda fn: id(fn) in stop or hasattr(fn, "variable")
+                            or "module" in fn.metadata):
         fn.metadata["module"], fn.metadata["module_type"] = module_name, module_type
-        queue.extend(child for child, _ in fn.next_functions if child is not None)
 
 
 @contextmanager

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["open", "high", "low", "close", "volume"]
+from explorer.data.columns import OHLCV
+
+COLUMNS = list(OHLCV)
 
 
 @dataclass

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from explorer.data.sniff import is_missing, is_number
 
-PRICES = ("open", "high", "low", "close")
+OHLCV = ("open", "high", "low", "close", "volume")  # the candle columns, in this order, everywhere
+PRICES = OHLCV[:4]
 # Spellings seen in real exports, after normalising (lower case, '_' and '-' become spaces).
 TIME_NAMES = [  # most specific first: an open time beats a generic 'time'
     {"open time", "opentime", "kline open time", "start time", "open timestamp"},

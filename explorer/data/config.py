@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from explorer.data.columns import OHLCV
+
 ROOT = Path(__file__).resolve().parents[2]
-DATA_DIR = ROOT / "data"
 DEFAULT_CONFIG = ROOT / "configs" / "configs.yaml"
 MAX_CONFIG_BYTES = 64_000
 
@@ -26,15 +27,14 @@ class DataSection(_Strict):
     file_path: str = Field(min_length=1)
     separator: str = Field(default="|", min_length=1, max_length=2)
     train_rows: int = Field(default=1000, gt=0, le=2_000_000)
-    features: list[str] = Field(default=["timestamp", "open", "high", "low", "close", "volume"],
+    features: list[str] = Field(default=["timestamp", *OHLCV],
                                 min_length=2, max_length=64)
 
 
 class TrainingSection(_Strict):
     """Defaults for the training page (ranges match its widgets, so any valid config can be shown)."""
     lags: int = Field(default=3, ge=1, le=30)
-    columns: list[Literal["open", "high", "low", "close", "volume"]] = Field(
-        default=["open", "high", "low", "close", "volume"], min_length=1)
+    columns: list[Literal[OHLCV]] = Field(default=list(OHLCV), min_length=1)
     target: Literal["next_high", "next_close", "next_return", "next_direction"] = "next_high"
     normalisation: Literal["none", "minmax", "zscore", "log_returns"] = "zscore"
     validation_fraction: float = Field(default=0.2, ge=0.05, le=0.5)

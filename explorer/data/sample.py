@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from explorer.data.columns import PRICES
+
 SAMPLE_START = pd.Timestamp("2017-08-17 04:00:00")  # the seed's first candle (unix 1502942400)
 SAMPLE_ROWS = 20_000
 SAMPLE_SEED = 2017
@@ -46,7 +48,7 @@ def generate_candles(n: int = SAMPLE_ROWS, seed: int = SAMPLE_SEED,
         {"open": open_, "high": high, "low": low, "close": close, "volume": volume},
         index=pd.DatetimeIndex(start + pd.to_timedelta(np.arange(n), unit="min"), name="timestamp"),
     )
-    frame[["open", "high", "low", "close"]] = frame[["open", "high", "low", "close"]].round(2)
+    frame[list(PRICES)] = frame[list(PRICES)].round(2)
     frame["high"] = frame[["open", "high", "close"]].max(axis=1)  # rounding must not break OHLC order
     frame["low"] = frame[["open", "low", "close"]].min(axis=1)
     frame["volume"] = frame["volume"].round(6)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,20 +12,98 @@ from plotly.subplots import make_subplots
 from explorer.tensors import seeded_leaves
 
 
+class Click(Enum):
+    """One thing a learner does in the lab; the value is its letter in a shared link."""
+    RESET = "R"
+    FORWARD_BACKWARD = "F"
+    FORWARD_BACKWARD_ZEROED = "f"  # the same, then the seed's cell 12 zeroes both grads
+    ZERO_GRAD_TO_NONE = "N"
+    ZERO_GRAD_TO_ZEROS = "Z"
+    GRAD_ZERO_ = "G"
+
+    @property
+    def label(self) -> str:
+        """How the history names the click."""
+        return {"R": "reset (new w, b)", "F": "forward + backward", "f": "forward + backward",
+                "N": "zero_grad(set_to_none=True)", "Z": "zero_grad(set_to_none=False)", "G": ".grad.zero_()"}[self.value]
+
+
 @dataclass
 class GradRecord:
-    """What w.grad and b.grad hold right after one action (None when the grad attribute is None)."""
+    """What w.grad and b.grad hold right after one click (None when the grad attribute is None)."""
     event: int
-    action: str
+    click: Click
     y: float | None
     w_grad: list[float] | None
     b_grad: float | None
-    note: str = ""
+    error: str | None = None
+
+    @property
+    def action(self) -> str:
+        return self.click.label
+
+    @property
+    def note(self) -> str:
+        if self.error:
+            return f"failed — {self.error}"
+        return "printed, then w.grad.zero_(); b.grad.zero_()" if self.click is Click.FORWARD_BACKWARD_ZEROED else ""
+
+    def line(self) -> str:
+        """The record as one printed line (the take-home script prints the same)."""
+        return f"#{self.event} {self.action}: y = {self.y!r}, w.grad = {self.w_grad!r}, b.grad = {self.b_grad!r}"
 
 
-def _grad_values(t: torch.Tensor) -> list[float] | None:
-    """The tensor's .grad as a flat list, or None when autograd has not written one."""
-    return None if t.grad is None else t.grad.flatten().tolist()
+def forward_backward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """One pass of the seed's loop: a fresh graph y = x @ w.T + b, then backward into .grad."""
+    y = x @ w.T + b
+    y.backward()  # adds dy/dw = x and dy/db = 1 to whatever .grad already holds
+    return y
+
+
+def zero_grad(params: tuple[torch.Tensor, ...], set_to_none: bool) -> None:
+    """What optimizer.zero_grad(set_to_none=...) does to each parameter (torch skips grads that are None)."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None  # frees the memory; the next backward assigns instead of adding
+        else:
+            p.grad.zero_()  # keeps the tensor, fills it with zeros; the next backward adds to 0
+
+
+def grad_zero_(w: torch.Tensor, b: torch.Tensor) -> str | None:
+    """The seed's cell 12, w.grad.zero_(); b.grad.zero_(); returns the error when a .grad is None."""
+    try:
+        w.grad.zero_()
+        b.grad.zero_()
+    except AttributeError as exc:  # .grad is None before the first backward or after set_to_none=True
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def snapshot(event: int, click: Click, y: torch.Tensor | None, w: torch.Tensor, b: torch.Tensor,
+             error: str | None = None) -> GradRecord:
+    """What w.grad and b.grad hold right now (copied out: later calls change .grad in place)."""
+    return GradRecord(event, click, None if y is None else y.item(),
+                      None if w.grad is None else w.grad.flatten().tolist(),
+                      None if b.grad is None else b.grad.item(), error)
+
+
+def run_click(click: Click, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, event: int) -> GradRecord:
+    """Do one click on x, w, b and return what .grad holds after it (a forward pass is recorded before cell 12)."""
+    if click in (Click.FORWARD_BACKWARD, Click.FORWARD_BACKWARD_ZEROED):
+        y = forward_backward(x, w, b)
+        record = snapshot(event, click, y, w, b)  # printed first, as the seed prints before zeroing
+        if click is Click.FORWARD_BACKWARD_ZEROED:
+            grad_zero_(w, b)
+        return record
+    if click in (Click.ZERO_GRAD_TO_NONE, Click.ZERO_GRAD_TO_ZEROS):
+        zero_grad((w, b), set_to_none=click is Click.ZERO_GRAD_TO_NONE)
+        return snapshot(event, click, None, w, b)
+    if click is Click.GRAD_ZERO_:
+        error = grad_zero_(w, b)
+        return snapshot(event, click, None, w, b, error)
+    raise ValueError(f"{click} is not a click on the leaves")
 
 
 class AccumulationLab:
@@ -40,22 +119,20 @@ class AccumulationLab:
     def reset(self) -> None:
         """Fresh leaves from the seed: no graph, no gradients, empty history."""
         self.w, self.b = seeded_leaves(self.x, self.seed)
-        self.history: list[GradRecord] = []
+        self.history: list[GradRecord] = [snapshot(0, Click.RESET, None, self.w, self.b)]
         self.error: str | None = None
-        self._record("reset (new w, b)", None)
+
+    def click(self, click: Click) -> GradRecord:
+        """One click, recorded in the history; `error` says what failed (None when it worked)."""
+        record = run_click(click, self.x, self.w, self.b, len(self.history))
+        self.history.append(record)
+        self.error = record.error
+        return record
 
     def forward_backward(self) -> float:
-        """One pass of the seed's loop: build a fresh graph, backward into .grad, optionally zero (cell 12)."""
-        self.error = None
-        y = self.x @ self.w.T + self.b
-        y.backward()  # adds dy/dw = x and dy/db = 1 to whatever .grad already holds
-        if self.zero_after_step:
-            self._record("forward + backward", y, note="printed, then w.grad.zero_(); b.grad.zero_()")
-            self.w.grad.zero_()
-            self.b.grad.zero_()
-        else:
-            self._record("forward + backward", y)
-        return y.item()
+        """One pass of the seed's loop, optionally zeroing both grads after it (cell 12)."""
+        zeroed = self.zero_after_step
+        return self.click(Click.FORWARD_BACKWARD_ZEROED if zeroed else Click.FORWARD_BACKWARD).y
 
     def run_steps(self, n: int) -> None:
         """The seed's `for i in range(n)` loop, one forward + backward per iteration."""
@@ -65,34 +142,12 @@ class AccumulationLab:
             self.forward_backward()
 
     def zero_grad(self, set_to_none: bool) -> None:
-        """What optimizer.zero_grad(set_to_none=...) does to each parameter (torch skips grads that are None)."""
-        self.error = None
-        for p in (self.w, self.b):
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None  # frees the memory; the next backward assigns instead of adding
-            else:
-                p.grad.zero_()  # keeps the tensor, fills it with zeros; the next backward adds to 0
-        self._record(f"zero_grad(set_to_none={set_to_none})", None)
+        """optimizer.zero_grad(set_to_none=...) on w and b."""
+        self.click(Click.ZERO_GRAD_TO_NONE if set_to_none else Click.ZERO_GRAD_TO_ZEROS)
 
     def grad_zero_(self) -> None:
         """The seed's cell-12 call w.grad.zero_(); b.grad.zero_(): fails if a grad is None."""
-        self.error = None
-        try:
-            self.w.grad.zero_()
-            self.b.grad.zero_()
-        except AttributeError as exc:  # .grad is None before the first backward or after set_to_none=True
-            self.error = f"{type(exc).__name__}: {exc}"
-            self._record(".grad.zero_()", None, note=f"failed — {self.error}")
-            return
-        self._record(".grad.zero_()", None)
-
-    def _record(self, action: str, y: torch.Tensor | None, note: str = "") -> None:
-        """Append what w.grad and b.grad hold right now (copied: later calls change .grad in place)."""
-        self.history.append(GradRecord(len(self.history), action, None if y is None else y.item(),
-                                       _grad_values(self.w), None if self.b.grad is None else self.b.grad.item(),
-                                       note))
+        self.click(Click.GRAD_ZERO_)
 
 
 def history_frame(history: list[GradRecord], feature_names: list[str]) -> pd.DataFrame:
@@ -125,32 +180,18 @@ def grad_chart(history: list[GradRecord], feature_names: list[str]) -> go.Figure
     return fig
 
 
-ACTION_CODES = {"forward + backward": "F", "zero_grad(set_to_none=True)": "N", "zero_grad(set_to_none=False)": "Z",
-                ".grad.zero_()": "G"}
-MAX_REPLAY = 200  # clicks a shared link may replay
+MAX_CLICKS = 200  # clicks a shared link may replay
+LINK_LETTERS = "".join(c.value for c in Click if c is not Click.RESET)  # FfNZG
 
 
 def history_code(history: list[GradRecord]) -> str:
-    """The clicks since the last reset as letters (F forward + backward, f the same with zero after it, N, Z, G)."""
-    letters = []
-    for r in history:
-        if r.action in ACTION_CODES:
-            zeroed = r.action == "forward + backward" and r.note.startswith("printed, then")
-            letters.append("f" if zeroed else ACTION_CODES[r.action])
-    return "".join(letters)
+    """The clicks since the last reset as letters (F forward + backward, f the same zeroed after it, N, Z, G)."""
+    return "".join(r.click.value for r in history if r.click is not Click.RESET)
 
 
 def replay(lab: AccumulationLab, code: str) -> None:
     """Redo the clicks a history code records on `lab`; ValueError for anything that is not a click letter."""
-    if len(code) > MAX_REPLAY or set(code) - set("FfNZG"):
-        raise ValueError(f"a history is at most {MAX_REPLAY} of the letters F f N Z G")
-    keep = lab.zero_after_step
+    if len(code) > MAX_CLICKS or set(code) - set(LINK_LETTERS):
+        raise ValueError(f"a history is at most {MAX_CLICKS} of the letters {' '.join(LINK_LETTERS)}")
     for letter in code:
-        if letter in "Ff":
-            lab.zero_after_step = letter == "f"
-            lab.forward_backward()
-        elif letter in "NZ":
-            lab.zero_grad(set_to_none=letter == "N")
-        else:
-            lab.grad_zero_()
-    lab.zero_after_step = keep
+        lab.click(Click(letter))

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from explorer.labs.optimizer_lab import seeded_linear
+from explorer.tensors import candles_to_tensor
 
 
 def candle_batch(frame: pd.DataFrame, start: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -17,13 +18,13 @@ def candle_batch(frame: pd.DataFrame, start: int, size: int) -> tuple[torch.Tens
     if start < 0 or start + size >= len(frame):
         raise ValueError(f"rows {start} … {start + size} (batch plus each row's next close) do not fit "
                          f"in the loaded candles (rows 0 … {len(frame) - 1})")
-    data = torch.from_numpy(frame.to_numpy(copy=True)).to(torch.float32)  # copy: pandas may hand out read-only
+    data = candles_to_tensor(frame)
     inputs = data[start:start + size]
     target = data[start + 1:start + size + 1, list(frame.columns).index("close")].reshape(-1, 1)
     return inputs, target
 
 
-def _grads(model: nn.Linear) -> torch.Tensor:
+def flat_grads(model: nn.Linear) -> torch.Tensor:
     """weight.grad and bias.grad as one flat vector."""
     return torch.cat([model.weight.grad.flatten(), model.bias.grad.flatten()]).clone()
 
@@ -32,7 +33,7 @@ def full_batch_grad(model: nn.Linear, inputs: torch.Tensor, target: torch.Tensor
     """One backward over the whole batch (mean squared error)."""
     model.zero_grad()
     nn.functional.mse_loss(model(inputs), target).backward()
-    return _grads(model)
+    return flat_grads(model)
 
 
 def accumulated_grad(model: nn.Linear, inputs: torch.Tensor, target: torch.Tensor, k: int,
@@ -42,7 +43,7 @@ def accumulated_grad(model: nn.Linear, inputs: torch.Tensor, target: torch.Tenso
     for x_i, t_i in zip(inputs.chunk(k), target.chunk(k)):
         loss_i = nn.functional.mse_loss(model(x_i), t_i)  # the mean over this micro-batch only
         (loss_i / k if divide_by_k else loss_i).backward()  # .grad += d(loss_i / k)
-    return _grads(model)
+    return flat_grads(model)
 
 
 @dataclass

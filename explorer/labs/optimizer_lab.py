@@ -7,12 +7,23 @@ import pandas as pd
 import torch
 from torch import nn
 
+from explorer.tensors import seeded
+
 
 def seeded_linear(n_features: int, seed: int) -> nn.Linear:
     """nn.Linear(n_features, 1) with PyTorch's default init, reproducible from `seed` (global RNG untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return nn.Linear(n_features, 1)
+
+
+def sgd_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, zero_grad: bool) -> torch.Tensor:
+    """One training step; forgetting optimizer.zero_grad() makes step() apply the sum of every gradient so far."""
+    if zero_grad:
+        optimizer.zero_grad()  # set_to_none=True by default: .grad becomes None
+    y = model(x).sum()  # the seed's y.backward(): the output itself is the "loss"
+    y.backward()
+    optimizer.step()  # p -= lr * p.grad, whatever .grad has accumulated
+    return y
 
 
 @dataclass
@@ -41,16 +52,12 @@ class OptimizerLab:
         self.steps: list[OptimizerStep] = []
 
     def train_step(self, zero_grad: bool) -> OptimizerStep:
-        """One step; forgetting optimizer.zero_grad() makes step() apply the sum of every gradient so far."""
-        if zero_grad:
-            self.optimizer.zero_grad()  # set_to_none=True by default: .grad becomes None
+        """One sgd_step, recorded: the gradient step() used (step() leaves .grad as it is) and the change made."""
         weight_before = self.model.weight.detach().clone()
         bias_before = self.model.bias.detach().clone()
-        y = self.model(self.x).sum()
-        y.backward()
+        y = sgd_step(self.model, self.optimizer, self.x, zero_grad)
         weight_grad = self.model.weight.grad.clone()
         bias_grad = self.model.bias.grad.clone()
-        self.optimizer.step()
         weight_delta = self.model.weight.detach() - weight_before
         bias_delta = self.model.bias.detach() - bias_before
         matches = (torch.allclose(weight_delta, -self.lr * weight_grad, rtol=1e-4, atol=1e-6)

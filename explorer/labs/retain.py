@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Callable
 
 import pandas as pd
 import torch
+
+from explorer.autograd.walk import walk_grad_fns
 
 
 # The seed's loss, verbatim (cell 14), mistake included: at pnl == 0 neither branch runs, so `return loss`
@@ -32,7 +35,7 @@ def vectorised_trading_loss(pnl: torch.Tensor) -> torch.Tensor:
     return torch.where(pnl > 0, pnl * 0.05, pnl ** 2)
 
 
-LOSSES: dict[str, Callable] = {
+TRADING_LOSSES: dict[str, Callable] = {
     "seed: custom_trading_loss": custom_trading_loss,
     "fixed: else branch": fixed_trading_loss,
     "vectorised: torch.where": vectorised_trading_loss,
@@ -48,14 +51,10 @@ def _describe_saved(value: object) -> tuple[str, str]:
     return "", repr(value)
 
 
-def saved_tensors(loss: torch.Tensor | None) -> pd.DataFrame:
+def saved_tensor_table(loss: torch.Tensor | None) -> pd.DataFrame:
     """Every `_saved_*` attribute of every node in the loss's graph, read now: a value, or 'freed'."""
-    rows, seen, stack = [], set(), [loss.grad_fn] if loss is not None and loss.grad_fn is not None else []
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
+    rows = []
+    for node in walk_grad_fns(loss):
         for attr in sorted(a for a in dir(node) if a.startswith("_saved_")):
             if attr.endswith(("_sym_sizes", "_sym_strides")):
                 continue  # shape bookkeeping, not data
@@ -64,17 +63,77 @@ def saved_tensors(loss: torch.Tensor | None) -> pd.DataFrame:
             except RuntimeError:  # torch raises when the buffer was released by backward()
                 shape, value = "", "freed"
             rows.append({"node": type(node).__name__, "saved": attr, "shape": shape, "value": value})
-        stack.extend(fn for fn, _ in node.next_functions)
     return pd.DataFrame(rows, columns=["node", "saved", "shape", "value"])
+
+
+class Call(Enum):
+    """One autograd call a learner makes; the value is its letter in a shared link (capital: retain_graph=True)."""
+    BACKWARD_RETAIN = "B"
+    BACKWARD = "b"
+    GRAD_RETAIN = "A"
+    GRAD = "a"
+
+    @property
+    def retain_graph(self) -> bool:
+        return self.value.isupper()
+
+    @property
+    def label(self) -> str:
+        args = "" if self.value in "Bb" else "loss, pnl, "
+        name = "loss.backward" if self.value in "Bb" else "torch.autograd.grad"
+        return f"{name}({args}retain_graph={self.retain_graph})"
+
+
+def build_loss(loss_fn: Callable, pnl: torch.Tensor) -> tuple[torch.Tensor | None, str | None]:
+    """loss = loss_fn(pnl), or (None, the error) when the loss has no branch for this pnl."""
+    try:
+        return loss_fn(pnl), None
+    except UnboundLocalError as exc:  # the seed's loss at pnl == 0: no branch assigned `loss`
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def backward(loss: torch.Tensor, pnl: torch.Tensor, retain_graph: bool) -> str:
+    """loss.backward(retain_graph=...): adds into pnl.grad; frees the saved tensors unless retain_graph."""
+    loss.backward(retain_graph=retain_graph)
+    return "ok"
+
+
+def autograd_grad(loss: torch.Tensor, pnl: torch.Tensor, retain_graph: bool) -> str:
+    """torch.autograd.grad(loss, pnl, ...): returns the gradient and leaves pnl.grad untouched."""
+    (grad,) = torch.autograd.grad(loss, pnl, retain_graph=retain_graph)
+    return f"returned {grad.tolist()}"
+
+
+def run_call(call: Call, loss: torch.Tensor | None, pnl: torch.Tensor) -> tuple[str, str | None]:
+    """Make one autograd call: (what came of it, the error or None). PyTorch's refusal is the lesson, not a crash."""
+    if loss is None:
+        error = "there is no loss to differentiate: the forward pass failed (see above)"
+        return error, error
+    do = backward if call in (Call.BACKWARD, Call.BACKWARD_RETAIN) else autograd_grad
+    try:
+        return do(loss, pnl, retain_graph=call.retain_graph), None
+    except RuntimeError as exc:  # e.g. a second backward after the first freed the saved tensors
+        return f"RuntimeError: {exc}", str(exc)
 
 
 @dataclass
 class RetainEvent:
-    """One call the learner made and what came of it."""
+    """One call the learner made and what came of it (`code` is None for the forward pass)."""
     call: str
     pnl_grad: float | None
     result: str
     ok: bool
+    code: Call | None = None
+
+    def line(self) -> str:
+        """The event as one printed line (the take-home script prints the same)."""
+        return f"{self.call} -> pnl.grad = {self.pnl_grad!r} | {self.result}"
+
+
+def event_after(label: str, pnl: torch.Tensor, result: str, error: str | None,
+                code: Call | None = None) -> RetainEvent:
+    """What pnl.grad holds right after a call."""
+    return RetainEvent(label, None if pnl.grad is None else pnl.grad.item(), result, error is None, code)
 
 
 @dataclass
@@ -91,55 +150,32 @@ class RetainLab:
     saved_after_forward: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.loss_name not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss_name!r}; choose one of {list(LOSSES)}")
+        if self.loss_name not in TRADING_LOSSES:
+            raise ValueError(f"unknown loss {self.loss_name!r}; choose one of {list(TRADING_LOSSES)}")
         self.forward()
 
     def forward(self) -> None:
         """A fresh pnl leaf and a fresh graph: loss = loss_fn(pnl)."""
+        loss_fn = TRADING_LOSSES[self.loss_name]
         self.pnl = torch.tensor([float(self.pnl_value)], requires_grad=True, device=self.device)
-        self.loss, self.error, self.events = None, None, []
-        try:
-            self.loss = LOSSES[self.loss_name](self.pnl)
-        except UnboundLocalError as exc:  # the seed's loss at pnl == 0: no branch assigned `loss`
-            self.error = f"{type(exc).__name__}: {exc}"
+        self.loss, self.error = build_loss(loss_fn, self.pnl)
         self.forward_error = self.error
-        self.saved_after_forward = saved_tensors(self.loss)
-        self._log(f"loss = {LOSSES[self.loss_name].__name__}(pnl)", self.loss is not None,
-                  self.error or f"loss = {self.loss.item():g}")
+        self.saved_after_forward = saved_tensor_table(self.loss)
+        self.events = [event_after(f"loss = {loss_fn.__name__}(pnl)", self.pnl,
+                                   self.error or f"loss = {self.loss.item():g}", self.error)]
+
+    def call(self, call: Call) -> None:
+        """One autograd call; torch's RuntimeError becomes the lab's error and a history row."""
+        result, self.error = run_call(call, self.loss, self.pnl)
+        self.events.append(event_after(call.label, self.pnl, result, self.error, call))
 
     def backward(self, retain_graph: bool = False) -> None:
-        """loss.backward(retain_graph=...): adds into pnl.grad, frees saved tensors unless retain_graph."""
-        self._call(f"loss.backward(retain_graph={retain_graph})",
-                   lambda: self.loss.backward(retain_graph=retain_graph))
+        """loss.backward(retain_graph=...)."""
+        self.call(Call.BACKWARD_RETAIN if retain_graph else Call.BACKWARD)
 
     def autograd_grad(self, retain_graph: bool = False) -> None:
-        """torch.autograd.grad(loss, pnl, ...): returns the gradient, leaves pnl.grad untouched."""
-        def call() -> str:
-            """The autograd.grad call; its result is the returned gradient, pnl.grad is not touched."""
-            (grad,) = torch.autograd.grad(self.loss, self.pnl, retain_graph=retain_graph)
-            return f"returned {grad.tolist()}"
-        self._call(f"torch.autograd.grad(loss, pnl, retain_graph={retain_graph})", call)
-
-    def _call(self, label: str, fn: Callable) -> None:
-        """Run one autograd call; torch's RuntimeError becomes the lab's error and a history row, not a crash."""
-        if self.loss is None:
-            self.error = "there is no loss to differentiate: the forward pass failed (see above)"
-            self._log(label, False, self.error)
-            return
-        try:
-            result = fn()
-        except RuntimeError as exc:  # torch's own message, e.g. the second backward without retain_graph
-            self.error = str(exc)
-            self._log(label, False, f"RuntimeError: {exc}")
-            return
-        self.error = None
-        self._log(label, True, result if isinstance(result, str) else "ok")
-
-    def _log(self, call: str, ok: bool, result: str) -> None:
-        """Append one call with what pnl.grad holds afterwards."""
-        grad = None if self.pnl.grad is None else self.pnl.grad.item()
-        self.events.append(RetainEvent(call, grad, result, ok))
+        """torch.autograd.grad(loss, pnl, retain_graph=...)."""
+        self.call(Call.GRAD_RETAIN if retain_graph else Call.GRAD)
 
     def events_frame(self) -> pd.DataFrame:
         """The calls so far with pnl.grad after each."""
@@ -147,20 +183,18 @@ class RetainLab:
                              for e in self.events])
 
 
-CALL_CODES = {"loss.backward(retain_graph=True)": "B", "loss.backward(retain_graph=False)": "b",
-              "torch.autograd.grad(loss, pnl, retain_graph=True)": "A",
-              "torch.autograd.grad(loss, pnl, retain_graph=False)": "a"}
-MAX_REPLAY = 50  # calls a shared link may replay
+MAX_CALLS = 50  # calls a shared link may replay
+CALL_LETTERS = "".join(c.value for c in Call)  # BbAa
 
 
 def calls_code(lab: RetainLab) -> str:
     """The calls since the last forward as letters (B/b backward, A/a autograd.grad; capital = retain_graph=True)."""
-    return "".join(CALL_CODES[e.call] for e in lab.events if e.call in CALL_CODES)
+    return "".join(e.code.value for e in lab.events if e.code is not None)
 
 
 def replay_calls(lab: RetainLab, code: str) -> None:
     """Redo the calls a code records; ValueError for anything that is not a call letter."""
-    if len(code) > MAX_REPLAY or set(code) - set("BbAa"):
-        raise ValueError(f"the calls are at most {MAX_REPLAY} of the letters B b A a")
+    if len(code) > MAX_CALLS or set(code) - set(CALL_LETTERS):
+        raise ValueError(f"the calls are at most {MAX_CALLS} of the letters {' '.join(CALL_LETTERS)}")
     for letter in code:
-        (lab.backward if letter in "Bb" else lab.autograd_grad)(retain_graph=letter.isupper())
+        lab.call(Call(letter))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from explorer.labs.accumulation import Click
+from explorer.labs.retain import Call
 from explorer.teaching.quiz import Question, numbers_of
 
 ADDS = "backward() adds into .grad; it never overwrites what is there."
@@ -83,29 +85,31 @@ def graph_w_grad(grad: Sequence[float], expression: str) -> Question:
 
 def accumulation_question(history: Sequence, x: Sequence[float]) -> Question | None:
     """The accumulation lab's moments: the first and second backward from a clean .grad, and set_to_none=True."""
+    backward = (Click.FORWARD_BACKWARD, Click.FORWARD_BACKWARD_ZEROED)
     last = history[-1]
-    if last.action == "zero_grad(set_to_none=True)" and len(history) > 1 and history[-2].w_grad is not None:
+    if last.click is Click.ZERO_GRAD_TO_NONE and len(history) > 1 and history[-2].w_grad is not None:
         return grad_after_set_to_none("acc_set_to_none")
-    if last.action != "forward + backward" or last.note or last.w_grad is None:
+    if last.click not in backward or last.note or last.w_grad is None:
         return None
     calls = 0
     for record in reversed(history):
-        if record.action != "forward + backward":
+        if record.click not in backward:
             break
         calls += 1
-    if calls > 2 or history[-calls - 1].action == "zero_grad(set_to_none=False)":
+    if calls > 2 or history[-calls - 1].click is Click.ZERO_GRAD_TO_ZEROS:
         return None
     return grad_after_backward(f"acc_backward_{calls}", last.w_grad, x, calls)
 
 
 def retain_question(events: Sequence) -> Question | None:
     """The retain_graph lab's moment: the second backward() after a fresh forward, with or without retain_graph."""
-    if len(events) < 3 or not events[-3].call.startswith("loss =") or not events[-3].ok:
+    if len(events) < 3 or events[-3].code is not None or not events[-3].ok:
         return None
     first, second = events[-2], events[-1]
-    if not (first.call.startswith("loss.backward") and second.call.startswith("loss.backward") and first.ok):
+    backward = (Call.BACKWARD, Call.BACKWARD_RETAIN)
+    if not (first.code in backward and second.code in backward and first.ok):
         return None
-    if first.call.endswith("(retain_graph=True)") and second.ok:
+    if first.code is Call.BACKWARD_RETAIN and second.ok:
         return grad_after_retained_backward("retain_retained_grad", second.pnl_grad, first.pnl_grad)
     did = ("RuntimeError" if not second.ok else SECOND_BACKWARD[1] if second.pnl_grad == 2 * first.pnl_grad
            else SECOND_BACKWARD[2])

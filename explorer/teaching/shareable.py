@@ -14,7 +14,8 @@ from typing import Any, Literal, Mapping, Sequence
 class Shared:
     """One piece of page state that travels in the URL under its widget key."""
     key: str
-    kind: Literal["int", "float", "str", "bool", "list"]  # list: comma-separated, each item one of `choices`
+    kind: Literal["int", "float", "str", "bool", "list", "clicks"]  # list: comma-separated, each one of `choices`;
+    # clicks: a lab's click history (letters the lab checks as it replays them), not a widget value
     low: float | None = None
     high: float | None = None
     choices: tuple[Any, ...] | None = None
@@ -31,7 +32,7 @@ def _parse(spec: Shared, text: str) -> Any:
         if text not in ("0", "1"):
             raise ValueError("expected 0 or 1")
         return text == "1"
-    if spec.kind == "str":
+    if spec.kind in ("str", "clicks"):
         if len(text) > spec.max_len:
             raise ValueError(f"longer than {spec.max_len} characters")
         value: Any = text

@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from explorer.data.columns import OHLCV
+
 TARGETS = ("next_high", "next_close", "next_return", "next_direction")
 NORMALISATIONS = ("none", "minmax", "zscore", "log_returns")
-PRICE_COLUMNS = ("open", "high", "low", "close")
-FEATURE_COLUMNS = ("open", "high", "low", "close", "volume")
+FEATURE_COLUMNS = OHLCV
 
 
 class FeatureError(ValueError):
@@ -41,10 +42,10 @@ def log_return_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     prev_close = frame["close"].shift(1)
     out = pd.DataFrame(index=frame.index)
     for col in columns:
-        if col in ("open", "high", "low", "close"):
-            out[col] = np.log(frame[col] / prev_close)
-        else:
+        if col == "volume":
             out[col] = np.log1p(frame[col].clip(lower=0))
+        else:  # open, high, low, close
+            out[col] = np.log(frame[col] / prev_close)
     return out
 
 

@@ -11,7 +11,6 @@ MODELS = ("scratch_linear", "linear", "mlp")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 INITS = ("pytorch_default", "seed_sqrt_n")
 LOSSES = ("mse", "mae", "huber", "bce_logits", "cross_entropy")
-REGRESSION_LOSSES = ("mse", "mae", "huber")
 OPTIMIZERS = ("manual_sgd", "sgd", "adam")
 
 CROSS_ENTROPY_ON_REGRESSION = (

@@ -120,6 +120,6 @@ def test_micro_batches_match_full_batch_and_bad_k_is_an_error(at):
 
 def test_code_shown_is_the_code_run(at):
     sources = " ".join(c.value for c in at.code)
-    for name in ("def forward_backward", "def zero_grad", "def grad_zero_", "def train_step",
+    for name in ("def forward_backward", "def zero_grad", "def grad_zero_", "def run_click", "def sgd_step",
                  "def accumulated_grad"):
         assert name in sources

@@ -363,7 +363,7 @@ def test_hostile_expression_in_a_link_is_refused_on_the_page():
 
 
 @pytest.mark.parametrize("value", ["cuda", "mps", "tpu", "<b>x</b>*y*"])
-def test_device_link_for_a_missing_device_falls_back_to_cpu(value):
+def test_device_link_for_a_missing_device_falls_back_to_cpu(value, cpu_only):
     at = open_link({"device": value})
     assert not at.exception
     assert "does not have" in messages(at.warning)

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.labs.accumulation import AccumulationLab, replay
 from explorer import load_candles
 from explorer.data.config import load_config, resolve_data_path
-from explorer.labs.retain import LOSSES, RetainLab, replay_calls
+from explorer.labs.retain import TRADING_LOSSES, RetainLab, replay_calls
 from explorer.tensors import candle_row
 from tests.app.apptest import APP
 
@@ -77,7 +77,7 @@ def test_accumulation_bad_link_values_are_messages(params, words):
 def test_retain_calls_travel_and_replay():
     at = open_link("retain_graph", {})
     at.slider(key="retain_pnl").set_value(-2.5).run()
-    at.radio(key="retain_loss").set_value(list(LOSSES)[2]).run()
+    at.radio(key="retain_loss").set_value(list(TRADING_LOSSES)[2]).run()
     at.toggle(key="retain_retain").set_value(True).run()
     at.button(key="retain_backward").click().run()
     at.toggle(key="retain_retain").set_value(False).run()
@@ -88,10 +88,10 @@ def test_retain_calls_travel_and_replay():
 
     again = open_link("retain_graph", url)
     assert [w.value for w in again.warning] == [w.value for w in at.warning]  # "PyTorch refused", both times
-    assert again.slider(key="retain_pnl").value == -2.5 and again.radio(key="retain_loss").value == list(LOSSES)[2]
+    assert again.slider(key="retain_pnl").value == -2.5 and again.radio(key="retain_loss").value == list(TRADING_LOSSES)[2]
     assert again.dataframe[0].value.equals(at.dataframe[0].value)
     assert again.code[0].value == at.code[0].value
-    lab = RetainLab(-2.5, list(LOSSES)[2])
+    lab = RetainLab(-2.5, list(TRADING_LOSSES)[2])
     replay_calls(lab, "Bab")
     assert "RuntimeError" in lab.events[-1].result and lab.pnl.grad.item() == -5.0
     assert f"pnl.grad = {lab.pnl.grad}" in again.code[0].value
@@ -114,7 +114,7 @@ def test_lab_buttons_have_keyboard_shortcuts():
     assert ret.button(key="retain_backward").proto.shortcut == "b"
 
 
-def test_unavailable_device_from_a_link_is_refused():
+def test_unavailable_device_from_a_link_is_refused(cpu_only):
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.query_params["device"] = "cuda"
     at.run()
@@ -125,7 +125,7 @@ def test_unavailable_device_from_a_link_is_refused():
     assert not at.exception
 
 
-def test_data_page_shows_the_device_as_the_seed_did():
+def test_data_page_shows_the_device_as_the_seed_did(cpu_only):
     at = open_link("data", {"data": "sample:250"})
     assert "(torch.float32, torch.Size([250, 5]), device(type='cpu'))" in at.code[0].value
     assert any(m.label == "device" and m.value == "device(type='cpu')" for m in at.metric)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from explorer.labs.retain import (LOSSES, RetainLab, custom_trading_loss, fixed_trading_loss, saved_tensors,
+from explorer.labs.retain import (TRADING_LOSSES, RetainLab, custom_trading_loss, fixed_trading_loss, saved_tensor_table,
                              vectorised_trading_loss)
 
 
@@ -40,7 +40,7 @@ def test_fixed_losses_at_zero(fn):
     pnl = torch.tensor([0.0], requires_grad=True)
     fn(pnl).backward()
     assert pnl.grad.item() == 0.0
-    lab = RetainLab(0.0, next(k for k, v in LOSSES.items() if v is fn))
+    lab = RetainLab(0.0, next(k for k, v in TRADING_LOSSES.items() if v is fn))
     assert lab.error is None and lab.loss.item() == 0.0
 
 
@@ -51,7 +51,7 @@ def test_vectorised_loss_on_a_batch():
 
 
 @pytest.mark.parametrize("value", [-3.0, 4.0])
-@pytest.mark.parametrize("name", list(LOSSES))
+@pytest.mark.parametrize("name", list(TRADING_LOSSES))
 def test_second_backward_error_is_torchs_own(value, name):
     lab = RetainLab(value, name)
     lab.backward()
@@ -86,7 +86,7 @@ def test_autograd_grad_returns_without_accumulating():
 
 
 def saved(lab: RetainLab) -> dict[tuple[str, str], str]:
-    table = saved_tensors(lab.loss)
+    table = saved_tensor_table(lab.loss)
     return {(r.node, r.saved): r.value for r in table.itertuples()}
 
 
@@ -119,6 +119,6 @@ def test_saved_tensors_mul_branch_also_saves_and_frees():
 
 
 def test_no_loss_no_saved_tensors_and_unknown_loss():
-    assert saved_tensors(None).empty
+    assert saved_tensor_table(None).empty
     with pytest.raises(ValueError, match="unknown loss"):
         RetainLab(1.0, "nope")

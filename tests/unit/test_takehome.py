@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import torch
@@ -14,11 +16,11 @@ from hypothesis import strategies as st
 from explorer.labs.accumulation import AccumulationLab, history_code, replay
 from explorer.autograd.expr import ExpressionError
 from explorer.autograd.lesson import EXAMPLES, gradient_printout, run_lesson, seed_printout
-from explorer.labs.retain import LOSSES, RetainLab, calls_code, replay_calls
+from explorer.labs.retain import TRADING_LOSSES, RetainLab, calls_code, replay_calls
 from explorer.data.sample import generate_candles
-from explorer.teaching.takehome import (accumulation_line, accumulation_script, data_script, expression_code, graph_script,
-                               retain_line, retain_script)
-from explorer.tensors import candle_row, candles_to_tensor, summarize
+from explorer.teaching.takehome import (ACCUMULATION_PARTS, RETAIN_PARTS, accumulation_script, data_script,
+                                        expression_code, graph_script, retain_script)
+from explorer.tensors import candle_row, candles_to_tensor, seeded_leaves, summarize
 
 
 def run_script(text: str, tmp_path) -> str:
@@ -36,7 +38,13 @@ def no_explorer_import(text: str) -> bool:
     tree = ast.parse(text)
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    return set(names) <= {"torch", "pandas", "io", "gzip", "base64"}
+    return set(names) <= {"torch", "pandas", "io", "gzip", "base64", "__future__", "dataclasses", "enum", "typing",
+                          "contextlib"}
+
+
+def built_from(script: str, *objects) -> bool:
+    """The script holds the source of each function or class, exactly as explorer has it (the code run)."""
+    return all(textwrap.dedent(inspect.getsource(obj)) in script for obj in objects)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +57,7 @@ def frame():
 def test_graph_script_prints_the_lesson(frame, tmp_path, text):
     lesson = run_lesson(frame, 123, 7, text)
     script = graph_script(lesson.x, 123, 7, text)
-    assert no_explorer_import(script)
+    assert no_explorer_import(script) and built_from(script, seeded_leaves)
     out = run_script(script, tmp_path)
     assert seed_printout(lesson) in out  # x, w, b, y: every digit torch prints
     assert gradient_printout(lesson) in out
@@ -76,38 +84,43 @@ def test_accumulation_script_replays_the_history(frame, tmp_path):
     lab.run_steps(2)
     lab.zero_after_step = False
     lab.forward_backward()
+    lab.grad_zero_()  # works now: both grads exist
     script = accumulation_script(lab.x, lab.seed, lab.history)
-    assert no_explorer_import(script)
+    assert no_explorer_import(script) and built_from(script, *ACCUMULATION_PARTS)
     printed = [line for line in run_script(script, tmp_path).splitlines() if line.startswith("#")]
-    expected = [accumulation_line(r.event, r.action, r.y, r.w_grad, r.b_grad) for r in lab.history]
-    assert printed == expected
+    expected = [r.line() for r in lab.history]
+    assert printed == expected and len(expected) == 13
+    assert "failed" in lab.history[1].note and lab.history[7].b_grad is None  # every kind of click is in there
+    assert history_code(lab.history) == "GFFFZFNGffFG" and lab.history[-1].error is None
     assert lab.history[4].w_grad == (3 * lab.x).flatten().tolist()  # three backward() calls added x three times
     lab.reset()  # reset starts a fresh history: the script starts from the new leaves
     lab.forward_backward()
     printed = [line for line in run_script(accumulation_script(lab.x, lab.seed, lab.history), tmp_path).splitlines()
                if line.startswith("#")]
-    assert printed == [accumulation_line(r.event, r.action, r.y, r.w_grad, r.b_grad) for r in lab.history]
+    assert printed == [r.line() for r in lab.history]
 
 
-@pytest.mark.parametrize("name, pnl", [(name, -3.0) for name in LOSSES] + [(next(iter(LOSSES)), 0.0),
-                                                                         (next(iter(LOSSES)), 2.5)])
+@pytest.mark.parametrize("name, pnl", [(name, -3.0) for name in TRADING_LOSSES] + [
+    (next(iter(TRADING_LOSSES)), 0.0), (next(iter(TRADING_LOSSES)), 2.5)])
 def test_retain_script_replays_the_calls(tmp_path, name, pnl):
     lab = RetainLab(pnl, name)
     lab.backward(retain_graph=True)
     lab.autograd_grad(retain_graph=False)
     lab.backward(retain_graph=False)  # fails unless the graph was kept: autograd.grad freed it
     lab.autograd_grad(retain_graph=True)
-    script = retain_script(pnl, LOSSES[name], lab.events)
-    assert no_explorer_import(script)
+    script = retain_script(pnl, TRADING_LOSSES[name], lab.events)
+    assert no_explorer_import(script) and built_from(script, TRADING_LOSSES[name], *RETAIN_PARTS)
     printed = run_script(script, tmp_path).splitlines()
-    assert printed == [retain_line(e.call, e.pnl_grad, e.result) for e in lab.events]
+    assert printed == [e.line() for e in lab.events] and len(printed) == 5
+    if pnl == -3.0:  # the third call failed on the freed graph, in the script as on the page
+        assert printed[3].endswith(lab.events[3].result) and lab.events[3].result.startswith("RuntimeError: ")
 
 
 @pytest.mark.parametrize("rows", [50, 2500])
 def test_data_script_prints_the_tensor(tmp_path, rows):
     frame = generate_candles(rows)
     script = data_script(frame, "test")
-    assert no_explorer_import(script)
+    assert no_explorer_import(script) and built_from(script, candles_to_tensor)
     out = run_script(script, tmp_path)
     tensor = candles_to_tensor(frame)
     summary = summarize(tensor)
@@ -120,12 +133,13 @@ def test_data_script_prints_the_tensor(tmp_path, rows):
 def test_device_argument_reaches_the_leaves(frame):
     """No GPU here: the 'meta' device shows the tensors are created where asked; 'cpu' gives the default numbers."""
     x = candle_row(frame, 3, "meta")
-    from explorer.tensors import seeded_leaves
     w, b = seeded_leaves(x, 0)
     assert (x.device.type, w.device.type, b.device.type) == ("meta", "meta", "meta")
     assert w.is_leaf and w.requires_grad and b.is_leaf
-    on_cpu, default = run_lesson(frame, 3, 0, device="cpu"), run_lesson(frame, 3, 0)
-    assert torch.equal(on_cpu.w.grad, default.w.grad) and on_cpu.x.device.type == "cpu"
+    on_cpu = run_lesson(frame, 3, 0, device="cpu")  # y = x @ w.T + b: dy/dw = x, dy/db = 1
+    reference_w, _ = seeded_leaves(candle_row(frame, 3), 0)
+    assert on_cpu.x.device.type == "cpu" and torch.equal(on_cpu.w.detach(), reference_w.detach())
+    assert torch.equal(on_cpu.w.grad, on_cpu.x) and on_cpu.b.grad.tolist() == [1.0]
     lab = RetainLab(-3.0, device="cpu")
     lab.backward()
     assert lab.pnl.device.type == "cpu" and lab.pnl.grad.item() == -6.0
@@ -163,11 +177,12 @@ def test_replay_refuses_other_letters():
 
 
 def test_microbatch_script_prints_the_table(frame, tmp_path):
+    from explorer.labs import microbatch as mb
     from explorer.labs.microbatch import compare_microbatches
     from explorer.teaching.takehome import microbatch_script
     result = compare_microbatches(frame, 40, 12, 3, seed=2)
-    script = microbatch_script(candles_to_tensor(frame)[40:53], list(frame.columns).index("close"), 3, 2)
-    assert no_explorer_import(script)
+    script = microbatch_script(frame, 40, 12, 3, 2)
+    assert no_explorer_import(script) and built_from(script, mb.candle_batch, mb.full_batch_grad, mb.accumulated_grad)
     printed = dict(line.split(": ", 1) for line in run_script(script, tmp_path).splitlines())
     for label, column in [("full batch", "full batch"), ("sum of loss_i / k", "Σ loss_i / k"),
                           ("sum of loss_i (no / k)", "Σ loss_i (no / k)")]:
@@ -177,7 +192,7 @@ def test_microbatch_script_prints_the_table(frame, tmp_path):
 
 
 def test_optimizer_script_prints_the_labs_steps(frame, tmp_path):
-    from explorer.labs.optimizer_lab import OptimizerLab
+    from explorer.labs.optimizer_lab import OptimizerLab, seeded_linear, sgd_step
     from explorer.teaching.takehome import optimizer_script
     x = candle_row(frame, 7) / 1000  # smaller numbers keep SGD's updates readable; the script embeds them exactly
     lab = OptimizerLab(x, seed=3, lr=1e-3)
@@ -185,7 +200,7 @@ def test_optimizer_script_prints_the_labs_steps(frame, tmp_path):
     for flag in flags:
         lab.train_step(zero_grad=flag)
     script = optimizer_script(x, 3, 1e-3, flags)
-    assert no_explorer_import(script)
+    assert no_explorer_import(script) and built_from(script, seeded_linear, sgd_step)
     lines = run_script(script, tmp_path).splitlines()
     for line, step in zip(lines, lab.steps):
         y, weight, bias = (part.split(" = ", 1)[1] for part in line.split(": ", 1)[1].split("; "))

@@ -71,9 +71,19 @@ def test_seed_init_scales_by_one_over_sqrt_fan_in():
 
 
 def test_pytorch_default_init_matches_nn_linear_bound():
+    # nn.Linear: kaiming_uniform_(a=sqrt(5)), bound = gain * sqrt(3 / fan_in) = 1 / sqrt(fan_in)
+    bound = nn.init.calculate_gain("leaky_relu", math.sqrt(5)) * math.sqrt(3 / 25)
+    assert bound == pytest.approx(1 / 5, rel=1e-12)
     torch.manual_seed(0)
     coeffs = ScratchLinear(25).coeffs.detach()
-    assert coeffs.abs().max() <= 1 / 5 and coeffs.std() > 0.05
+    torch.manual_seed(0)
+    torch.testing.assert_close(coeffs, torch.empty(25).uniform_(-bound, bound), rtol=0, atol=1e-7)
+    torch.manual_seed(0)
+    wide = ScratchLinear(10_000).coeffs.detach()
+    torch.manual_seed(0)
+    reference = nn.Linear(10_000, 1).weight.detach()  # the same U(-1/100, 1/100) as nn.Linear's weight
+    for values in (wide, reference):
+        assert values.abs().max() <= 1 / 100 and values.max() > 0.99 / 100 and values.min() < -0.99 / 100
 
 
 def test_mlp_shape_and_output(data):

@@ -1,0 +1,78 @@
+"""The pages' one state layer: the session keys they share, and what a copied link carries.
+
+A link carries widget values (declared with `Shared`, parsed and range-checked before they reach a widget) and
+click histories (kind "clicks": letters a lab replays once). Every URL write goes through `set_url`. Widgets get
+their first value through session state (`init_widgets`, or a link's value), never a default argument as well, so
+Streamlit's widget-state duplication warning is left on and has nothing to warn about.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from explorer.data.sources import literal
+from explorer.teaching.shareable import Shared, decode, encode
+
+CANDLES_KEY = "candles"  # the session's CandleData
+SOURCE_KEY = "candles_source"  # where they came from, in words
+LINK_KEY = "candles_link"  # how they are written in a link (?data=)
+DEVICE_KEY = "device"  # the sidebar's device picker (?device=)
+PRESENT_KEY = "present"  # presenter mode (?present=1)
+APPLIED_KEY = "_shared_applied"  # the pages whose link values this session has taken already
+CLICKS_KEY = "_link_clicks"  # click histories a link brought, by parameter, until the page replays them
+DEFAULTS_KEY = "_widget_defaults"  # the default each widget was last given, by widget key
+
+
+def url_value(key: str) -> str | None:
+    """What the URL says under `key` (None when absent)."""
+    return st.query_params.get(key)
+
+
+def set_url(key: str, value: str | None) -> None:
+    """Write one URL parameter; None or '' removes it, so defaults stay out of a copied link."""
+    if value:
+        st.query_params[key] = value
+    else:
+        st.query_params.pop(key, None)
+
+
+def init_widgets(defaults: dict[str, Any]) -> None:
+    """Give widgets their first value through session state (their calls pass no default of their own).
+
+    As a default argument would, a default that changes (new candles, another row, a new config) puts its widget
+    back to the new default; a link's value, taken before, wins the first time.
+    """
+    before = st.session_state.setdefault(DEFAULTS_KEY, {})
+    for key, value in defaults.items():
+        if key in before and before[key] != value:
+            st.session_state[key] = value
+        before[key] = value
+        st.session_state.setdefault(key, value)
+
+
+def share_state(*spec: Shared) -> None:
+    """Call before a page's widgets: the first time a session shows the page, take their values from the URL."""
+    applied = st.session_state.setdefault(APPLIED_KEY, set())
+    page = tuple(item.key for item in spec)
+    if page in applied:
+        return
+    applied.add(page)
+    values, problems = decode(st.query_params.to_dict(), spec)
+    clicks = {item.key for item in spec if item.kind == "clicks"}
+    st.session_state.update({k: v for k, v in values.items() if k not in clicks})
+    st.session_state.setdefault(CLICKS_KEY, {}).update({k: v for k, v in values.items() if k in clicks})
+    for problem in problems:
+        st.warning(literal(problem, keep_code=True))  # the value quoted is whatever the link said
+
+
+def link_clicks(key: str) -> str | None:
+    """The click history a link brought under `key`, handed out once (a rerun does not replay it again)."""
+    return st.session_state.get(CLICKS_KEY, {}).pop(key, None)
+
+
+def publish_state(*spec: Shared, **clicks: str) -> None:
+    """Call after a page's widgets and buttons: the URL mirrors their values and the click histories given."""
+    st.query_params.update(encode(st.session_state, spec))
+    for key, code in clicks.items():
+        set_url(key, code)
