@@ -85,11 +85,11 @@ def split_line(line: str, sep: str) -> list[str]:
 def _table_start(counts: list[int], mode: int) -> int:
     """First line from which the rows mostly have the modal field count (earlier lines are banners).
 
-    'Mostly': one damaged line among the first rows must not push the table's start past it (and the good rows
+    'Mostly' (half of the next ten): a damaged line among the first rows must not push the table's start past it (and the good rows
     above it into the banner)."""
     for i, n in enumerate(counts):
         after = counts[i + 1:i + 11]
-        if abs(n - mode) <= 1 and n >= 2 and (not after or sum(c == mode for c in after) >= 0.8 * len(after)):
+        if abs(n - mode) <= 1 and n >= 2 and (not after or sum(c == mode for c in after) >= 0.5 * len(after)):
             return i
     return len(counts)
 
@@ -105,7 +105,7 @@ def _score(lines: list[str], sep: str) -> tuple[int, int, list[list[str]]]:
         end -= 1  # up to two footer lines ('Total rows: 2') under a real table do not decide the separator
     start = _table_start(counts[:end], mode)
     rows = counts[start + 1:end] or counts[start:end]  # the first table line may be a header with one field less
-    if mode < 2 or not rows or sum(c == mode for c in rows) < 0.9 * len(rows):
+    if mode < 2 or not rows or sum(c == mode for c in rows) < 0.8 * len(rows):
         return 0, start, split
     return mode, start, split
 

@@ -80,6 +80,8 @@ def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
         raise TimeFormatError("The time column has no values.")
     typical = float(np.median(np.abs(finite[:: max(1, finite.size // 1000)])))
     unit = next((u for lo, hi, u, _ in EPOCH_UNITS if lo <= typical < hi), None)
+    if unit is None and len(set(_unit_of_each(finite).tolist()) - {-1}) > 1:
+        return _with_timezone(*_mixed(values, _unit_of_each(values)))
     if unit is None and 20_000 < typical < 80_000:
         raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r}: these look like Excel "
                               "serial dates. Format the column as date and time in Excel, then save as CSV.")
@@ -104,6 +106,10 @@ def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
             out[bad] = np.datetime64("NaT")
             fractional = bool(np.any(np.where(bad, 0, floats) % 1))
             info = TimeInfo(unit=f"unix {words}" + (" (with fractions)" if fractional else ""))
+    return _with_timezone(out, info)
+
+
+def _with_timezone(out: np.ndarray, info: TimeInfo) -> tuple[np.ndarray, TimeInfo]:
     info.timezone = "UTC (unix time counts from 1970-01-01 UTC)"
     return out, info
 
