@@ -42,8 +42,8 @@ class TimeInfo:
 
 
 def _unit_of_each(values: np.ndarray) -> np.ndarray:
-    """Index into EPOCH_UNITS of the window holding each value; -1 for none (0, NaN, 1e10, …)."""
-    size = np.abs(values.astype("float64"))
+    """Index into EPOCH_UNITS of the window holding each value; -1 for none (0, NaN, negative, 1e10, …)."""
+    size = values.astype("float64")
     which = np.full(values.shape, -1, dtype=np.int8)
     for k, (lo, hi, _, _) in enumerate(EPOCH_UNITS):
         which[(size >= lo) & (size < hi)] = k

@@ -132,7 +132,7 @@ def test_mixed_units_with_a_value_that_fits_none_is_refused():
         load_candles(mixed_file(times))
 
 
-@pytest.mark.parametrize("stray", [0, 5_000_000, 10**10, 9 * 10**12])
+@pytest.mark.parametrize("stray", [0, 5_000_000, 10**10, 9 * 10**12, -START * 1000])
 def test_stray_time_in_one_unit_is_dropped_never_1970_or_far_future(stray):
     times = [(START + 60 * i) * 1000 for i in range(20)]
     times[10] = stray
