@@ -9,19 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.apptest import APP, click, open_app_page
-from tests.unit.archive_server import Archive
+from tests.unit.archive_server import archive  # noqa: F401 (the fixture)
 
 DAYS = (dt.date(2024, 12, 31), dt.date(2025, 1, 1))  # a millisecond day and a microsecond day
 LINK = "binance:ETHUSDT:1h:2024-12-31:2025-01-01"
-
-
-@pytest.fixture
-def archive(monkeypatch, tmp_path):
-    server = Archive()
-    monkeypatch.setenv("AUTOGRAD_EXPLORER_BINANCE_URL", server.url)
-    monkeypatch.setenv("AUTOGRAD_EXPLORER_CACHE", str(tmp_path / "cache"))
-    yield server
-    server.close()
 
 
 def ask(at: AppTest, symbol: str = "ETHUSDT", interval: str = "1h", days: tuple = DAYS) -> AppTest:

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pandas as pd
+import pytest
 
 STEPS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
 
@@ -97,3 +98,13 @@ class Archive:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def archive(monkeypatch, tmp_path):
+    """A running loopback archive that fetch.py is pointed at, with an empty cache of the test's own."""
+    server = Archive()
+    monkeypatch.setenv("AUTOGRAD_EXPLORER_BINANCE_URL", server.url)
+    monkeypatch.setenv("AUTOGRAD_EXPLORER_CACHE", str(tmp_path / "cache"))
+    yield server
+    server.close()
