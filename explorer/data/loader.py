@@ -186,7 +186,8 @@ def _read_and_clean(raw: RawSource, layout: Layout, cmap: ColumnMap, nrows: int 
     """Read the body (careful: line by line, knowing each row's line number), parse times and prices, clean."""
     text = {cmap.time} if not is_numeric_column(layout.rows, cmap.time) or cmap.time_part is not None else set()
     text |= {cmap.time_part} if cmap.time_part is not None else set()
-    table = read_table(raw, layout, cmap.used(), text, nrows, careful)
+    prices = frozenset(cmap.prices.values()) | frozenset([] if cmap.volume is None else [cmap.volume])
+    table = read_table(raw, layout, cmap.used(), text, nrows, careful, prices - text)
     if table.rows_read == 0:
         raise CandleFormatError("The file has no data rows.")
     if len(next(iter(table.columns.values()))) == 0:

@@ -80,13 +80,17 @@ def _first_lines(raw: RawSource, count: int) -> bytes:
     return data[: end + 1]
 
 
-def _arrow_read(body, layout: Layout, used: list[int], text_cols: set[int], as_text: bool) -> pa.Table:
+def _arrow_read(body, layout: Layout, used: list[int], text_cols: set[int], as_text: bool,
+                float_cols: frozenset[int] = frozenset()) -> pa.Table:
     """One strict pyarrow pass over the body: typed numbers, or (as_text) every used column as text, for stray
     words among numbers. A line with the wrong number of fields makes it raise: see damage.py."""
     parse = pacsv.ParseOptions(delimiter=layout.sep, quote_char='"')
     read = pacsv.ReadOptions(column_names=[f"c{i}" for i in range(layout.ncols)], skip_rows=layout.skip_lines,
                              encoding="utf8" if layout.encoding == "utf-8" else layout.encoding)
-    types = {f"c{i}": pa.string() for i in (used if as_text else text_cols)}
+    # Prices are typed, not inferred: a word among them ('open' of a repeated header) fails this pass wherever it is,
+    # instead of silently turning the whole column into text when it happens to sit in the first block.
+    types = {f"c{i}": pa.string() for i in used} if as_text else {
+        **{f"c{i}": pa.float64() for i in float_cols}, **{f"c{i}": pa.string() for i in text_cols}}
     convert = pacsv.ConvertOptions(include_columns=[f"c{i}" for i in used], column_types=types)
     if hasattr(body, "seek"):
         body.seek(0)
@@ -107,7 +111,8 @@ def body_bytes(raw: RawSource, layout: Layout, nrows: int | None) -> bytes:
     return raw.data if raw.data is not None else raw.path.read_bytes()  # type: ignore[union-attr]
 
 
-def _scanned(raw: RawSource, layout: Layout, used: list[int], text_cols: set[int], nrows: int | None) -> Table:
+def _scanned(raw: RawSource, layout: Layout, used: list[int], text_cols: set[int], nrows: int | None,
+             float_cols: frozenset[int]) -> Table:
     """The slow, careful read: damaged lines set aside one by one (damage.py), the rest read as usual."""
     scan = scan_lines(body_bytes(raw, layout, nrows), layout)
     clean = replace(layout, skip_lines=0, encoding="utf-8")
@@ -115,7 +120,7 @@ def _scanned(raw: RawSource, layout: Layout, used: list[int], text_cols: set[int
         frame = _whitespace_read(io.BytesIO(scan.body), clean, used)
     else:
         try:
-            frame = _arrow_read(pa.BufferReader(scan.body), clean, used, text_cols, False).to_pandas()
+            frame = _arrow_read(pa.BufferReader(scan.body), clean, used, text_cols, False, float_cols).to_pandas()
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # a stray word among numbers: read as text, parse later
             frame = _arrow_read(pa.BufferReader(scan.body), clean, used, text_cols, True).to_pandas()
     lines, damaged = scan.lines, sum(scan.damage.counts.values())
@@ -126,11 +131,11 @@ def _scanned(raw: RawSource, layout: Layout, used: list[int], text_cols: set[int
 
 
 def read_table(raw: RawSource, layout: Layout, used: list[int], text_cols: set[int],
-               nrows: int | None, careful: bool = False) -> Table:
+               nrows: int | None, careful: bool = False, float_cols: frozenset[int] = frozenset()) -> Table:
     """Read the needed columns of every data row (or the first nrows): one strict pass, or (careful, or when
     that pass fails) line by line, knowing each row's line number."""
     if careful or layout.sep == " ":
-        return _scanned(raw, layout, used, text_cols, nrows)
+        return _scanned(raw, layout, used, text_cols, nrows, float_cols)
     if nrows is not None:
         body = pa.BufferReader(_first_lines(raw, layout.skip_lines + nrows))
     elif raw.data is not None:
@@ -138,10 +143,10 @@ def read_table(raw: RawSource, layout: Layout, used: list[int], text_cols: set[i
     else:
         body = str(raw.path)
     try:
-        table = _arrow_read(body, layout, used, text_cols, False)
+        table = _arrow_read(body, layout, used, text_cols, False, float_cols)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # A damaged line, or a stray word among numbers: read line by line so that only that line is lost.
-        return _scanned(raw, layout, used, text_cols, nrows)
+        return _scanned(raw, layout, used, text_cols, nrows, float_cols)
     if nrows is not None and table.num_rows > nrows:
         table = table.slice(0, nrows)  # old-Mac '\r' line endings slip past the newline cut above
     frame = table.to_pandas()  # one multithreaded conversion beats converting column by column

@@ -109,6 +109,22 @@ def test_one_damaged_line_anywhere_never_changes_the_other_rows(where, bad, head
     assert data.report.rows_kept == N and sum(data.report.dropped.values()) <= 1
 
 
+def iso_rows() -> list[str]:
+    """The same candles with ISO text times: the line-by-line scan's plain (not vectorised) path."""
+    return [f"{pd.Timestamp(int(r.split(',')[0]), unit='s'):%Y-%m-%d %H:%M:%S}," + r.split(",", 1)[1] for r in good_rows()]
+
+
+@FAST
+@given(where=st.integers(0, N), bad=DAMAGED_LINES, newline=st.sampled_from(["\n", "\r\n", "\r"]))
+def test_one_damaged_line_among_text_dates_never_changes_the_other_rows(where, bad, newline):
+    rows = iso_rows()
+    lines = [HEADER, *rows[:where], bad, *rows[where:]]
+    data = load_candles((newline.join(lines) + newline).encode())
+    pd.testing.assert_frame_equal(data.frame, expected_frame(), check_freq=False)
+    assert data.report.rows_kept == N and sum(data.report.dropped.values()) <= 1
+    assert all(line == where + 2 for line, _ in data.report.dropped_lines)
+
+
 # Mixed unix-time units: each value by its size, or refused; never a 1970 or far-future date.
 def mixed_file(times: list[int]) -> bytes:
     return ("\n".join([HEADER] + [f"{t},1,2,0.5,1.5,3" for t in times]) + "\n").encode()
