@@ -74,11 +74,11 @@ def load_archive(request: ArchiveRequest, progress=None) -> CandleData:
 
 
 def _candles_from_archive_link(link: str | None) -> bool:
-    """A shared link to archive candles: fetch the same ones (from the cache when there). False if not one."""
+    """A shared link to archive candles: fetch the same ones (from the cache when there); False if that fails."""
     try:
         request = parse_link(link)
         if request is None:
-            return False
+            raise FetchError(f"{literal(repr(str(link)[:60]))} is not an archive request this app writes.")
         with st.spinner(f"Fetching {request.label()}…"):
             set_candles(load_archive(request), request.label(), request.link())
         return True

@@ -9,7 +9,7 @@ from plotly.graph_objects import Figure
 from explorer import CandleFormatError, load_candles
 from explorer.data.charts import candlestick_figure, chart_frame
 from explorer.data.config import ConfigError, load_config
-from explorer.data.fetch import (INTERVALS, MAX_DAYS, FetchError, fetch_candles, make_request, parse_link,
+from explorer.data.fetch import (FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, fetch_candles, make_request, parse_link,
                                  read_zip)
 from explorer.teaching.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
@@ -120,7 +120,7 @@ def load_archive_section() -> None:
                                    help="A Binance spot pair, e.g. BTCUSDT, ETHUSDT, ETHBTC.")
     interval = interval_col.selectbox("Interval", INTERVALS, key="data_archive_interval")
     days = days_col.date_input(f"Days (at most {MAX_DAYS})", key="data_archive_days", format="YYYY-MM-DD",
-                               min_value=dt.date(2017, 1, 1), max_value=dt.datetime.now(dt.timezone.utc).date(),
+                               min_value=FIRST_DAY, max_value=dt.datetime.now(dt.timezone.utc).date(),
                                help="First and last day, UTC. Each day is one file of the archive.")
     if st.button("Fetch from the archive", key="data_archive_fetch", type="primary",
                  help="Download each day's zip from data.binance.vision (checked against its SHA-256, cached on "

@@ -36,6 +36,7 @@ DEFAULT_URL = "https://data.binance.vision"
 URL_ENV = "AUTOGRAD_EXPLORER_BINANCE_URL"
 INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d")
 MAX_DAYS = 31
+FIRST_DAY = dt.date(2017, 1, 1)  # before Binance opened: no day earlier can be in the archive
 TIMEOUT_S = 20
 MAX_ZIP_BYTES = 64 << 20   # a day of 1m klines is ~60 KB zipped
 MAX_CSV_BYTES = 256 << 20  # refuses a zip bomb
@@ -100,6 +101,10 @@ def make_request(symbol: str, interval: str, first: dt.date | str,
     end = start if last is None else _day(last, "last day")
     if end < start:
         raise FetchError(f"The last day ({end}) is before the first day ({start}).")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    if start < FIRST_DAY or end > today:
+        raise FetchError(f"The archive's days run from {FIRST_DAY} to today ({today}, UTC); {start} → {end} is "
+                         "outside that.")
     if (end - start).days + 1 > MAX_DAYS:
         raise FetchError(f"At most {MAX_DAYS} days at a time: {start} → {end} is {(end - start).days + 1} days.")
     return ArchiveRequest(symbol, interval, start, end)

@@ -35,7 +35,6 @@ class Table:
     rows_read: int
     damage: Damage = field(default_factory=Damage)
     lines: np.ndarray | None = None  # each row's line number in the file; None: not worked out (fast path)
-    notes: list[str] = field(default_factory=list)
 
 
 def open_source(source: Source) -> RawSource:

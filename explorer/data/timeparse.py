@@ -69,7 +69,9 @@ def _mixed(values: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, TimeInfo]
     counts = ", ".join(f"{int((which == k).sum())} in {EPOCH_UNITS[k][3]}" for k in kinds)
     info = TimeInfo(unit=f"unix {words} (each value read by its size)",
                     notes=[f"The time column mixes units ({counts}); each value was read in the unit its size says."])
-    return micros.view(TIME_DTYPE), info
+    out = micros.view(TIME_DTYPE)
+    out[which == -1] = np.datetime64("NaT")  # missing values (NaN): dropped as unreadable, never 1970
+    return out, info
 
 
 def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:

@@ -72,11 +72,16 @@ def test_a_shared_link_fetches_the_same_candles_then_from_the_cache(archive):
         assert len(archive.requests) == (4 if visit == 0 else 0)  # the second visit: all from the cache
 
 
-def test_a_shared_link_that_cannot_be_fetched_says_so_and_shows_the_sample(archive):
+@pytest.mark.parametrize("link, message", [
+    (LINK, "could not be fetched: 2024-12-31: not in the archive"),
+    ("binance:ETH-USDT:1h:2024-12-31:2025-01-01", "is not an archive request this app writes"),
+    ("binance:ETHUSDT:1h:2015-01-01:2015-01-02", "The archive's days run from 2017-01-01 to today"),
+])
+def test_a_shared_link_that_cannot_be_fetched_says_so_and_shows_the_sample(archive, link, message):
     at = AppTest.from_file(str(APP), default_timeout=90)
-    at.query_params["data"] = LINK
+    at.query_params["data"] = link
     at.run()
     assert not at.exception
-    assert "could not be fetched: 2024-12-31: not in the archive" in at.warning[0].value.replace("\\", "")
+    assert message in at.warning[0].value.replace("\\", "")
     assert "synthetic sample" in at.session_state["candles_source"]
     assert at.query_params["data"] == "sample:1000"

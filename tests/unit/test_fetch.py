@@ -120,6 +120,8 @@ def test_a_zip_that_is_not_a_zip_names_the_day(archive):
     (("BTCUSDT", "1h", "yesterday"), "first day must be"),
     (("BTCUSDT", "1h", "2024-01-05", "2024-01-01"), r"last day \(2024-01-01\) is before the first day"),
     (("BTCUSDT", "1h", "2024-01-01", "2024-02-01"), f"At most {MAX_DAYS} days at a time"),
+    (("BTCUSDT", "1h", "2016-12-31"), r"The archive's days run from 2017-01-01 to today"),
+    (("BTCUSDT", "1h", "2024-01-01", "2999-01-01"), r"The archive's days run from 2017-01-01 to today"),
 ])
 def test_bad_requests_are_refused_before_any_request(archive, args, message):
     with pytest.raises(FetchError, match=message):

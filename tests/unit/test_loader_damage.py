@@ -142,6 +142,15 @@ def test_mixed_units_each_value_read_by_its_size(scales):
     assert any("mixes units" in note for note in data.report.notes)
 
 
+def test_mixed_units_with_a_missing_time_drop_only_that_row():
+    seconds = [START + 60 * i for i in range(20)]
+    lines = [f"{t if i < 7 else t * 1000},1,2,0.5,1.5,3" for i, t in enumerate(seconds)]
+    lines[12] = ",1,2,0.5,1.5,3"
+    data = load_candles(("\n".join([HEADER, *lines]) + "\n").encode())
+    assert data.frame.index.tolist() == [pd.Timestamp(t, unit="s") for i, t in enumerate(seconds) if i != 12]
+    assert data.report.dropped_lines == [(14, "unreadable or missing time")]
+
+
 def test_mixed_units_with_a_value_that_fits_none_is_refused():
     times = [START + 60 * i for i in range(10)] + [(START + 60 * i) * 1000 for i in range(10, 20)] + [5 * 10**10]
     with pytest.raises(CandleFormatError, match=r"mixes units \(seconds and milliseconds\).*50000000000.*cannot tell"):
