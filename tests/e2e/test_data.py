@@ -111,3 +111,16 @@ def test_data_page_presenter_mode_fits_1280x720(browser, archive_app):
     assert_no_exception(page)
     shot(page, "data_archive_present_1280x720")
     context.close()
+
+
+def test_damaged_upload_names_the_dropped_lines(page, app_url):
+    open_page(page, app_url, "data")
+    rows = [f"{1_600_000_000 + 60 * i},{100 + i},{102 + i},{99 + i},{101 + i},{10 + i}" for i in range(40)]
+    rows[10] = f"{1_600_000_600},1,2"               # too few fields: line 12
+    rows[25] = f'{1_600_001_500},"1,2,0.5,1.5,3'   # unclosed quote: line 27
+    upload(page, "damaged.csv", ("time,open,high,low,close,volume\n" + "\n".join(rows) + "\n").encode())
+    assert_no_exception(page)
+    body = page.locator("[data-testid=stMain]").inner_text()
+    assert "Loaded 38 candles from damaged.csv" in body
+    assert "1 too few fields (line 12), 1 unclosed quote (line 27)" in body
+    shot(page, "data_damaged_upload")
