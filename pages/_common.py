@@ -6,8 +6,9 @@ import textwrap
 
 import streamlit as st
 
-from explorer import CandleData, load_candles
-from explorer.data.config import AppConfig, resolve_data_path
+from explorer import CandleData, CandleFormatError, load_candles
+from explorer.data.config import AppConfig, load_config, resolve_data_path
+from explorer.data.fetch import ArchiveRequest, FetchError, fetch_candles, parse_link
 from explorer.runtime import available_devices, device_from_link
 from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
@@ -62,8 +63,33 @@ def load_from_config(config: AppConfig) -> CandleData:
                                            tuple(d.features)))
 
 
+def load_archive(request: ArchiveRequest, progress=None) -> CandleData:
+    """Candles from Binance's public archive (cached days from disk); FetchError/CandleFormatError on failure."""
+    return enough_candles(fetch_candles(request.symbol, request.interval, request.first, request.last,
+                                        progress=progress))
+
+
+def _candles_from_archive_link(link: str | None) -> bool:
+    """A shared link to archive candles: fetch the same ones (from the cache when there); False if that fails."""
+    try:
+        request = parse_link(link)
+        if request is None:
+            raise FetchError(f"{literal(repr(str(link)[:60]))} is not an archive request this app writes.")
+        with st.spinner(f"Fetching {request.label()}…"):
+            set_candles(load_archive(request), request.label(), request.link())
+        return True
+    except (FetchError, CandleFormatError) as exc:
+        st.warning(f"This link's candles come from Binance's public archive and could not be fetched: "
+                   f"{literal(exc)} The bundled sample is shown instead.")
+        return False
+
+
 def current_candles() -> CandleData:
     """The candles this session works on: what the learner loaded, else the sample (as a shared link asks)."""
+    link = st.query_params.get("data")
+    if CANDLES_KEY not in st.session_state and (link or "").startswith("binance:"):
+        if not _candles_from_archive_link(link):
+            st.query_params["data"] = config_link(load_config())  # the link's data could not be met
     if CANDLES_KEY not in st.session_state:
         config, problem = config_from_link(url_value("data"))
         if problem:
@@ -78,6 +104,7 @@ def set_candles(data: CandleData, source: str, link: str) -> None:
     st.session_state[CANDLES_KEY] = data
     st.session_state[SOURCE_KEY] = source
     st.session_state[LINK_KEY] = link
+    st.query_params["data"] = link  # now, not on the next run: a link copied right away carries it
 
 
 def sidebar_data_summary(where) -> None:

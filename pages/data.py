@@ -1,17 +1,21 @@
 """Data (seed Part A): candles from the bundled sample or an upload → DataFrame → float32 tensor."""
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 from plotly.graph_objects import Figure
 
 from explorer import CandleFormatError, load_candles
 from explorer.data.charts import candlestick_figure, chart_frame
 from explorer.data.config import ConfigError, load_config
+from explorer.data.fetch import (FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, fetch_candles, make_request, parse_link,
+                                 read_zip)
 from explorer.teaching.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from explorer.data.sources import MAX_SAMPLE_ROWS, config_link, config_source_label, literal
-from pages._common import (LINK_KEY, current_candles, current_device, load_from_config, load_upload, set_candles,
-                           show_code)
+from pages._common import (LINK_KEY, current_candles, current_device, load_archive, load_from_config, load_upload,
+                           set_candles, show_code)
 
 DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "month first (MM/DD/YYYY)": False}
 SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}
@@ -74,6 +78,59 @@ def load_upload_section() -> None:
         st.warning(capped)
 
 
+def archive_defaults() -> None:
+    """The archive widgets start from a shared link's request, else BTCUSDT 1h over the last three full days."""
+    if "data_archive_symbol" in st.session_state:
+        return
+    try:
+        request = parse_link(st.session_state[LINK_KEY])
+    except FetchError:
+        request = None
+    today = dt.datetime.now(dt.timezone.utc).date()
+    st.session_state["data_archive_symbol"] = request.symbol if request else "BTCUSDT"
+    st.session_state["data_archive_interval"] = request.interval if request else "1h"
+    st.session_state["data_archive_days"] = ((request.first, request.last) if request else
+                                             (today - dt.timedelta(days=3), today - dt.timedelta(days=1)))
+
+
+def fetch_archive(symbol: str, interval: str, days: tuple) -> None:
+    """Fetch the range with a progress bar per file; on failure say which day and keep the data loaded before."""
+    bars: dict = {}
+
+    def progress(index: int, count: int, day: dt.date, fraction: float) -> None:
+        text = f"{symbol}-{interval}-{day}.zip ({index + 1} of {count})"
+        if day not in bars:
+            bars[day] = st.progress(0.0, text=text)
+        bars[day].progress(fraction, text=text + (" ✓" if fraction >= 1 else ""))
+
+    try:
+        request = make_request(symbol, interval, days[0], days[-1])
+        data = load_archive(request, progress)
+    except (FetchError, CandleFormatError) as exc:
+        st.error(f"Could not fetch from the archive: {literal(exc)}\n\nThe data loaded before is still loaded.")
+        return
+    set_candles(data, request.label(), request.link())
+    st.success(f"Loaded {len(data.frame):,} candles: {literal(request.label())}.")
+
+
+def load_archive_section() -> None:
+    archive_defaults()
+    symbol_col, interval_col, days_col = st.columns([1, 1, 2])
+    symbol = symbol_col.text_input("Symbol", key="data_archive_symbol", max_chars=20,
+                                   help="A Binance spot pair, e.g. BTCUSDT, ETHUSDT, ETHBTC.")
+    interval = interval_col.selectbox("Interval", INTERVALS, key="data_archive_interval")
+    days = days_col.date_input(f"Days (at most {MAX_DAYS})", key="data_archive_days", format="YYYY-MM-DD",
+                               min_value=FIRST_DAY, max_value=dt.datetime.now(dt.timezone.utc).date(),
+                               help="First and last day, UTC. Each day is one file of the archive.")
+    if st.button("Fetch from the archive", key="data_archive_fetch", type="primary",
+                 help="Download each day's zip from data.binance.vision (checked against its SHA-256, cached on "
+                      "disk) and read it with the same loader as an upload."):
+        if not isinstance(days, (tuple, list)) or not days:
+            st.error("Pick the first and the last day of the range.")
+        else:
+            fetch_archive(symbol, interval, tuple(days))
+
+
 left, right = st.columns(2)
 with left:
     st.subheader("Bundled sample")
@@ -81,6 +138,10 @@ with left:
 with right:
     st.subheader("Your file")
     load_upload_section()
+st.subheader("Real candles: Binance's public archive")
+st.caption("Daily kline files from [data.binance.vision](https://data.binance.vision), the source of the seed's "
+           "BTCUSDT file. A link copied while they are loaded fetches the same candles.")
+load_archive_section()
 
 data = current_candles()
 frame = data.frame
@@ -122,4 +183,5 @@ with st.container(key="secondary_data_takehome"):
                        "candles_to_tensor.py", key="data_takehome", on_click="ignore", icon=":material/download:",
                        help="A plain script (pandas + torch) with these candles inside: it rebuilds the DataFrame "
                             "and the float32 tensor and prints them as shown here.")
-    show_code(load_candles, candles_to_tensor, float32_rounding)
+    archive = st.session_state[LINK_KEY].startswith("binance:")
+    show_code(*([fetch_candles, read_zip] if archive else []), load_candles, candles_to_tensor, float32_rounding)

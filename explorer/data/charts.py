@@ -14,14 +14,25 @@ def resample_ohlcv(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
     return frame.resample(rule).agg(agg).dropna(subset=["open"])
 
 
+# The intervals exchanges and charting tools offer: downsampled candles are drawn at one of these, never "536min".
+STANDARD_INTERVALS = [("1min", "1 min"), ("3min", "3 min"), ("5min", "5 min"), ("15min", "15 min"),
+                      ("30min", "30 min"), ("1h", "1 h"), ("2h", "2 h"), ("4h", "4 h"), ("6h", "6 h"),
+                      ("12h", "12 h"), ("1D", "1 day"), ("3D", "3 days"), ("7D", "1 week"), ("30D", "30 days"),
+                      ("91D", "91 days"), ("365D", "365 days")]
+
+
 def chart_frame(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> tuple[pd.DataFrame, str | None]:
-    """The candles to draw, and the coarser interval used if there were too many to draw one by one."""
+    """The candles to draw, and the standard coarser interval used (e.g. '15 min', '4 h') if there were too many
+    to draw one by one: the finest standard interval that gives at most `max_candles` candles."""
     if len(frame) <= max_candles:
         return frame, None
     span = frame.index[-1] - frame.index[0]
-    minutes = max(1, int(span / pd.Timedelta(minutes=1) / max_candles) + 1)
-    rule = f"{minutes}min"
-    return resample_ohlcv(frame, rule), rule
+    for rule, label in STANDARD_INTERVALS:
+        step = pd.Timedelta(rule)
+        if span // step + 2 <= max_candles:  # +2: the bins at both ends may be partial
+            return resample_ohlcv(frame, rule), label
+    rule, label = STANDARD_INTERVALS[-1]
+    return resample_ohlcv(frame, rule), label
 
 
 def candlestick_figure(frame: pd.DataFrame, title: str = "Candles") -> go.Figure:

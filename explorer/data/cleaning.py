@@ -15,6 +15,7 @@ COLUMNS = list(OHLCV)
 class CleanStats:
     """What cleaning did, for the load report."""
     dropped: dict[str, int] = field(default_factory=dict)
+    dropped_rows: list[tuple[int, str]] = field(default_factory=list)  # (row index as read, reason), a few each
     duplicates: int = 0
     order: str = "ascending as read"
     interval: pd.Timedelta | None = None
@@ -47,6 +48,7 @@ def _drop_unusable(times: np.ndarray, values: dict[str, np.ndarray], stats: Clea
     for why, mask in reasons.items():
         if (n := int(mask.sum())):
             stats.dropped[why] = stats.dropped.get(why, 0) + n
+            stats.dropped_rows += [(int(i), why) for i in np.flatnonzero(mask)[:5]]
     return ~(bad_time | missing | infinite | not_positive | bad_volume)
 
 

@@ -17,7 +17,8 @@ from explorer.data.columns import (DATE_ONLY, PRICES, TIME_ONLY, ColumnMap, colu
                               map_by_name, map_by_position)
 from explorer.data.readtable import RawSource, Source, Table, open_source, read_table
 from explorer.data.sniff import SEPARATOR_NAMES, Layout, SniffError, is_missing, sniff
-from explorer.data.timeparse import TimeFormatError, parse_times, to_numbers
+from explorer.data.damage import EXAMPLES, describe
+from explorer.data.timeparse import TimeFormatError, TimeInfo, parse_times, to_numbers
 
 __all__ = ["COLUMNS", "CandleData", "CandleFormatError", "LoadReport", "load_candles"]
 
@@ -41,6 +42,7 @@ class LoadReport:
     rows_read: int = 0
     rows_kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    dropped_lines: list[tuple[int, str]] = field(default_factory=list)  # the first few: (line in the file, reason)
     duplicates: int = 0
     order: str = "ascending as read"
     interval: pd.Timedelta | None = None
@@ -52,7 +54,7 @@ class LoadReport:
 
     def as_table(self) -> list[tuple[str, str]]:
         """The report as (item, value) rows for display."""
-        dropped = ", ".join(f"{n} {why}" for why, n in self.dropped.items()) or "none"
+        dropped = describe(self.dropped, self.dropped_lines)
         gaps = f"{self.gaps}" + (f" ({self.missing_candles} missing candles)" if self.gaps else "")
         odd = f"{self.inconsistent_rows} (flagged, not changed)"
         if self.inconsistent_examples:
@@ -169,6 +171,40 @@ def _format_name(layout: Layout, cmap: ColumnMap, unit: str) -> str:
     return ("CSV with a header row" if layout.header else "CSV without a header") + f"; {cmap.layout_name}"
 
 
+@dataclass
+class _Read:
+    """One read of the body: the table, how its times were read, the clean frame and what cleaning did."""
+    table: Table
+    info: TimeInfo
+    frame: pd.DataFrame
+    stats: CleanStats
+    notes: list[str]
+
+
+def _read_and_clean(raw: RawSource, layout: Layout, cmap: ColumnMap, nrows: int | None, dayfirst: bool | None,
+                    careful: bool) -> _Read:
+    """Read the body (careful: line by line, knowing each row's line number), parse times and prices, clean."""
+    text = {cmap.time} if not is_numeric_column(layout.rows, cmap.time) or cmap.time_part is not None else set()
+    text |= {cmap.time_part} if cmap.time_part is not None else set()
+    prices = frozenset(cmap.prices.values()) | frozenset([] if cmap.volume is None else [cmap.volume])
+    table = read_table(raw, layout, cmap.used(), text, nrows, careful, prices - text)
+    if table.rows_read == 0:
+        raise CandleFormatError("The file has no data rows.")
+    if len(next(iter(table.columns.values()))) == 0:
+        raise CandleFormatError(f"No valid candles: all {table.rows_read} rows were dropped ("
+                                + describe(table.damage.counts, table.damage.examples) + ").")
+    times, info = _times(table, cmap, dayfirst)
+    values = {role: _numbers(table.columns[i], role) for role, i in cmap.prices.items()}
+    notes: list[str] = []
+    if cmap.volume is None:
+        values["volume"] = np.zeros(times.shape)
+        notes.append("No volume column: volume is set to 0 so the charts still work.")
+    else:
+        values["volume"] = _numbers(table.columns[cmap.volume], "volume")
+    frame, stats = clean(times, values)
+    return _Read(table, info, frame, stats, notes)
+
+
 def _load(raw: RawSource, sep: str | None, nrows: int | None, names: list[str] | None,
           dayfirst: bool | None) -> CandleData:
     """Sniff, read in one pass, parse times and prices, clean; fill in the report on the way."""
@@ -178,33 +214,37 @@ def _load(raw: RawSource, sep: str | None, nrows: int | None, names: list[str] |
     if not layout.rows:
         raise CandleFormatError("The file has a header but no data rows.")
     cmap = _column_map(layout, names)
-    text = {cmap.time} if not is_numeric_column(layout.rows, cmap.time) or cmap.time_part is not None else set()
-    text |= {cmap.time_part} if cmap.time_part is not None else set()
-    table = read_table(raw, layout, cmap.used(), text, nrows)
-    if table.rows_read == 0:
-        raise CandleFormatError("The file has no data rows.")
-    times, info = _times(table, cmap, dayfirst)
-    values = {role: _numbers(table.columns[i], role) for role, i in cmap.prices.items()}
-    notes = [*layout.notes, *cmap.notes, *info.notes, *table.notes]
-    if cmap.volume is None:
-        values["volume"] = np.zeros(times.shape)
-        notes.append("No volume column: volume is set to 0 so the charts still work.")
-    else:
-        values["volume"] = _numbers(table.columns[cmap.volume], "volume")
-    frame, stats = clean(times, values)
-    report = _report(raw, layout, cmap, info, table, stats, len(frame), notes)
-    if frame.empty:
-        raise CandleFormatError(f"No valid candles: all {table.rows_read} rows were dropped ("
-                                + (", ".join(f"{n} {why}" for why, n in report.dropped.items()) or "no rows") + ").")
-    return CandleData(frame, report)
+    read = _read_and_clean(raw, layout, cmap, nrows, dayfirst, careful=False)
+    if read.stats.dropped and read.table.lines is None:  # rows were dropped: read again to name their lines
+        read = _read_and_clean(raw, layout, cmap, nrows, dayfirst, careful=True)
+    notes = [*layout.notes, *cmap.notes, *read.info.notes, *read.notes]
+    report = _report(raw, layout, cmap, read, notes)
+    if read.frame.empty:
+        raise CandleFormatError(f"No valid candles: all {read.table.rows_read} rows were dropped ("
+                                + describe(report.dropped, report.dropped_lines) + ").")
+    return CandleData(read.frame, report)
 
 
-def _report(raw: RawSource, layout: Layout, cmap: ColumnMap, info, table: Table, stats: CleanStats,
-            kept: int, notes: list[str]) -> LoadReport:
+def _dropped(read: _Read) -> tuple[dict[str, int], list[tuple[int, str]], list[str]]:
+    """Every dropped row: a count per reason, the first few (line number, reason), and notes about them."""
+    damage, stats, lines = read.table.damage, read.stats, read.table.lines
+    dropped = {**damage.counts, **stats.dropped}
+    examples = sorted(damage.examples + [(int(lines[i]) if lines is not None else i + 1, why)
+                                         for i, why in stats.dropped_rows])[:EXAMPLES]
+    notes = []
+    if damage.counts:
+        notes.append(f"{sum(damage.counts.values())} damaged line(s) set aside, every other row kept: "
+                     + describe(damage.counts, damage.examples) + ".")
+    if damage.blank:
+        notes.append(f"{damage.blank} blank line(s) inside the table were skipped.")
+    return dropped, examples, notes
+
+
+def _report(raw: RawSource, layout: Layout, cmap: ColumnMap, read: _Read, notes: list[str]) -> LoadReport:
     """Collect what sniffing, reading and cleaning found into the load report."""
-    dropped = dict(stats.dropped)
-    if table.malformed:
-        dropped["malformed line (wrong number of fields)"] = table.malformed
+    info, table, stats = read.info, read.table, read.stats
+    dropped, examples, damage_notes = _dropped(read)
+    notes += damage_notes
     if stats.duplicates:
         notes.append(f"{stats.duplicates} duplicate timestamp(s): kept the last row of each.")
     if stats.order != "ascending as read":
@@ -219,9 +259,10 @@ def _report(raw: RawSource, layout: Layout, cmap: ColumnMap, info, table: Table,
         source=raw.label, format=_format_name(layout, cmap, info.unit), separator=layout.sep,
         header=layout.header is not None, banner_lines=layout.banner_lines, columns=cmap.describe(),
         time_column=cmap.names[cmap.time], time_unit=info.unit, timezone=info.timezone,
-        rows_read=table.rows_read, rows_kept=kept, dropped=dropped, duplicates=stats.duplicates,
-        order=stats.order, interval=stats.interval, gaps=stats.gaps, missing_candles=stats.missing_candles,
-        inconsistent_rows=stats.inconsistent_rows, inconsistent_examples=stats.inconsistent_examples, notes=notes)
+        rows_read=table.rows_read, rows_kept=len(read.frame), dropped=dropped, dropped_lines=examples,
+        duplicates=stats.duplicates, order=stats.order, interval=stats.interval, gaps=stats.gaps,
+        missing_candles=stats.missing_candles, inconsistent_rows=stats.inconsistent_rows,
+        inconsistent_examples=stats.inconsistent_examples, notes=notes)
 
 
 def load_candles(source: Source, *, sep: str | None = None, nrows: int | None = None,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Union
 
@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from explorer.data.damage import Damage, scan_lines
 from explorer.data.sniff import SNIFF_BYTES, Layout
 
 Source = Union[str, Path, bytes, bytearray, memoryview, IO[bytes]]
@@ -32,8 +33,8 @@ class Table:
     """The needed columns of the body, as pandas Series keyed by file column index."""
     columns: dict[int, pd.Series]
     rows_read: int
-    malformed: int = 0
-    notes: list[str] = field(default_factory=list)
+    damage: Damage = field(default_factory=Damage)
+    lines: np.ndarray | None = None  # each row's line number in the file; None: not worked out (fast path)
 
 
 def open_source(source: Source) -> RawSource:
@@ -78,19 +79,21 @@ def _first_lines(raw: RawSource, count: int) -> bytes:
     return data[: end + 1]
 
 
-def _arrow_read(body, layout: Layout, used: list[int], text_cols: set[int], mode: str) -> tuple[pa.Table, int]:
-    """One pyarrow pass over the body. Modes: 'strict' (fast, typed), 'skip' (skip rows with the wrong
-    number of fields), 'text' (also read every column as text, for stray words among numbers)."""
-    bad: list[object] = []
-    parse = pacsv.ParseOptions(delimiter=layout.sep, quote_char='"', invalid_row_handler=None if mode == "strict"
-                               else (lambda row: bad.append(row) or "skip"))
+def _arrow_read(body, layout: Layout, used: list[int], text_cols: set[int], as_text: bool,
+                float_cols: frozenset[int] = frozenset()) -> pa.Table:
+    """One strict pyarrow pass over the body: typed numbers, or (as_text) every used column as text, for stray
+    words among numbers. A line with the wrong number of fields makes it raise: see damage.py."""
+    parse = pacsv.ParseOptions(delimiter=layout.sep, quote_char='"')
     read = pacsv.ReadOptions(column_names=[f"c{i}" for i in range(layout.ncols)], skip_rows=layout.skip_lines,
                              encoding="utf8" if layout.encoding == "utf-8" else layout.encoding)
-    types = {f"c{i}": pa.string() for i in (used if mode == "text" else text_cols)}
+    # Prices are typed, not inferred: a word among them ('open' of a repeated header) fails this pass wherever it is,
+    # instead of silently turning the whole column into text when it happens to sit in the first block.
+    types = {f"c{i}": pa.string() for i in used} if as_text else {
+        **{f"c{i}": pa.float64() for i in float_cols}, **{f"c{i}": pa.string() for i in text_cols}}
     convert = pacsv.ConvertOptions(include_columns=[f"c{i}" for i in used], column_types=types)
     if hasattr(body, "seek"):
         body.seek(0)
-    return pacsv.read_csv(body, read_options=read, parse_options=parse, convert_options=convert), len(bad)
+    return pacsv.read_csv(body, read_options=read, parse_options=parse, convert_options=convert)
 
 
 def _whitespace_read(body, layout: Layout, used: list[int]) -> pd.DataFrame:
@@ -100,33 +103,50 @@ def _whitespace_read(body, layout: Layout, used: list[int]) -> pd.DataFrame:
                        encoding=layout.encoding, on_bad_lines="skip", quotechar='"', keep_default_na=False)
 
 
+def body_bytes(raw: RawSource, layout: Layout, nrows: int | None) -> bytes:
+    """All the bytes the table is read from (the first lines only, with nrows)."""
+    if nrows is not None:
+        return _first_lines(raw, layout.skip_lines + nrows)
+    return raw.data if raw.data is not None else raw.path.read_bytes()  # type: ignore[union-attr]
+
+
+def _scanned(raw: RawSource, layout: Layout, used: list[int], text_cols: set[int], nrows: int | None,
+             float_cols: frozenset[int]) -> Table:
+    """The slow, careful read: damaged lines set aside one by one (damage.py), the rest read as usual."""
+    scan = scan_lines(body_bytes(raw, layout, nrows), layout)
+    clean = replace(layout, skip_lines=0, encoding="utf-8")
+    if layout.sep == " ":
+        frame = _whitespace_read(io.BytesIO(scan.body), clean, used)
+    else:
+        try:
+            frame = _arrow_read(pa.BufferReader(scan.body), clean, used, text_cols, False, float_cols).to_pandas()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a stray word among numbers: read as text, parse later
+            frame = _arrow_read(pa.BufferReader(scan.body), clean, used, text_cols, True).to_pandas()
+    lines, damaged = scan.lines, sum(scan.damage.counts.values())
+    if nrows is not None and len(frame) > nrows:  # old-Mac '\r' line endings slip past the newline cut
+        frame, lines = frame.iloc[:nrows], lines[:nrows]
+    return Table({i: frame[f"c{i}"] for i in used}, rows_read=len(frame) + damaged, damage=scan.damage,
+                 lines=lines)
+
+
 def read_table(raw: RawSource, layout: Layout, used: list[int], text_cols: set[int],
-               nrows: int | None) -> Table:
-    """Read the needed columns of every data row (or the first nrows)."""
+               nrows: int | None, careful: bool = False, float_cols: frozenset[int] = frozenset()) -> Table:
+    """Read the needed columns of every data row (or the first nrows): one strict pass, or (careful, or when
+    that pass fails) line by line, knowing each row's line number."""
+    if careful or layout.sep == " ":
+        return _scanned(raw, layout, used, text_cols, nrows, float_cols)
     if nrows is not None:
         body = pa.BufferReader(_first_lines(raw, layout.skip_lines + nrows))
     elif raw.data is not None:
         body = pa.BufferReader(raw.data)
     else:
         body = str(raw.path)
-    if layout.sep == " ":
-        if isinstance(body, pa.BufferReader):
-            body = io.BytesIO(body.read())
-        frame = _whitespace_read(body, layout, used).iloc[:nrows]
-        return Table({i: frame[f"c{i}"] for i in used}, rows_read=len(frame))
-    for mode in ("strict", "skip", "text"):
-        try:
-            table, bad = _arrow_read(body, layout, used, text_cols, mode)
-            break
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            # A short row or a stray word among numbers broke this pass; the next one is more forgiving.
-            if mode == "text":
-                raise
+    try:
+        table = _arrow_read(body, layout, used, text_cols, False, float_cols)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # A damaged line, or a stray word among numbers: read line by line so that only that line is lost.
+        return _scanned(raw, layout, used, text_cols, nrows, float_cols)
     if nrows is not None and table.num_rows > nrows:
         table = table.slice(0, nrows)  # old-Mac '\r' line endings slip past the newline cut above
     frame = table.to_pandas()  # one multithreaded conversion beats converting column by column
-    columns = {i: frame[f"c{i}"] for i in used}
-    result = Table(columns, rows_read=table.num_rows + bad, malformed=bad)
-    if bad:
-        result.notes.append(f"{bad} line(s) had a different number of fields than the rest and were skipped.")
-    return result
+    return Table({i: frame[f"c{i}"] for i in used}, rows_read=table.num_rows)

@@ -61,7 +61,10 @@ def decode_head(head: bytes) -> tuple[str, str]:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SniffError("The file is saved as UTF-16 text; save it as UTF-8 (or plain CSV) and load it again.")
     control = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
-    if b"\x00" in head or control > max(2, len(head) // 100):
+    lines = head.count(b"\n") + 1
+    nul_lines = sum(b"\x00" in line for line in head.split(b"\n")) if b"\x00" in head else 0
+    if nul_lines > max(1, lines // 100) or control - head.count(b"\x00") > max(2, len(head) // 100):
+        # a NUL byte on a line or two is damage to those lines (damage.py); more is a binary file
         raise SniffError("This does not look like a text CSV file: it contains binary data.")
     head = head.removeprefix(b"\xef\xbb\xbf")
     try:
@@ -80,9 +83,13 @@ def split_line(line: str, sep: str) -> list[str]:
 
 
 def _table_start(counts: list[int], mode: int) -> int:
-    """First line from which the rows have the modal field count (earlier lines are banners)."""
+    """First line from which the rows mostly have the modal field count (earlier lines are banners).
+
+    'Mostly' (half of the next ten): a damaged line among the first rows must not push the table's start past it (and the good rows
+    above it into the banner)."""
     for i, n in enumerate(counts):
-        if abs(n - mode) <= 1 and n >= 2 and all(c == mode for c in counts[i + 1:]):
+        after = counts[i + 1:i + 11]
+        if abs(n - mode) <= 1 and n >= 2 and (not after or sum(c == mode for c in after) >= 0.5 * len(after)):
             return i
     return len(counts)
 
@@ -98,7 +105,7 @@ def _score(lines: list[str], sep: str) -> tuple[int, int, list[list[str]]]:
         end -= 1  # up to two footer lines ('Total rows: 2') under a real table do not decide the separator
     start = _table_start(counts[:end], mode)
     rows = counts[start + 1:end] or counts[start:end]  # the first table line may be a header with one field less
-    if mode < 2 or not rows or sum(c == mode for c in rows) < 0.9 * len(rows):
+    if mode < 2 or not rows or sum(c == mode for c in rows) < 0.8 * len(rows):
         return 0, start, split
     return mode, start, split
 
@@ -146,7 +153,8 @@ def sniff(head: bytes, *, sep: str | None = None, truncated: bool = False) -> La
                          "tab, semicolon, pipe or spaces.")
     table = split[start:]
     header = table[0] if _looks_like_header(table[0], table[1:]) else None
-    rows = [r for r in (table[1:] if header else table) if len(r) == mode]  # footers and ragged rows aside
+    rows = [r for r in (table[1:] if header else table) if len(r) == mode and r != header
+            and not any("\x00" in f for f in r)]  # ragged, repeated, damaged aside
     first_data = start + (1 if header else 0)
     skip = numbered[first_data][0] if first_data < len(numbered) else len(raw_lines)
     layout = Layout(encoding=encoding, sep=chosen, skip_lines=skip, banner_lines=lines[:start],

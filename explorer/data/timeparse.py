@@ -10,9 +10,11 @@ import pandas as pd
 from explorer.data.sniff import is_number
 
 TIME_DTYPE = "datetime64[us]"  # pandas 3's default resolution; candles never need nanoseconds
-# Unix-time unit by the magnitude of a typical value (2017 is 1.5e9 s, 1.5e12 ms, 1.5e15 µs, 1.5e18 ns).
-EPOCH_UNITS = [(1e8, 1e11, "s", "seconds"), (1e11, 1e14, "ms", "milliseconds"),
-               (1e14, 1e17, "us", "microseconds"), (1e17, 1e20, "ns", "nanoseconds")]
+# Unix-time unit by the size of a value: a unit's window runs from 1973-03-03 (1e8 s) to 2200-01-01, so the
+# windows of seconds, milliseconds, microseconds and nanoseconds never overlap and a value has at most one reading.
+_Y2200 = 7_258_118_400
+EPOCH_UNITS = [(1e8, _Y2200, "s", "seconds"), (1e11, _Y2200 * 1e3, "ms", "milliseconds"),
+               (1e14, _Y2200 * 1e6, "us", "microseconds"), (1e17, _Y2200 * 1e9, "ns", "nanoseconds")]
 _US_PER = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1e-3}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}(:\d{2}){0,2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$", re.I)
 _THOUSANDS = r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"
@@ -39,37 +41,77 @@ class TimeInfo:
     notes: list[str] = field(default_factory=list)
 
 
+def _unit_of_each(values: np.ndarray) -> np.ndarray:
+    """Index into EPOCH_UNITS of the window holding each value; -1 for none (0, NaN, negative, 1e10, …)."""
+    size = values.astype("float64")
+    which = np.full(values.shape, -1, dtype=np.int8)
+    for k, (lo, hi, _, _) in enumerate(EPOCH_UNITS):
+        which[(size >= lo) & (size < hi)] = k
+    return which
+
+
+def _mixed(values: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
+    """A column that mixes units: each value read in the unit its size says; refused if some value fits none."""
+    kinds = sorted(set(which.tolist()) - {-1})
+    words = " and ".join(EPOCH_UNITS[k][3] for k in kinds)
+    unreadable = (which == -1) & (np.isfinite(values) if values.dtype.kind == "f" else True)
+    if unreadable.any():
+        raise TimeFormatError(f"The time column mixes units ({words}) and also holds values like "
+                              f"{values[unreadable][0].item()!r} that fit none of them (unix time from 1973 to 2200 in "
+                              "seconds, milliseconds, microseconds or nanoseconds): cannot tell which unit is meant.")
+    micros = np.zeros(values.shape, dtype="int64")
+    for k in kinds:
+        mask = which == k
+        unit = EPOCH_UNITS[k][2]
+        part = values[mask]
+        micros[mask] = part // 1000 if unit == "ns" and part.dtype.kind in "iu" else \
+            np.round(part.astype("float64") * _US_PER[unit]).astype("int64")
+    counts = ", ".join(f"{int((which == k).sum())} in {EPOCH_UNITS[k][3]}" for k in kinds)
+    info = TimeInfo(unit=f"unix {words} (each value read by its size)",
+                    notes=[f"The time column mixes units ({counts}); each value was read in the unit its size says."])
+    out = micros.view(TIME_DTYPE)
+    out[which == -1] = np.datetime64("NaT")  # missing values (NaN): dropped as unreadable, never 1970
+    return out, info
+
+
 def from_epoch(values: np.ndarray) -> tuple[np.ndarray, TimeInfo]:
-    """Unix numbers → datetimes; the unit (s, ms, µs, ns) comes from their size."""
+    """Unix numbers → datetimes; the unit (s, ms, µs, ns) comes from their size, value by value if they mix."""
     values = np.asarray(values)
     finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     if finite.size == 0:
         raise TimeFormatError("The time column has no values.")
     typical = float(np.median(np.abs(finite[:: max(1, finite.size // 1000)])))
     unit = next((u for lo, hi, u, _ in EPOCH_UNITS if lo <= typical < hi), None)
+    if unit is None and len(set(_unit_of_each(finite).tolist()) - {-1}) > 1:
+        return _with_timezone(*_mixed(values, _unit_of_each(values)))
     if unit is None and 20_000 < typical < 80_000:
         raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r}: these look like Excel "
                               "serial dates. Format the column as date and time in Excel, then save as CSV.")
     if unit is None:
         raise TimeFormatError(f"The time column holds numbers like {finite[0].item()!r} that are too small or too "
-                              "large to be unix time in seconds, milliseconds, microseconds or nanoseconds.")
+                              "large to be unix time (1973 to 2200) in seconds, milliseconds, microseconds or "
+                              "nanoseconds.")
     words = next(w for _, _, u, w in EPOCH_UNITS if u == unit)
     lo, hi = next((lo, hi) for lo, hi, u, _ in EPOCH_UNITS if u == unit)
-    if values.dtype.kind in "iu":
-        # one vectorised pass: integer units → microseconds since 1970
+    if values.dtype.kind in "iu" and values.min() >= lo and values.max() < hi:
+        # the common case, one vectorised pass: integer units → microseconds since 1970
         out = (values * int(_US_PER[unit]) if unit != "ns" else values // 1000).view(TIME_DTYPE)
-        in_range = values.min() >= lo / 100 and values.max() < hi  # cheap check before building a mask
-        bad = np.zeros(0, bool) if in_range else (values < lo / 100) | (values >= hi)  # e.g. a stray 0
         info = TimeInfo(unit=f"unix {words}")
     else:
-        bad = ~np.isfinite(values) | (np.abs(values) < lo / 100) | (np.abs(values) >= hi)
-        micros = np.where(bad, 0, np.round(values * _US_PER[unit])).astype("int64")
-        out = micros.astype(TIME_DTYPE)
-        fractional = bool(np.any(np.where(bad, 0, values) % 1))
-        info = TimeInfo(unit=f"unix {words}" + (" (with fractions)" if fractional else ""))
-    if bad.any():
-        out = out.copy()
-        out[bad] = np.datetime64("NaT")
+        which = _unit_of_each(values)
+        if len(set(which.tolist()) - {-1}) > 1:
+            out, info = _mixed(values, which)
+        else:
+            bad = which == -1  # e.g. a stray 0: never a 1970 date
+            floats = values.astype("float64")
+            out = np.where(bad, 0, np.round(floats * _US_PER[unit])).astype("int64").astype(TIME_DTYPE)
+            out[bad] = np.datetime64("NaT")
+            fractional = bool(np.any(np.where(bad, 0, floats) % 1))
+            info = TimeInfo(unit=f"unix {words}" + (" (with fractions)" if fractional else ""))
+    return _with_timezone(out, info)
+
+
+def _with_timezone(out: np.ndarray, info: TimeInfo) -> tuple[np.ndarray, TimeInfo]:
     info.timezone = "UTC (unix time counts from 1970-01-01 UTC)"
     return out, info
 
@@ -110,8 +152,13 @@ def _decide_order(strings: pd.Series, pair: tuple[tuple[str, str], tuple[str, st
     """Pick month-first or day-first from which reading is valid, or regular; refuse to guess otherwise."""
     (mfam, mfmt), (dfam, dfmt) = pair
     if dayfirst is not None:
-        fam, fmt = (dfam, dfmt) if dayfirst else (mfam, mfmt)
-        return (fam, fmt), _parse(strings, fmt), f"Date order {fam} as requested (dayfirst={dayfirst})."
+        (fam, fmt), (other, ofmt) = ((dfam, dfmt), (mfam, mfmt)) if dayfirst else ((mfam, mfmt), (dfam, dfmt))
+        times, others = _parse(strings, fmt), _parse(strings, ofmt)
+        if times.isna().sum() > others.isna().sum():  # the data contradicts the choice: say so, do not drop rows
+            example = strings[times.isna() & others.notna()].iloc[0]
+            raise TimeFormatError(f"You asked for {fam}, but values like '{example}' are impossible that way: the "
+                                  f"data says {other}. Choose 'detect from the data' (or the other order).")
+        return (fam, fmt), times, f"Date order {fam} as requested (dayfirst={dayfirst})."
     month, day = _parse(strings, mfmt), _parse(strings, dfmt)
     bad_m, bad_d = int(month.isna().sum()), int(day.isna().sum())
     if bad_m != bad_d:
@@ -157,6 +204,12 @@ def from_strings(strings: pd.Series, dayfirst: bool | None = None) -> tuple[np.n
         family, fmt = found[0]
         times = _parse(strings, fmt)
         other = next((b if a == family else a for a, b in AMBIGUOUS if family in (a, b)), None)
+        if other and dayfirst is not None and family.startswith("D") != dayfirst:
+            misfits = sample[_parse(sample, fmt.replace(FAMILIES[family][0], FAMILIES[other][0])).isna()]
+            raise TimeFormatError(
+                f"You asked for {other} (day {'first' if dayfirst else 'second'}), but values like "
+                f"'{misfits.iloc[0]}' are impossible that way: the data says {family}. Choose 'detect from the data' "
+                "(or the other order) to load this file.")
         if other:  # say why the other order was ruled out
             misfits = sample[_parse(sample, fmt.replace(FAMILIES[family][0], FAMILIES[other][0])).isna()]
             notes.append(f"Date order decided as {family}: values like '{misfits.iloc[0]}' are impossible as {other}.")

@@ -76,7 +76,7 @@ CSV_IMPLAUSIBLE = {
     "inf_prices": (HEADER + same_rows(30, b"inf,inf,-inf,inf,1"), ("infinite", "inf")),
     "overflowing_1e309_prices": (HEADER + same_rows(30, b"1e308,1e309,1e308,1e308,1e308"), ("infinite", "inf")),
     "negative_prices": (HEADER + same_rows(30, b"-100,-99,-101,-100.5,5"), ("negative",)),
-    "timestamps_in_year_3871": (HEADER + candle_rows(30, start=6 * 10**13), ("3871", "future")),
+    "timestamps_in_year_3871": (HEADER + candle_rows(30, start=6 * 10**13), ("3871", "future", "1973 to 2200")),
     "timestamps_in_year_9999": (HEADER + b"".join(
         b"9999-12-31 00:%02d:00,1,2,0.5,1.5,3\n" % i for i in range(30)), ("9999", "future")),
 }

@@ -97,7 +97,7 @@ def test_chart_resamples_big_frames_like_an_exchange():
     assert five.iloc[0].tolist() == [first.open.iloc[0], first.high.max(), first.low.min(),
                                      first.close.iloc[-1], pytest.approx(first.volume.sum())]
     drawn, rule = chart_frame(frame, max_candles=100)
-    assert rule == "6min" and len(drawn) <= 100
+    assert rule == "15 min" and len(drawn) <= 100
     assert chart_frame(frame)[1] is None
     fig = candlestick_figure(drawn)
     assert fig.data[0].type == "candlestick" and len(fig.data[0].x) == len(drawn)

@@ -216,7 +216,7 @@ def test_missing_and_null_prices_dropped_and_counted():
     report = load("missing_prices.csv").report
     assert report.dropped == {"missing or non-numeric price": 3}
     assert (report.rows_read, report.rows_kept) == (6, 3)
-    assert dict(report.as_table())["rows dropped"] == "3 missing or non-numeric price"
+    assert dict(report.as_table())["rows dropped"] == "3 missing or non-numeric price (lines 3, 4, 6)"
 
 
 def test_no_volume_column_loads_with_zero_volume_and_a_note():

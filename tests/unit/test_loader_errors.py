@@ -18,7 +18,7 @@ ERRORS = {
     "no_time_column.csv": "No time column found",
     "no_price_columns.csv": "No price columns for open, high, low, close",
     "prices_not_numbers.csv": "The open column holds values like 'abc' that are not numbers",
-    "all_rows_invalid.csv": "No valid candles: all 3 rows were dropped (3 missing or non-numeric price)",
+    "all_rows_invalid.csv": "No valid candles: all 3 rows were dropped (3 missing or non-numeric price (lines 2, 3, 4))",
     "header_only.csv": "header but no data rows",
     "dates_undecidable.csv": "Cannot tell whether dates like '01/02/2020 10:00' are month/day/year or day/month/year",
 }

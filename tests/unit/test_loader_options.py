@@ -115,7 +115,8 @@ def test_stray_text_deep_in_a_large_file(big_file):
     lines[250_000] = lines[250_000].split("|")[0] + "|oops|1|1|1|1"
     lines[260_000] = "garbage line without separators"
     data = load_candles(("\n".join(lines) + "\n").encode())
-    assert data.report.dropped == {"missing or non-numeric price": 1, "malformed line (wrong number of fields)": 1}
+    assert data.report.dropped == {"missing or non-numeric price": 1, "too few fields": 1}
+    assert data.report.dropped_lines == [(250_001, "missing or non-numeric price"), (260_001, "too few fields")]
     assert data.report.rows_read == len(big) and data.report.rows_kept == len(big) - 2
     assert data.report.gaps == 2 and data.report.missing_candles == 2
     assert_same_candles(data.frame, big.drop(big.index[[250_000, 260_000]]))
@@ -191,7 +192,7 @@ def test_footer_line_skipped_and_counted():
     raw = b"timestamp,open,high,low,close,volume\n1502942400,1,2,0.5,1.5,3\n1502942460,1,2,0.5,1.5,3\nTotal rows: 2\n"
     data = load_candles(raw)
     assert len(data.frame) == 2 and data.report.separator == ","
-    assert data.report.dropped == {"malformed line (wrong number of fields)": 1}
+    assert data.report.dropped == {"too few fields": 1} and data.report.dropped_lines == [(4, "too few fields")]
 
 
 @pytest.mark.parametrize("text", ['"Aug 17, 2017"', "17 Aug 2017", "17-Aug-2017"])
