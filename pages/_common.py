@@ -89,7 +89,7 @@ def current_candles() -> CandleData:
     link = st.query_params.get("data")
     if CANDLES_KEY not in st.session_state and (link or "").startswith("binance:"):
         if not _candles_from_archive_link(link):
-            st.query_params["data"] = config_link(load_config())  # the link's data could not be met
+            set_url("data", config_link(load_config()))  # the link's data could not be met
     if CANDLES_KEY not in st.session_state:
         config, problem = config_from_link(url_value("data"))
         if problem:
@@ -104,7 +104,7 @@ def set_candles(data: CandleData, source: str, link: str) -> None:
     st.session_state[CANDLES_KEY] = data
     st.session_state[SOURCE_KEY] = source
     st.session_state[LINK_KEY] = link
-    st.query_params["data"] = link  # now, not on the next run: a link copied right away carries it
+    set_url("data", link)  # now, not on the next run: a link copied right away carries it
 
 
 def sidebar_data_summary(where) -> None:

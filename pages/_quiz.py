@@ -5,6 +5,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import StopException
 
 from explorer.teaching.quiz import AnswerError, Question, Score, Verdict, check, tolerance_text
+from pages._state import set_url
 
 QUIZ_KEY = "quiz"  # the sidebar switch's widget key (and the URL parameter)
 ON_KEY = "quiz_on"  # a plain copy: widget state is dropped on a run that does not draw the switch
@@ -19,10 +20,7 @@ def quiz_mode():
     st.sidebar.toggle("Predict, then reveal", key=QUIZ_KEY, help="At key moments the lessons ask you to predict "
                       "the result before showing it. A teacher turns it on for everyone with ?quiz=1 in the link.")
     st.session_state[ON_KEY] = st.session_state[QUIZ_KEY]
-    if st.session_state[QUIZ_KEY]:
-        st.query_params[QUIZ_KEY] = "1"
-    else:
-        st.query_params.pop(QUIZ_KEY, None)
+    set_url(QUIZ_KEY, "1" if st.session_state[QUIZ_KEY] else None)
     return st.sidebar.container()
 
 
