@@ -30,6 +30,8 @@ class GraphNode:
     module_type: str = ""
     step: int | None = None  # journal index of the op that built it (None: unknown, always shown)
     note: str = ""
+    brief: str = ""  # the value in a few characters, for the drawing (graph_plot.brief)
+    grad_brief: str = ""
 
     @property
     def saved_freed(self) -> bool:
@@ -81,6 +83,6 @@ class GraphModel:
 
     def with_grads(self, grads: dict[str, str], clear_others: bool = True) -> "GraphModel":
         """A copy whose node grads are `grads` (node id -> preview); others cleared, for backward stepping."""
-        nodes = {nid: replace(n, grad=grads.get(nid, None if clear_others else n.grad))
+        nodes = {nid: replace(n, grad=grads.get(nid, None if clear_others else n.grad), grad_brief="")
                  for nid, n in self.nodes.items()}
         return replace(self, nodes=nodes)
