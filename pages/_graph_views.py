@@ -111,8 +111,7 @@ def inspector(lesson: GraphLesson, model: GraphModel, active: str | None, steps:
 def why_gradients(lesson: GraphLesson) -> None:
     """Each leaf's gradient from the chain rule that ran, and w.grad == x only where it holds."""
     for paragraph in explanations(lesson):
-        (st.warning if paragraph.startswith("**Saturated") or paragraph.startswith("**relu") else st.markdown)(
-            paragraph)
+        st.markdown(paragraph)
     w_is_x = torch.equal(lesson.w.grad, lesson.x)
     if w_is_x:
         st.success("Here **w.grad == x** exactly: y is linear in w (y = x₀w₀ + … + x₄w₄ + b), so ∂y/∂wᵢ = xᵢ.")

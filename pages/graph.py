@@ -9,8 +9,8 @@ from explorer.autograd.expr import ExpressionError
 from explorer.autograd.gradcheck import check_gradients
 from explorer.autograd.graph import build_graph, graph_to_dot
 from explorer.autograd.lesson import (DEFAULT_EXPRESSION, GraphLesson, backward_view, example_notes, forward_view,
-                                      forward_with_journal, gradient_printout, make_leaves, problems, run_lesson,
-                                      seed_printout)
+                                      forward_with_journal, gradient_printout, gradient_stoppers, make_leaves, problems,
+                                      run_lesson, seed_printout)
 from explorer.data.sources import literal
 from explorer.teaching.takehome import graph_script
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
@@ -65,6 +65,8 @@ right.markdown("**A leaf** is a tensor you made yourself, not the result of an o
                "only *saves* a copy, because the gradient of `w` needs it.")
 for problem in problems(lesson):
     right.error(problem)
+for note in gradient_stoppers(lesson):
+    right.warning(note)
 
 n_ops, n_steps = len(lesson.journal.entries), len(lesson.trace.steps)
 refuse_past_end({"fwd": n_ops, "bwd": n_steps})

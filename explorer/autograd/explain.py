@@ -152,16 +152,19 @@ def describe_chain(chain: Chain, grad: torch.Tensor | None, known: dict[str, tor
     return "\n".join([head] + lines) + "\n\n" + tail
 
 
-def explain(text: str, chains: list[Chain], grads: dict[str, torch.Tensor | None],
-            known: dict[str, torch.Tensor]) -> list[str]:
-    """Markdown paragraphs: each leaf's chain, then one note per place where the gradient was stopped."""
-    out = [describe_chain(c, grads.get(c.leaf), known) for c in chains]
-    seen: set[tuple[str, float]] = set()
+def explain(chains: list[Chain], grads: dict[str, torch.Tensor | None], known: dict[str, torch.Tensor]) -> list[str]:
+    """Markdown paragraphs: each leaf's chain rule with the numbers that ran."""
+    return [describe_chain(c, grads.get(c.leaf), known) for c in chains]
+
+
+def stoppers(text: str, chains: list[Chain]) -> list[str]:
+    """One note per place where the gradient was stopped (a saturated sigmoid / tanh, a relu that is off)."""
+    out, seen = [], set()
     for c in chains:
         for f in c.factors:
             key = (f.op, float(f.at.reshape(-1)[0]))
-            note = _saturation(f, text, " and ".join(ch.leaf for ch in chains if f in ch.factors or
-                                                      any(g.op == f.op for g in ch.factors)))
+            hit = " and ".join(ch.leaf for ch in chains if any(g.op == f.op for g in ch.factors))
+            note = _saturation(f, text, hit)
             if note and key not in seen:
                 seen.add(key)
                 out.append(note)

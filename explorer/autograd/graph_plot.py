@@ -106,9 +106,9 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _box(p: Placed, fill: str, line: str, width: float, dashed: bool) -> dict:
+def _box(nid: str, p: Placed, fill: str, line: str, width: float, dashed: bool) -> dict:
     return dict(type="rect", x0=p.x - p.width / 2, x1=p.x + p.width / 2, y0=p.y - p.height / 2,
-                y1=p.y + p.height / 2, fillcolor=fill, layer="below",
+                y1=p.y + p.height / 2, fillcolor=fill, layer="below", name=nid,
                 line=dict(color=line, width=width, dash="dash" if dashed else "solid"))
 
 
@@ -132,7 +132,7 @@ def graph_figure(model: GraphModel, font_px: float = 16, highlight: str | None =
             fill, line, width = HIGHLIGHT_FILL, HIGHLIGHT_LINE, 4
         if nid == selected:
             line, width = SELECTED_LINE, 4
-        shapes.append(_box(p, fill, line, width, node.kind == "input"))
+        shapes.append(_box(nid, p, fill, line, width, node.kind == "input"))
         texts.append("<br>".join(_escape(t) for t in p.lines))
         for dx in _spread(p.width, font_px):  # several click targets per box, so a click anywhere on it counts
             xs.append(p.x + dx)

@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from explorer.autograd.backward import BackwardTrace, trace_backward
-from explorer.autograd.explain import Chain, explain, gradient_chain
+from explorer.autograd.explain import Chain, explain, gradient_chain, stoppers
 from explorer.autograd.expr import Expression, ExpressionError, parse_expression
 from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_model import GraphModel
@@ -144,7 +144,12 @@ def explanations(lesson: GraphLesson) -> list[str]:
     """Each leaf's gradient as the chain rule with the numbers that ran, and why it is zero when it is."""
     known = {"x": lesson.x, **{lesson.journal.sources.get(id(e.output), e.output_name): e.output
                                for e in lesson.journal.entries if not e.output.requires_grad}}
-    return explain(lesson.expression.text, lesson.chains, {"w": lesson.w.grad, "b": lesson.b.grad}, known)
+    return explain(lesson.chains, {"w": lesson.w.grad, "b": lesson.b.grad}, known)
+
+
+def gradient_stoppers(lesson: GraphLesson) -> list[str]:
+    """Where the gradient was stopped on its way to w and b (saturation, a relu that is off), with a fix to try."""
+    return stoppers(lesson.expression.text, lesson.chains)
 
 
 def problems(lesson: GraphLesson) -> list[str]:
