@@ -38,7 +38,7 @@ def test_link_sets_widgets_positions_and_numbers(frame):
     assert at.number_input(key="graph_row").value == 7 and at.number_input(key="graph_seed").value == 5
     assert at.text_input(key="graph_expr").value == expr
     assert at.slider(key="graph_fwd_slider").value == 2 and at.session_state["graph_bwd_pos"] == 3
-    assert at.slider(key="graph_mlp_layers").value == 3 and at.toggle(key="graph_mlp_collapse").value is False
+    assert at.session_state["graph_mlp_layers"] == 3 and at.session_state["graph_mlp_collapse"] is False
     assert at.code[0].value == seed_printout(run_lesson(frame, 7, 5, expr))
 
 
