@@ -48,8 +48,19 @@ def lesson_extra(name: str, make):
     return extras[name]
 
 
+KEPT = ("graph_classic", "graph_classic_after", "graph_node", "graph_mlp_layers", "graph_mlp_hidden", "graph_mlp_cap",
+        "graph_mlp_backward", "graph_mlp_collapse", "graph_mlp_hide_acc", "graph_mlp_hide_views", "graph_mlp_expand")
+
+
 def view_picker() -> str:
-    """Which view is on screen (it travels in the link as graph_view)."""
+    """Which view is on screen (it travels in the link as graph_view).
+
+    Streamlit forgets the value of a widget that a run does not draw; writing each option back keeps it while its
+    view is hidden, so a switch back (and the link) finds it unchanged.
+    """
+    for key in KEPT:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
     if st.session_state.get("graph_view") not in VIEWS:
         st.session_state["graph_view"] = "fwd"
     return st.radio("view", list(VIEWS), format_func=VIEWS.get, key="graph_view", horizontal=True,

@@ -159,3 +159,16 @@ def test_gradcheck_and_large_graph(at):
     assert any("nearest the output" in w.value for w in at.warning)
     mlp = at.get("graphviz_chart")[-1].proto.spec
     assert mlp.count("label=") <= 60 + mlp.count("->")
+
+
+def test_options_survive_while_their_view_is_hidden(at):
+    show(at, "mlp")
+    at.slider(key="graph_mlp_layers").set_value(5).run()
+    show(at, "fwd")
+    at.toggle(key="graph_classic").set_value(True).run()
+    show(at, "bwd")
+    assert at.query_params["graph_mlp_layers"] == "5" and at.query_params["graph_classic"] == "1"
+    show(at, "mlp")
+    assert at.slider(key="graph_mlp_layers").value == 5
+    show(at, "fwd")
+    assert at.toggle(key="graph_classic").value is True and len(at.get("graphviz_chart")) == 1
