@@ -45,6 +45,7 @@ class Chain:
     factors: list[Factor] = field(default_factory=list)
     rest: torch.Tensor | None = None  # ∂(rest_source)/∂leaf, shaped like the leaf
     rest_source: str = ""
+    shape: tuple[int, ...] = ()  # the leaf's shape
 
 
 def _paths(fn: object, leaf: torch.Tensor, limit: int = 20) -> list[list[tuple[object, int]]]:
@@ -72,7 +73,7 @@ def gradient_chain(root: torch.Tensor, name: str, leaf: torch.Tensor, outputs: d
     paths = _paths(root.grad_fn, leaf)
     if len(paths) != 1:
         return Chain(name, len(paths))
-    chain = Chain(name, 1)
+    chain = Chain(name, 1, shape=tuple(leaf.shape))
     for i, (fn, slot) in enumerate(paths[0]):
         out = outputs.get(id(fn))
         if out is None:
@@ -98,7 +99,7 @@ def chain_value(chain: Chain) -> torch.Tensor | None:
     total = torch.ones(())
     for f in chain.factors:
         total = total * f.value
-    return total * chain.rest if chain.rest is not None else total
+    return total * chain.rest if chain.rest is not None else total.expand(chain.shape).clone()
 
 
 def _num(value: float) -> str:
