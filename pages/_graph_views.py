@@ -105,7 +105,7 @@ def inspector(lesson: GraphLesson, model: GraphModel, active: str | None, steps:
     d = inspect_node(lesson, chosen, steps)
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**{d.name}** · grad_fn: `{d.grad_fn}`")
+        st.markdown(f"Inspecting **{d.name}** (node {d.node_id}) · grad_fn: `{d.grad_fn}`")
         st.code("value: " + (full(d.value) if d.value is not None else "—"), language="text", wrap_lines=True)
         st.code("grad: " + (full(d.grad) if d.grad is not None else "None") + f"\n({d.grad_note})",
                 language="text", wrap_lines=True)
