@@ -114,8 +114,8 @@ def inspector(lesson: GraphLesson, model: GraphModel, active: str | None, steps:
         st.code("saved tensors:\n" + ("\n".join(saved) or "none") + "\n\nnext_functions:\n" +
                 ("\n".join(d.next_functions) or "none (a leaf or the output)"), language="text", wrap_lines=True)
         if d.step is not None:
-            ran = "ran" if d.step_ran or steps is None else "will run"
-            st.caption(f"The chain-rule step that {ran} here (backward step {d.step.index}), with its numbers:")
+            when = "ran here" if d.step_ran else "runs here when backward() gets to it"
+            st.caption(f"The chain-rule step that {when} (backward step {d.step.index}), with its real numbers:")
             st.code(d.step.chain_rule(), language="text", wrap_lines=True)
 
 
