@@ -5,23 +5,18 @@ Run: .venv/bin/python bench/bench_graph_steps.py [clicks]   — the last line pr
 """
 from __future__ import annotations
 
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 from tests.e2e.helpers import wait_idle  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 CLICKS = 12
 EMPTY_PAGE = "import streamlit as st\nst.button('click me', key='b')\n"
 WATCH = """() => { window.__idle = [];  // when a run ends: the attribute leaves 'running' (even within one batch)
@@ -29,25 +24,6 @@ WATCH = """() => { window.__idle = [];  // when a run ends: the attribute leaves
     window.__idle.push(performance.now()); }).observe(document.body, {attributes: true, subtree: true,
     attributeOldValue: true, attributeFilter: ['data-test-script-state']});
 }"""
-
-
-def serve(script: str) -> tuple[subprocess.Popen, str]:
-    """`streamlit run script` on a free loopback port; returns when it answers its health check."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError(f"{script} did not start")
 
 
 def click_to_idle(page: Page, name: str) -> float:
@@ -74,8 +50,8 @@ def main(clicks: int = CLICKS) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "empty.py"
         script.write_text(EMPTY_PAGE)
-        app, app_url = serve("app.py")
-        bare, bare_url = serve(str(script))
+        app, app_url = start_server()
+        bare, bare_url = start_server(script=str(script))
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

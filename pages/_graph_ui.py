@@ -26,7 +26,8 @@ def lesson_spec(n_rows: int) -> tuple[Shared, ...]:
             Shared("graph_mlp_cap", "int", 20, 400, choices=tuple(range(20, 401, 10))),
             Shared("graph_mlp_backward", "bool"), Shared("graph_mlp_collapse", "bool"),
             Shared("graph_mlp_hide_acc", "bool"), Shared("graph_mlp_hide_views", "bool"),
-            Shared("graph_view", "str", choices=("fwd", "bwd", "check", "mlp")), Shared("graph_node", "str", max_len=20))
+            Shared("graph_view", "str", choices=("fwd", "bwd", "check", "mlp")),
+            Shared("graph_node", "str", max_len=20))
 
 
 def start_over_when_changed(signature: tuple) -> None:

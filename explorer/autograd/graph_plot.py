@@ -152,7 +152,8 @@ def graph_figure(model: GraphModel, font_px: float = 16, highlight: str | None =
     bottom = min((p.y - p.height / 2 for p in centres), default=0) - font_px / 2
     height = top - bottom + font_px / 2
     fig.update_layout(shapes=shapes, annotations=arrows, height=int(height) + 20, plot_bgcolor="white",
-                      paper_bgcolor="white", margin=dict(l=4, r=4, t=10, b=10), dragmode="pan", clickmode="event+select",
+                      paper_bgcolor="white", margin=dict(l=4, r=4, t=10, b=10), dragmode="pan",
+                      clickmode="event+select",
                       xaxis=dict(visible=False, range=[left, right], fixedrange=False),
                       yaxis=dict(visible=False, range=[bottom, bottom + height], scaleanchor="x", scaleratio=1))
     return fig

@@ -11,18 +11,9 @@ from explorer.autograd.graph_plot import brief
 from explorer.autograd.inspector import FREED, inspect_node
 from explorer.autograd.lesson import (example_notes, explanations, gradient_stoppers, make_leaves, problems,
                                       run_lesson)
+from tests.unit.test_graph_gradcheck import frame  # noqa: F401  (candles priced around 4,000, like the sample)
 
 ROW, SEED = 100, 0
-
-
-@pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    """Candles priced around 4,000 (like the sample): x @ w.T + b is in the thousands, so sigmoid saturates."""
-    gen = torch.Generator().manual_seed(7)
-    close = 4000 + torch.cumsum(torch.randn(200, generator=gen, dtype=torch.float64), 0)
-    return pd.DataFrame({"open": close - 0.5, "high": close + 1.0, "low": close - 1.0, "close": close,
-                         "volume": torch.rand(200, generator=gen, dtype=torch.float64)},
-                        index=pd.date_range("2017-08-17 04:00", periods=200, freq="1min", name="timestamp"))
 
 
 def reference(frame: pd.DataFrame, seed: int, f) -> tuple[torch.Tensor, ...]:
