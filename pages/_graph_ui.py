@@ -26,7 +26,9 @@ def lesson_spec(n_rows: int) -> tuple[Shared, ...]:
             Shared("graph_mlp_hidden", "int", choices=(4, 8, 16, 32, 64)),
             Shared("graph_mlp_cap", "int", 20, 400, choices=tuple(range(20, 401, 10))),
             Shared("graph_mlp_backward", "bool"), Shared("graph_mlp_collapse", "bool"),
-            Shared("graph_mlp_hide_acc", "bool"), Shared("graph_mlp_hide_views", "bool"))
+            Shared("graph_mlp_hide_acc", "bool"), Shared("graph_mlp_hide_views", "bool"),
+            Shared("graph_view", "str", choices=("fwd", "bwd", "check", "mlp")),
+            Shared("graph_node", "str", max_len=20))
 
 
 def start_over_when_changed(signature: tuple) -> None:
@@ -84,7 +86,8 @@ def stepper(name: str, last: int, label: str, default: int, keys: tuple[str, str
     if st.session_state.get(playing) and st.session_state[pos] >= last:
         st.session_state[playing] = False  # reached the end: stop
     st.session_state[f"graph_{name}_slider"] = st.session_state[pos]
-    cols = st.columns([5, 4, 4, 12], vertical_alignment="bottom")  # wide enough for label + shortcut
+    widths = [6, 5, 5, 8] if st.session_state.get("present") else [5, 4, 4, 12]  # label + shortcut hint fit
+    cols = st.columns(widths, vertical_alignment="bottom")
     at, playing_now = st.session_state[pos], bool(st.session_state.get(playing))
     what = STEPPERS[name]
     cols[0].button("Previous", key=f"graph_{name}_prev", icon=":material/skip_previous:", on_click=_move,

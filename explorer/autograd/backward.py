@@ -7,6 +7,7 @@ import torch
 
 from explorer.autograd.graph import saved_tensors
 from explorer.autograd.graph_model import GraphModel
+from explorer.autograd.graph_plot import brief
 from explorer.autograd.journal import preview
 from explorer.autograd.walk import walk_grad_fns
 
@@ -82,6 +83,7 @@ class BackwardTrace:
         shown = self.steps[: upto if upto is not None else len(self.steps)]
         if shown and shown[0].grad_outputs and model.root in model.nodes:  # backward() starts from dL/dy = 1
             model.nodes[model.root].grad = preview(shown[0].grad_outputs[0])
+            model.nodes[model.root].grad_brief = brief(shown[0].grad_outputs[0])
         for step in shown:
             nid = model.node_for(step.fn)
             if nid is None:
@@ -89,8 +91,10 @@ class BackwardTrace:
             grad = step.grad_outputs[0] if step.grad_outputs else None
             if step.name == "AccumulateGrad" and nid + "_leaf" in model.nodes:
                 model.nodes[nid + "_leaf"].grad = preview(step.leaf_grad)
+                model.nodes[nid + "_leaf"].grad_brief = brief(step.leaf_grad)
             elif grad is not None and nid in model.nodes:
                 model.nodes[nid].grad = preview(grad)
+                model.nodes[nid].grad_brief = brief(grad)
         return model
 
 

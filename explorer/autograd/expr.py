@@ -38,10 +38,14 @@ class Expression:
     text: str
     tree: ast.Expression = field(repr=False, compare=False)
 
-    def __call__(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Run the expression on tensors; shape mistakes come back as ExpressionError."""
+    def __call__(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor,
+                 sources: dict[int, str] | None = None) -> torch.Tensor:
+        """Run the expression on tensors; shape mistakes come back as ExpressionError.
+
+        `sources`, when given, is filled with id(tensor) → the part of the text that computed it (e.g. 'x @ w.T').
+        """
         try:
-            result = _Interpreter({"x": x, "w": w, "b": b}).visit(self.tree.body)
+            result = _Interpreter({"x": x, "w": w, "b": b}, sources).visit(self.tree.body)
         except (RuntimeError, TypeError, ValueError, IndexError, ArithmeticError) as err:  # 0/0, 1e6**10**10
             raise ExpressionError(f"PyTorch refused the expression: {str(err).splitlines()[0]}") from None
         if not isinstance(result, torch.Tensor):
@@ -173,14 +177,17 @@ def _check_call(node: ast.Call) -> None:
 class _Interpreter(ast.NodeVisitor):
     """Evaluate an already-checked tree with torch, one node at a time."""
 
-    def __init__(self, env: dict[str, torch.Tensor]):
+    def __init__(self, env: dict[str, torch.Tensor], sources: dict[int, str] | None = None):
         self.env = env
+        self.sources = sources
 
     def visit(self, node: ast.AST):
         """Evaluate a node and keep every intermediate tensor small."""
         value = super().visit(node)
         if isinstance(value, torch.Tensor) and value.numel() > MAX_ELEMENTS:
             raise ExpressionError(f"an intermediate result has shape {tuple(value.shape)}: too large")
+        if self.sources is not None and isinstance(value, torch.Tensor):
+            self.sources.setdefault(id(value), ast.unparse(node))
         return value
 
     def visit_Name(self, node: ast.Name):

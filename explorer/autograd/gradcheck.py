@@ -36,11 +36,19 @@ class GradcheckReport:
     eps: float
     atol: float
     rtol: float
+    nonfinite: str = ""  # 'NaN', 'inf' or 'NaN and inf' when the function or a Jacobian is not finite there
 
     @property
     def passed(self) -> bool:
         """True when every leaf passed."""
         return all(leaf.passed for leaf in self.leaves)
+
+    @property
+    def verdict(self) -> str:
+        """PASS, FAIL, or NaN / inf: a function that is not finite here cannot be checked either way."""
+        if self.nonfinite:
+            return self.nonfinite
+        return "PASS" if self.torch_gradcheck else "FAIL"
 
 
 def _numeric_jacobian(f: Callable[[torch.Tensor], torch.Tensor], leaf: torch.Tensor, eps: float) -> torch.Tensor:
@@ -61,7 +69,7 @@ def check_gradients(forward: Forward, x: torch.Tensor, w: torch.Tensor, b: torch
     """Compare autograd with finite differences for each leaf that requires grad (gradcheck's tolerance rule)."""
     leaves = {"x": x, "w": w, "b": b}
     doubles = {k: v.detach().to(torch.float64).requires_grad_(v.requires_grad) for k, v in leaves.items()}
-    results = []
+    results, seen = [], set()
     for name, leaf in doubles.items():
         if not leaf.requires_grad:
             continue
@@ -81,6 +89,20 @@ def check_gradients(forward: Forward, x: torch.Tensor, w: torch.Tensor, b: torch
         passed = bool(torch.isfinite(analytic).all() and torch.isfinite(numeric).all()
                       and (diff <= atol + rtol * numeric.abs()).all())
         results.append(LeafCheck(name, tuple(leaf.shape), analytic.detach(), numeric, float(diff.max()), passed))
+        seen.update(_kinds(out, analytic, numeric))
     reference = torch.autograd.gradcheck(forward, (doubles["x"], doubles["w"], doubles["b"]), eps=eps, atol=atol,
                                          rtol=rtol, raise_exception=False)
-    return GradcheckReport(results, bool(reference), eps, atol, rtol)
+    nonfinite = " and ".join(k for k in ("NaN", "inf") if k in seen)
+    return GradcheckReport(results, bool(reference), eps, atol, rtol, nonfinite)
+
+
+def _kinds(*tensors: torch.Tensor) -> set[str]:
+    """Which of NaN / inf occur in any of the tensors."""
+    out = set()
+    for t in tensors:
+        t = t.detach()
+        if torch.isnan(t).any():
+            out.add("NaN")
+        if torch.isinf(t).any():
+            out.add("inf")
+    return out

@@ -10,6 +10,7 @@ from explorer.autograd.graph_model import GraphEdge, GraphModel, GraphNode, Save
 from explorer.autograd.graph_simplify import cap_nodes, collapse_modules, remove_nodes
 from explorer.autograd.journal import OpJournal, preview
 from explorer.autograd.walk import walk_grad_fns
+from explorer.autograd.graph_plot import brief
 
 __all__ = ["GraphError", "build_graph", "graph_to_dot", "saved_slots", "saved_tensors", "VIEW_OPS"]
 
@@ -108,7 +109,8 @@ class _Builder:
             pid = nid + "_leaf"
             self.add(GraphNode(pid, "parameter", name, tuple(var.shape), self.show(var),
                                self.show(var.grad) if var.grad is not None else None,
-                               module=name.rpartition(".")[0] or None))
+                               module=name.rpartition(".")[0] or None, brief=brief(var),
+                               grad_brief=brief(var.grad)))
             self.add(GraphNode(nid, "accumulate", "AccumulateGrad", tuple(var.shape),
                                module=name.rpartition(".")[0] or None))
             self.model.edges.append(GraphEdge(pid, nid))
@@ -116,7 +118,7 @@ class _Builder:
         self.add(GraphNode(nid, "operation", type(fn).__name__,
                            entry.output_shape if entry else None, entry.output_value if entry else None,
                            saved=saved_slots(fn, self.show is preview), module=module, module_type=module_type,
-                           step=entry.index if entry else None))
+                           step=entry.index if entry else None, brief=brief(entry.output) if entry else ""))
 
     def walk(self) -> GraphModel:
         """Traverse the whole graph (up to a hard safety limit, which is noted)."""
@@ -157,7 +159,7 @@ def _add_inputs(model: GraphModel, root: torch.Tensor, params: dict[str, torch.T
             continue
         nid = f"in_{name}"
         node = GraphNode(nid, "input", name, tuple(tensor.shape), preview(tensor),
-                         note="requires_grad=False: not part of autograd's graph")
+                         note="requires_grad=False: not part of autograd's graph", brief=brief(tensor))
         links: dict[str, str] = {}
         for fid, fn in fns.items():
             for slot_name, saved in saved_tensors(fn).items():
@@ -196,7 +198,7 @@ def build_graph(root: torch.Tensor, params: dict[str, torch.Tensor] | None = Non
     model.nodes[out_id] = GraphNode(out_id, "output", options.get("output_name", "y"), tuple(root.shape),
                                     preview(root), preview(root.grad) if root.retains_grad and root.grad is not None
                                     else None,
-                                    step=out_step)
+                                    step=out_step, brief=brief(root))
     model.edges.append(GraphEdge(top, out_id))
     model.root = out_id
     _add_inputs(model, root, params, journal)

@@ -27,6 +27,8 @@ class GraphNode:
     module_type: str = ""
     step: int | None = None  # journal index of the op that built it (None: unknown, always shown)
     note: str = ""
+    brief: str = ""  # the value in a few characters, for the drawing (graph_plot.brief)
+    grad_brief: str = ""
 
     @property
     def saved_freed(self) -> bool:
@@ -75,3 +77,12 @@ class GraphModel:
         nodes = {nid: self.nodes[nid] for nid in self.nodes if nid in keep}
         edges = [e for e in self.edges if e.src in keep and e.dst in keep]
         return replace(self, nodes=nodes, edges=edges)
+<<<<<<< HEAD
+=======
+
+    def with_grads(self, grads: dict[str, str], clear_others: bool = True) -> "GraphModel":
+        """A copy whose node grads are `grads` (node id -> preview); others cleared, for backward stepping."""
+        nodes = {nid: replace(n, grad=grads.get(nid, None if clear_others else n.grad), grad_brief="")
+                 for nid, n in self.nodes.items()}
+        return replace(self, nodes=nodes)
+>>>>>>> graph

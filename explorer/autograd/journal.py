@@ -87,6 +87,7 @@ class OpJournal(TorchFunctionMode):
         self._names = {id(t): n for n, t in (names or {}).items()}
         self._keep = list((names or {}).values())  # ids stay unique while we hold the tensors
         self._prefix = output_prefix
+        self.sources: dict[int, str] = {}  # id(tensor) → the expression text that made it, when the caller fills it
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}

@@ -34,12 +34,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int | None = None, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(port: int | None = None, extra_env: dict | None = None,
+                 script: str = "app.py") -> tuple[subprocess.Popen, str]:
     """Start the app on 127.0.0.1 and wait for its health endpoint."""
     port = port or _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

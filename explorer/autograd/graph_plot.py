@@ -1,0 +1,176 @@
+"""GraphModel → a plotly figure: a layered drawing whose text is set in pixels (readable on a projector) and
+whose nodes can be clicked (each node carries its id as customdata)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import torch
+
+from explorer.autograd.graph_model import GraphModel, GraphNode
+
+FILL = {"input": "white", "parameter": "#add8e6", "operation": "#e3e3e3", "accumulate": "#f0f0f0",
+        "output": "#caff70", "module": "#e6e6fa"}
+HIGHLIGHT_FILL, HIGHLIGHT_LINE, SELECTED_LINE = "gold", "red", "#1f5fd6"
+CHAR_WIDTH = 0.62  # monospace advance, in ems (DejaVu Sans Mono / Courier: 0.60)
+LINE_HEIGHT = 1.3  # in ems
+LABEL_FONT = "DejaVu Sans Mono, Courier New, monospace"
+
+
+def brief(value: torch.Tensor | None, width: int = 15) -> str:
+    """A tensor in at most about `width` characters: the number itself, or the first values then '…'."""
+    if value is None:
+        return ""
+    flat = value.detach().reshape(-1)
+    if flat.numel() == 1:
+        return f"{flat.double().item():.6g}"
+    parts: list[str] = []
+    for v in flat[:8].double().cpu().tolist():
+        part = f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+        if len(", ".join(parts + [part])) + 3 > width:
+            break
+        parts.append(part)
+    more = ", …" if len(parts) < flat.numel() else ""
+    return "[" + ", ".join(parts) + more + "]"
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "" if shape is None else "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def label_lines(node: GraphNode) -> list[str]:
+    """What a node says in the drawing: name, shape and a short value; grad and freed saved tensors when known."""
+    if node.kind in ("operation", "accumulate", "module"):
+        lines = [node.name, f"{_shape(node.shape)} {node.brief}".strip()]
+    else:
+        lines = [f"{node.name} {_shape(node.shape)}", node.brief]
+    if node.saved_freed:
+        lines.append("saved: freed")
+    elif any(s.is_tensor for s in node.saved):
+        lines.append("saves " + ", ".join(s.name for s in node.saved if s.is_tensor))
+    if node.grad_brief:
+        lines.append(("grad " if node.kind in ("parameter", "input") else "∂y/∂out ") + node.grad_brief)
+    return [line for line in lines if line]
+
+
+@dataclass
+class Placed:
+    """A node's place in the drawing (pixels; y grows upwards) and its box size."""
+    x: float
+    y: float
+    width: float
+    height: float
+    lines: list[str]
+
+
+def _levels(model: GraphModel) -> dict[str, int]:
+    """Longest distance (in edges) from each node to the output: the output sits at level 0, leaves highest."""
+    level = {nid: 0 for nid in model.nodes}
+    for _ in range(len(model.nodes)):
+        changed = False
+        for e in model.edges:
+            if level[e.src] < level[e.dst] + 1:
+                level[e.src], changed = level[e.dst] + 1, True
+        if not changed:
+            break
+    return level
+
+
+def layout(model: GraphModel, font_px: float) -> dict[str, Placed]:
+    """Place nodes in layers (output at the bottom), each layer ordered by where its consumers are."""
+    level, gap = _levels(model), font_px * 1.5
+    placed: dict[str, Placed] = {}
+    y = 0.0
+    for lv in range(max(level.values(), default=0) + 1):
+        ids = [nid for nid in model.nodes if level[nid] == lv]
+        boxes = {nid: label_lines(model.nodes[nid]) for nid in ids}
+        size = {nid: (max(len(t) for t in ls) * CHAR_WIDTH * font_px + font_px, len(ls) * LINE_HEIGHT * font_px
+                      + font_px * 0.6) for nid, ls in boxes.items()}
+        want = {nid: _mean([placed[e.dst].x for e in model.edges if e.src == nid and e.dst in placed]) for nid in ids}
+        ids.sort(key=lambda n: want[n])
+        xs, right = [], None
+        for nid in ids:
+            x = want[nid] if right is None else max(want[nid], right + gap + size[nid][0] / 2)
+            xs.append(x)
+            right = x + size[nid][0] / 2
+        shift = (_mean([want[n] for n in ids]) - _mean(xs)) if ids else 0.0
+        tallest = max((size[n][1] for n in ids), default=0)
+        y += tallest / 2
+        for nid, x in zip(ids, xs):
+            placed[nid] = Placed(x + shift, y, size[nid][0], size[nid][1], boxes[nid])
+        y += tallest / 2 + font_px * 2.2
+    return placed
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _box(nid: str, p: Placed, fill: str, line: str, width: float, dashed: bool) -> dict:
+    return dict(type="rect", x0=p.x - p.width / 2, x1=p.x + p.width / 2, y0=p.y - p.height / 2,
+                y1=p.y + p.height / 2, fillcolor=fill, layer="below", name=nid,
+                line=dict(color=line, width=width, dash="dash" if dashed else "solid"))
+
+
+def _edge(a: Placed, b: Placed, dashed: bool, label: str) -> dict:
+    """An arrow from a's bottom to b's top (data flows down the page, from leaves to the output)."""
+    return dict(x=b.x, y=b.y + b.height / 2, ax=a.x, ay=a.y - a.height / 2, xref="x", yref="y", axref="x",
+                ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5,
+                arrowcolor="#555" if dashed else "black", text="", hovertext=label or None)
+
+
+def graph_figure(model: GraphModel, font_px: float = 16, highlight: str | None = None,
+                 selected: str | None = None) -> go.Figure:
+    """The graph drawn with plotly: boxes, arrows, labels at `font_px` pixels; click a node to select it."""
+    placed = layout(model, font_px)  # the output at y = 0, leaves above it
+    top = max((p.y + p.height / 2 for p in placed.values()), default=0)
+    shapes, xs, ys, ids, texts = [], [], [], [], []
+    for nid, p in placed.items():
+        node = model.nodes[nid]
+        fill, line, width = FILL.get(node.kind, "white"), "black", 1.2
+        if nid == highlight:
+            fill, line, width = HIGHLIGHT_FILL, HIGHLIGHT_LINE, 4
+        if nid == selected:
+            line, width = SELECTED_LINE, 4
+        shapes.append(_box(nid, p, fill, line, width, node.kind == "input"))
+        texts.append("<br>".join(_escape(t) for t in p.lines))
+        for dx in _spread(p.width, font_px):  # several click targets per box, so a click anywhere on it counts
+            xs.append(p.x + dx)
+            ys.append(p.y)
+            ids.append(nid)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=ids, hoverinfo="none", name="nodes",
+                             marker=dict(size=font_px * 2, color="rgba(0,0,0,0)"), showlegend=False))
+    centres = list(placed.values())
+    fig.add_trace(go.Scatter(x=[p.x for p in centres], y=[p.y for p in centres], mode="text", text=texts,
+                             textfont=dict(size=font_px, family=LABEL_FONT, color="black"), hoverinfo="skip",
+                             showlegend=False, name="labels"))
+    arrows = [_edge(placed[e.src], placed[e.dst], e.dashed, e.label) for e in model.edges
+              if e.src in placed and e.dst in placed]
+    left = min((p.x - p.width / 2 for p in centres), default=0) - font_px
+    right = max((p.x + p.width / 2 for p in centres), default=1) + font_px
+    bottom = min((p.y - p.height / 2 for p in centres), default=0) - font_px / 2
+    height = top - bottom + font_px / 2
+    fig.update_layout(shapes=shapes, annotations=arrows, height=int(height) + 20, plot_bgcolor="white",
+                      paper_bgcolor="white", margin=dict(l=4, r=4, t=10, b=10), dragmode="pan",
+                      clickmode="event+select",
+                      xaxis=dict(visible=False, range=[left, right], fixedrange=False),
+                      yaxis=dict(visible=False, range=[bottom, bottom + height], scaleanchor="x", scaleratio=1))
+    return fig
+
+
+def _spread(width: float, font_px: float) -> list[float]:
+    n = max(1, int(width // (font_px * 2)))
+    return [(i - (n - 1) / 2) * width / n for i in range(n)]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def needed_width(model: GraphModel, font_px: float) -> float:
+    """How many pixels wide the drawing is at `font_px` (so a page can decide to stack rather than squeeze)."""
+    placed = layout(model, font_px)
+    if not placed:
+        return 0.0
+    return max(p.x + p.width / 2 for p in placed.values()) - min(p.x - p.width / 2 for p in placed.values())
