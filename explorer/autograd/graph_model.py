@@ -77,12 +77,3 @@ class GraphModel:
         nodes = {nid: self.nodes[nid] for nid in self.nodes if nid in keep}
         edges = [e for e in self.edges if e.src in keep and e.dst in keep]
         return replace(self, nodes=nodes, edges=edges)
-<<<<<<< HEAD
-=======
-
-    def with_grads(self, grads: dict[str, str], clear_others: bool = True) -> "GraphModel":
-        """A copy whose node grads are `grads` (node id -> preview); others cleared, for backward stepping."""
-        nodes = {nid: replace(n, grad=grads.get(nid, None if clear_others else n.grad), grad_brief="")
-                 for nid, n in self.nodes.items()}
-        return replace(self, nodes=nodes)
->>>>>>> graph
