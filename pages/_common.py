@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from explorer import CandleData, load_candles
-from explorer.data.config import AppConfig, resolve_data_path
 from explorer.runtime import available_devices, device_from_link
 from explorer.teaching.shareable import Shared, decode, encode
 from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
+
+if TYPE_CHECKING:  # the loader (pandas) and the config (pydantic) load when first used, after the first paint
+    from explorer import CandleData
+    from explorer.data.config import AppConfig
 
 
 def _leave_pages_folder_mode() -> None:
@@ -48,17 +51,20 @@ def load_upload(raw: bytes, sep: str | None, nrows: int | None,
 @st.cache_data(max_entries=16, show_spinner="Reading candles…")
 def load_path_cached(path: str, mtime: float, sep: str, nrows: int, names: tuple[str, ...]) -> CandleData:
     """Load a file from disk once per (file version, options); moving a slider never re-reads it."""
+    from explorer import load_candles
     return load_candles(path, sep=sep, nrows=nrows, names=list(names))
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the upload…")
 def load_bytes_cached(raw: bytes, sep: str | None, nrows: int | None, dayfirst: bool | None) -> CandleData:
     """Load uploaded bytes once per (content, options)."""
+    from explorer import load_candles
     return load_candles(raw, sep=sep, nrows=nrows, dayfirst=dayfirst)
 
 
 def load_from_config(config: AppConfig) -> CandleData:
     """Candles named by a config (paths restricted to data/, rows within the cap), cached per file version."""
+    from explorer.data.config import resolve_data_path
     path = resolve_data_path(config)
     check_config_rows(config)
     d = config.data
