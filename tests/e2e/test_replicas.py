@@ -257,6 +257,17 @@ def upload_cap_fits() -> None:
     assert body_mb > cap_mb, (body_mb, cap_mb)
 
 
+def test_readme_quotes_deploy_nginx_conf():
+    """The README's classroom section quotes deploy/nginx.conf as it is: each quoted run of lines is in the file."""
+    section = (ROOT / "README.md").read_text().split("## Running it for a classroom", 1)[1]
+    quoted = re.search(r"```nginx\n(.*?)```", section, re.S)[1]
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    parts = quoted.split("    ...\n")
+    assert len(parts) == 2 and "hash $sticky_key consistent;" in quoted, quoted[:200]
+    for part in parts:
+        assert part.strip() and part in conf, part[:300]
+
+
 def assert_sticky(learners: list[Learner], log: list, killed_at: float) -> dict[str, int]:
     """Each learner was answered by one replica only, by its headers and by nginx's log; returns learners per replica."""
     per_replica: dict[str, int] = {}
