@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test test-fast bench chromium clean
+.PHONY: run test test-fast bench chromium nginx clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,20 @@ chromium:
 		exit 1; \
 	fi
 
-test: $(VENV)/.dev chromium
+# tests/e2e/test_replicas.py runs deploy/ (replicas behind nginx); the nginx it starts needs no root (and is not
+# the system service Debian may start on port 80 when it installs the package).
+nginx:
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's nginx for the replica test..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	else \
+		echo "The replica test (tests/e2e/test_replicas.py) needs nginx."; \
+		echo "Install it with:  sudo apt-get install -y nginx   and run 'make test' again."; \
+		exit 1; \
+	fi
+
+test: $(VENV)/.dev chromium nginx
 	$(PY) -m pytest tests/unit tests/app tests/e2e
 
 # The quick loop: unit tests and AppTests, no browser (a few minutes; `make test` runs all three tiers).

@@ -4,6 +4,7 @@ import streamlit as st
 from explorer.runtime import configure_torch
 from pages._common import device_picker, presenter_mode, sidebar_data_summary
 from pages._quiz import quiz_mode, quiz_score
+from pages._replica import watch_replica
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wide")
 configure_torch()
@@ -35,3 +36,4 @@ try:
 finally:  # after the page, so a load on this run shows at once (and even when a page stops early)
     sidebar_data_summary(summary)
     quiz_score(quiz_box)
+    watch_replica()  # behind deploy/'s nginx: reload on the replica that took over when this one dies

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 MINIMAL_APP = "import torch\nimport streamlit as st\n\nst.title('minimal')\n"
-ROUNDS = 3  # each round starts both servers once, in turn, so machine load hits both alike
-TARGET = 2.5
+ROUNDS = 5  # each round starts both servers once, in turn, so machine load hits both alike
+TARGET = 1.5
 
 
 def _free_port() -> int:

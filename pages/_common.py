@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from explorer import CandleData, CandleFormatError, load_candles
-from explorer.data.config import AppConfig, load_config, resolve_data_path
-from explorer.data.fetch import ArchiveRequest, FetchError, fetch_candles, parse_link
 from explorer.runtime import available_devices, device_from_link
 from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
 from pages._state import (CANDLES_KEY, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY, publish_state, set_url,  # noqa: F401
                           share_state, url_value)
+
+if TYPE_CHECKING:  # the loader (pandas) and the config (pydantic) load when first used, after the first paint
+    from explorer import CandleData
+    from explorer.data.config import AppConfig
+    from explorer.data.fetch import ArchiveRequest
 
 
 def _leave_pages_folder_mode() -> None:
@@ -45,17 +48,20 @@ def load_upload(raw: bytes, sep: str | None, nrows: int | None,
 @st.cache_data(max_entries=16, show_spinner="Reading candles…")
 def load_path_cached(path: str, mtime: float, sep: str, nrows: int, names: tuple[str, ...]) -> CandleData:
     """Load a file from disk once per (file version, options); moving a slider never re-reads it."""
+    from explorer import load_candles
     return load_candles(path, sep=sep, nrows=nrows, names=list(names))
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the upload…")
 def load_bytes_cached(raw: bytes, sep: str | None, nrows: int | None, dayfirst: bool | None) -> CandleData:
     """Load uploaded bytes once per (content, options)."""
+    from explorer import load_candles
     return load_candles(raw, sep=sep, nrows=nrows, dayfirst=dayfirst)
 
 
 def load_from_config(config: AppConfig) -> CandleData:
     """Candles named by a config (paths restricted to data/, rows within the cap), cached per file version."""
+    from explorer.data.config import resolve_data_path
     path = resolve_data_path(config)
     check_config_rows(config)
     d = config.data
@@ -65,12 +71,15 @@ def load_from_config(config: AppConfig) -> CandleData:
 
 def load_archive(request: ArchiveRequest, progress=None) -> CandleData:
     """Candles from Binance's public archive (cached days from disk); FetchError/CandleFormatError on failure."""
+    from explorer.data.fetch import fetch_candles
     return enough_candles(fetch_candles(request.symbol, request.interval, request.first, request.last,
                                         progress=progress))
 
 
 def _candles_from_archive_link(link: str | None) -> bool:
     """A shared link to archive candles: fetch the same ones (from the cache when there); False if that fails."""
+    from explorer import CandleFormatError
+    from explorer.data.fetch import FetchError, parse_link
     try:
         request = parse_link(link)
         if request is None:
@@ -89,6 +98,7 @@ def current_candles() -> CandleData:
     link = st.query_params.get("data")
     if CANDLES_KEY not in st.session_state and (link or "").startswith("binance:"):
         if not _candles_from_archive_link(link):
+            from explorer.data.config import load_config
             set_url("data", config_link(load_config()))  # the link's data could not be met
     if CANDLES_KEY not in st.session_state:
         config, problem = config_from_link(url_value("data"))

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
-from explorer.data.config import AppConfig, ConfigError, load_config
-from explorer.data.loader import CandleData, CandleFormatError
+if TYPE_CHECKING:  # imported where used: pydantic and pandas load after the first page has painted
+    from explorer.data.config import AppConfig
+    from explorer.data.loader import CandleData
 
 MAX_SAMPLE_ROWS = 20_000  # the bundled sample's length
 MIN_CANDLES = 10  # the lessons need a few candles in a row (lags, a batch); fewer is refused with a message
@@ -33,6 +35,7 @@ def max_rows() -> int:
 
 def enough_candles(data: CandleData) -> CandleData:
     """Refuse data with too few candles for the lessons (CandleFormatError, so pages show it like any bad file)."""
+    from explorer.data.loader import CandleFormatError
     if len(data.frame) < MIN_CANDLES:
         raise CandleFormatError(f"only {len(data.frame)} usable candle(s) after cleaning; the lessons need at least "
                                 f"{MIN_CANDLES} in a row.")
@@ -55,6 +58,7 @@ def cap_note(nrows: int | None, data: CandleData) -> str | None:
 
 def check_config_rows(config: AppConfig) -> None:
     """A config may not ask for more rows than this server's cap."""
+    from explorer.data.config import ConfigError
     if config.data.train_rows > max_rows():
         raise ConfigError(f"`data.train_rows` = {config.data.train_rows:,} is above this server's row cap of "
                           f"{max_rows():,}.")
@@ -66,6 +70,7 @@ def config_source_label(config: AppConfig) -> str:
 
 def config_link(config: AppConfig) -> str:
     """How a config's data travels in a URL: the bundled config with a row count does; anything else cannot."""
+    from explorer.data.config import load_config
     bundled = load_config().data
     same = config.data.model_copy(update={"train_rows": bundled.train_rows}) == bundled
     return f"sample:{config.data.train_rows}" if same else "custom-config"
@@ -73,6 +78,7 @@ def config_link(config: AppConfig) -> str:
 
 def config_from_link(link: str | None) -> tuple[AppConfig, str | None]:
     """The bundled config with the row count a shared link asks for, and a message when the link cannot be met."""
+    from explorer.data.config import load_config
     config, message = load_config(), None
     rows = re.fullmatch(r"sample:([0-9]{1,9})", link or "")  # ASCII digits only: int() refuses some isdigit() ones
     if rows and MIN_CANDLES <= int(rows[1]) <= MAX_SAMPLE_ROWS:

@@ -6,18 +6,12 @@ computed here, now, by the same explorer functions the lesson pages call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import pandas as pd
 import torch
 
-from explorer.labs.accumulation import AccumulationLab
-from explorer.training.features import FeatureSpec, make_features
-from explorer.autograd.lesson import gradient_printout, run_lesson
-from explorer.labs.retain import RetainLab
-from explorer.labs.modules import seed_flatten, seed_input_image, seed_linear
-from explorer.tensors import candle_row, candles_to_tensor
-from explorer.training.trainer import Trainer, TrainSettings
+if TYPE_CHECKING:  # each lesson imports what it runs: the Guided path paints before pandas and the labs load
+    import pandas as pd
 
 ROW, SEED = 100, 0  # the seed notebook's row; our default seed for w and b
 
@@ -34,17 +28,21 @@ class Stop:
 
 
 def live_tensor(frame: pd.DataFrame) -> str:
+    from explorer.tensors import candles_to_tensor
     t = candles_to_tensor(frame)
     return repr((t.dtype, t.shape, t.device))
 
 
 def live_gradients(frame: pd.DataFrame) -> str:
+    from explorer.autograd.lesson import gradient_printout, run_lesson
     lesson = run_lesson(frame, ROW, SEED)
     same = torch.equal(lesson.w.grad, lesson.x) and lesson.b.grad.item() == 1.0
     return gradient_printout(lesson) + f"\n\ntorch.equal(w.grad, x) and b.grad == 1: {same}"
 
 
 def live_accumulation(frame: pd.DataFrame) -> str:
+    from explorer.labs.accumulation import AccumulationLab
+    from explorer.tensors import candle_row
     lab = AccumulationLab(candle_row(frame, ROW), SEED)
     lines = []
     for _ in range(3):
@@ -54,6 +52,7 @@ def live_accumulation(frame: pd.DataFrame) -> str:
 
 
 def live_retain(_: pd.DataFrame) -> str:
+    from explorer.labs.retain import RetainLab
     lab = RetainLab(-3.0)
     lab.backward(retain_graph=True)
     first = lab.pnl.grad.item()
@@ -66,6 +65,8 @@ def live_retain(_: pd.DataFrame) -> str:
 
 
 def live_raw_prices(frame: pd.DataFrame) -> str:
+    from explorer.training.features import FeatureSpec, make_features
+    from explorer.training.trainer import Trainer, TrainSettings
     out = []
     for norm in ("none", "zscore"):
         features = make_features(frame, FeatureSpec(rows=len(frame), normalisation=norm))
@@ -75,6 +76,7 @@ def live_raw_prices(frame: pd.DataFrame) -> str:
 
 
 def live_modules(_: pd.DataFrame) -> str:
+    from explorer.labs.modules import seed_flatten, seed_input_image, seed_linear
     layer1, linear_layer, by_hand = seed_linear(seed_flatten(seed_input_image()))
     return (f"weight shape:{layer1.weight.shape} = [out_features,in_features]\ny=output = \n{linear_layer}\n\n"
             f"torch.equal(flat_image @ w.T, linear_layer): {torch.equal(by_hand, linear_layer)}")
