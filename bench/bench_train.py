@@ -29,6 +29,7 @@ from explorer.training.features import FeatureSet, make_features  # noqa: E402
 from explorer.training.models import build_model, make_loss, make_optimizer, n_outputs_for  # noqa: E402
 from explorer.training.trainer import TrainSettings, batch_order, specs_from_config  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+from tests.e2e.helpers import choose_option, wait_idle  # noqa: E402
 
 COMBOS = (("linear", "sgd"), ("mlp", "sgd"), ("mlp", "adam"))
 EPOCHS = 5000  # long enough never to finish inside the measuring window
@@ -87,21 +88,7 @@ def bare_rate(data: FeatureSet, s: TrainSettings, seconds: float = BARE_S) -> fl
     return max(rates)
 
 
-def choose(page: Page, key: str, option: str) -> None:
-    """Pick an option of a selectbox (retried: a rerun arriving meanwhile closes the list)."""
-    for attempt in range(3):
-        idle(page)
-        page.locator(f".st-key-{key} input").first.click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 - the list closed before the click; open it again
-            page.keyboard.press("Escape")
-    idle(page)
-
-
 def idle(page: Page) -> None:
-    from tests.e2e.helpers import wait_idle
     wait_idle(page, timeout=120_000)
 
 
@@ -163,8 +150,8 @@ def main(server_env: dict | None = None) -> dict:
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             open_training(page, url)
             for model, optimizer in COMBOS:
-                choose(page, "train_model", model)
-                choose(page, "train_optimizer", optimizer)
+                choose_option(page, "train_model", model)
+                choose_option(page, "train_optimizer", optimizer)
                 settings = TrainSettings(model=model, optimizer=optimizer, hidden_sizes=tuple(defaults.hidden_sizes),
                                          learning_rate=defaults.learning_rate, batch_size=defaults.batch_size)
                 first = bare_rate(data, settings)

@@ -1,6 +1,8 @@
 """Training: a small net on lagged candle features, run by a background worker while the loss is drawn live."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from explorer.training.export import export_script
@@ -46,6 +48,17 @@ def controls_row(worker: TrainingWorker) -> None:
         worker.step_once()
 
 
+def slow_figure(name: str, worker: TrainingWorker, snap, build):
+    """While training, the prediction and norm charts are rebuilt once a second, the loss chart every tick:
+    building figures is most of a tick's work, and these two move slowly."""
+    moment = int(time.monotonic()) if snap.status == "running" else (snap.step, snap.status)
+    stamp = (id(worker), moment)
+    cache = st.session_state.setdefault("train_figures", {})
+    if cache.get(name, (None,))[0] != stamp:
+        cache[name] = (stamp, build())
+    return cache[name][1]
+
+
 def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     """Buttons, progress, status and charts from one snapshot; re-run a few times a second while training."""
     controls_row(worker)
@@ -68,9 +81,10 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     cols[2].metric("Validation loss", f"{snap.valid_loss:.4g}", delta=accuracy, delta_color="off")
     st.plotly_chart(loss_figure(snap, log_y), key="train_loss_chart")
     left, right = st.columns(2)
-    left.plotly_chart(prediction_figure(snap, data), key="train_pred_chart")
-    right.plotly_chart(norms_figure(snap), key="train_norm_chart")
-    if live != worker.running:
+    left.plotly_chart(slow_figure("pred", worker, snap, lambda: prediction_figure(snap, data)),
+                      key="train_pred_chart")
+    right.plotly_chart(slow_figure("norms", worker, snap, lambda: norms_figure(snap)), key="train_norm_chart")
+    if live != (snap.status == "running"):
         st.rerun()  # started or stopped: one full run to start or stop ticking
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from itertools import count
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -169,6 +170,8 @@ class TrainingProcess:
                 self._pause_unwatched()
             except (EOFError, OSError):
                 break
+            except Exception:  # noqa: BLE001 - one bad report must not stop the reports of every session
+                traceback.print_exc()
         code = self.process.poll()
         for view in list(self.views.values()):
             view.lost(f"The training process stopped unexpectedly (exit code {code}). Press Reset to start a "

@@ -127,7 +127,7 @@ class TrainingWorker:
     @property
     def running(self) -> bool:
         """True while the run is (or is about to be) training."""
-        return self.trainer.playing
+        return self.trainer.playing and not self.trainer.done
 
     @property
     def note(self) -> str | None:
@@ -231,7 +231,7 @@ class TrainingWorker:
             return "diverged"
         if t.step_count >= t.total_steps:
             return "done"
-        if t.playing:
+        if t.playing:  # (read under the lock with the rest: the page decides from the snapshot alone)
             return "running"
         return "paused" if t.step_count else "ready"
 
