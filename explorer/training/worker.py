@@ -177,7 +177,10 @@ class TrainingWorker:
 
     def play(self) -> None:
         """Start (or resume) training; after the last epoch, train as many epochs again."""
-        if self.running or not self._can_go_on():
+        if self.running:
+            return
+        self.trainer.note = None  # an old note (idle pause, "training on") is not news any more
+        if not self._can_go_on():
             return
         view = self.trainer
         view.last_poll = time.monotonic()
@@ -203,6 +206,7 @@ class TrainingWorker:
         """One mini-batch (pauses first; after the last epoch, trains on as play() does)."""
         if self.running:
             self.pause()
+        self.trainer.note = None
         if not self._can_go_on():
             return []
         result = self._ask("step")
