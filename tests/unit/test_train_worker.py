@@ -84,6 +84,7 @@ def test_two_sessions_train_independently(candles):
 def test_idle_worker_pauses_itself(candles):
     worker = TrainingWorker(Trainer(make_features(candles, FeatureSpec(rows=300)), TrainSettings(epochs=10**4)),
                             idle_timeout=0.05)
+    worker.step_once()  # the training process is up (its start-up takes longer than this idle timeout)
     worker.pace = 200.0
     worker.play()
     worker.join(5)
