@@ -1,6 +1,8 @@
 """Training: a small net on lagged candle features, run by a background worker while the loss is drawn live."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from explorer.training.export import export_script
@@ -16,6 +18,7 @@ from pages._quiz import quiz_gate
 from explorer.teaching.questions import untrained_raw_loss
 
 WORKER = "train_worker"
+PANEL_S = 0.2  # the live panel redraws 5 times a second while training
 
 
 def new_worker(frame, spec, settings, token) -> TrainingWorker:
@@ -34,16 +37,44 @@ def start(frame, spec, settings, token) -> TrainingWorker | None:
     return st.session_state[WORKER]
 
 
+def controls_row(worker: TrainingWorker) -> None:
+    """Play / Pause / Step, inside the live fragment: a click reruns only the fragment, never waits behind the
+    whole page, and the worker stops before its next step."""
+    b = st.columns(3)
+    if b[0].button("Play", icon=":material/play_arrow:", key="train_play", type="primary"):
+        worker.play()
+    if b[1].button("Pause", icon=":material/pause:", key="train_pause"):
+        worker.pause()
+    if b[2].button("Step", icon=":material/skip_next:", key="train_step",
+                   help="one mini-batch: forward, loss, backward, update"):
+        worker.step_once()
+
+
+def slow_figure(name: str, worker: TrainingWorker, snap, build):
+    """While training, the prediction and norm charts are rebuilt once a second, the loss chart every tick:
+    building figures is most of a tick's work, and these two move slowly."""
+    moment = int(time.monotonic()) if snap.status == "running" else (snap.step, snap.status)
+    stamp = (id(worker), moment)
+    cache = st.session_state.setdefault("train_figures", {})
+    if cache.get(name, (None,))[0] != stamp:
+        cache[name] = (stamp, build())
+    return cache[name][1]
+
+
 def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
-    """Progress, status and charts from one snapshot; re-run a few times a second while training."""
+    """Buttons, progress, status and charts from one snapshot; re-run a few times a second while training."""
+    controls_row(worker)
     snap = worker.snapshot(max_points=MAX_POINTS)
     data = worker.trainer.data
     st.progress(snap.progress, text=f"**{snap.status}** · epoch {snap.epoch}/{snap.epochs} · step {snap.step}/"
                                     f"{snap.total_steps} · {snap.steps_per_second:,.0f} steps/s")
     if snap.status == "diverged":
         st.error(snap.message)
-    elif snap.message:
-        st.info(snap.message)
+    if snap.note:
+        st.info(snap.note)
+    elif snap.status == "done":
+        st.info(f"Done: {snap.epochs} epochs. Play trains {worker.trainer.settings.epochs} more epochs and Step one "
+                "more mini-batch; Reset starts a new run with the settings on the left.")
     last = snap.epochs_table[-1] if snap.epochs_table else {}
     cols = st.columns(3)
     cols[0].metric("Last batch loss", f"{snap.step_losses[-1]:.4g}" if snap.step_losses else "–")
@@ -52,10 +83,11 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     cols[2].metric("Validation loss", f"{snap.valid_loss:.4g}", delta=accuracy, delta_color="off")
     st.plotly_chart(loss_figure(snap, log_y), key="train_loss_chart")
     left, right = st.columns(2)
-    left.plotly_chart(prediction_figure(snap, data), key="train_pred_chart")
-    right.plotly_chart(norms_figure(snap), key="train_norm_chart")
-    if live and snap.status != "running":
-        st.rerun()  # training stopped: one full run to stop ticking
+    left.plotly_chart(slow_figure("pred", worker, snap, lambda: prediction_figure(snap, data)),
+                      key="train_pred_chart")
+    right.plotly_chart(slow_figure("norms", worker, snap, lambda: norms_figure(snap)), key="train_norm_chart")
+    if live != (snap.status == "running"):
+        st.rerun()  # started or stopped: one full run to start or stop ticking
 
 
 def downloads(worker: TrainingWorker) -> None:
@@ -93,37 +125,28 @@ with main:
     worker: TrainingWorker | None = st.session_state.get(WORKER)
     if worker is None and spec is not None:
         worker = start(frame, spec, settings, token)
-    b = st.columns(5)
-    idle = worker is None
-    play = b[0].button("Play", icon=":material/play_arrow:", key="train_play", disabled=idle, type="primary")
-    pause = b[1].button("Pause", icon=":material/pause:", key="train_pause", disabled=idle)
-    one = b[2].button("Step", icon=":material/skip_next:", key="train_step", disabled=idle,
-                      help="one mini-batch: forward, loss, backward, update")
-    reset = b[3].button("Reset", icon=":material/restart_alt:", key="train_reset", disabled=spec is None,
+    b = st.columns([1, 1, 3])
+    reset = b[0].button("Reset", icon=":material/restart_alt:", key="train_reset", disabled=spec is None,
                         help="a new model with the settings on the left")
-    log_y = b[4].toggle("log y", key="train_log_y")
-    pace = st.select_slider("Speed (steps per second)", PACES, "max", key="train_pace",
-                            help="slow motion to watch each step; changes apply while training")
+    log_y = b[1].toggle("log y", key="train_log_y")
+    pace = b[2].select_slider("Speed (steps per second)", PACES, "max", key="train_pace",
+                              help="slow motion to watch each step; changes apply while training")
     if reset and spec is not None:
-        if worker is not None:
-            worker.stop()
+        old = worker
+        if old is not None:
+            old.pause()
         worker = start(frame, spec, settings, token) or worker
+        if old is not None and worker is not old:
+            old.close()  # its copy in the training process goes now, not when the garbage collector runs
     if worker is not None:
         worker.pace = None if pace == "max" else float(pace)
-        if play:
-            worker.play()
-        if pause:
-            worker.stop()
-        if one:
-            worker.stop()
-            worker.step_once()
         if spec is not None and worker.spec != (spec, settings, token):
             st.info("The settings (or the loaded candles, or the device) changed: this run keeps its own; press "
                     "Reset to train with the new ones.")
         quiz_gate(untrained_raw_loss(worker.spec[0].normalisation, worker.spec[0].is_classification,
                                      worker.trainer.step_count, worker.trainer.valid_loss))
         live = worker.running
-        st.fragment(run_every=0.4 if live else None)(live_panel)(worker, log_y, live)
+        st.fragment(run_every=PANEL_S if live else None)(live_panel)(worker, log_y, live)
         if worker.running or worker.trainer.step_count:
             downloads(worker)
         data = worker.trainer.data
@@ -135,4 +158,4 @@ with main:
         manual, forgetful = ran.optimizer == "manual_sgd", not ran.zero_grad and ran.optimizer != "manual_sgd"
         show_code(lagged_windows, build_features, *([calc_preds] if ran.model == "scratch_linear" else []),
                   make_loss, make_optimizer, *([ManualSGD] if manual else []),
-                  *([ForgetfulOptimizer] if forgetful else []), train_step, Trainer._one_step)
+                  *([ForgetfulOptimizer] if forgetful else []), train_step, Trainer.step)

@@ -5,6 +5,8 @@ import io
 import math
 import os
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,13 +56,11 @@ def batch_order(n_rows: int, batch_size: int, generator: torch.Generator) -> lis
     return list(torch.randperm(n_rows, generator=generator).split(batch_size))
 
 
-def train_step(model, loss_fn, optimizer, xb: torch.Tensor, yb: torch.Tensor, before_update=None) -> torch.Tensor:
-    """One batch: zero the gradients, forward, loss, backward, (look at the gradients), update."""
+def train_step(model, loss_fn, optimizer, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+    """One mini-batch: zero the gradients, forward, loss, backward, update."""
     optimizer.zero_grad()
     loss = loss_fn(model(xb), yb)
     loss.backward()
-    if before_update is not None:  # gradients are only readable before the update consumes them
-        before_update()
     optimizer.step()
     return loss.detach()
 
@@ -108,6 +108,8 @@ class Trainer:
         self._x_valid, self._y_valid = data.x_valid.to(device), data.y_valid.to(device)
         self.step_count = self.epoch = 0
         self.history = History()
+        self.planned_epochs = settings.epochs
+        self.callbacks: list[Callable[[Trainer, StepMetrics], None]] = []
         self.divergence: str | None = None
         self._batches: list[torch.Tensor] = []
         self._epoch_losses: list[float] = []
@@ -120,32 +122,82 @@ class Trainer:
         return self.divergence is not None or self.step_count >= self.total_steps
 
     def step(self, n: int = 1) -> list[StepMetrics]:
-        """Run up to n mini-batches (fewer if training ends or diverges) and return what each reported."""
+        """Run up to n mini-batches (fewer if training ends or diverges); each one's metrics go to the callbacks."""
         out = []
         for _ in range(n):
             if self.done:
                 break
-            out.append(self._one_step())
+            xb, yb = self.next_batch()
+            with self._watch_norms():
+                loss = train_step(self.model, self.loss_fn, self.optimizer, xb, yb)
+            out.append(self._report(loss.item()))
         return out
 
-    def _one_step(self) -> StepMetrics:
+    def add_callback(self, callback: Callable[[Trainer, StepMetrics], None]) -> None:
+        """Call callback(trainer, metrics) after every step (minGPT style: the loop never draws or logs)."""
+        self.callbacks.append(callback)
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next mini-batch of the seeded batch order (a new shuffle at each epoch start)."""
         if not self._batches:
             self._batches = batch_order(len(self.data.x_train), self.settings.batch_size, self.generator)
             self._batches.reverse()  # pop() from the end hands them out in order
             self.epoch += 1
         idx = self._batches.pop()
         self.step_count += 1
-        # norms every few steps: a dozen reductions per step would cost more than the step of a tiny model
-        watch = self._record_norms if self.step_count == 1 or self.step_count % self.norm_every == 0 else None
-        loss = train_step(self.model, self.loss_fn, self.optimizer, self._x[idx], self._y[idx], watch).item()
+        return self._x[idx], self._y[idx]
+
+    def batch_indices(self, step: int) -> torch.Tensor:
+        """The training rows that step `step` (1-based) uses: the seeded order, recomputed from the seed."""
+        epoch, within = divmod(step - 1, self.steps_per_epoch)
+        generator = torch.Generator().manual_seed(self.settings.seed)
+        for _ in range(epoch):
+            torch.randperm(len(self.data.x_train), generator=generator)
+        return batch_order(len(self.data.x_train), self.settings.batch_size, generator)[within]
+
+    def extend(self, epochs: int) -> None:
+        """Allow `epochs` more epochs after the planned ones (Play after done trains on)."""
+        total = self.total_steps + epochs * self.steps_per_epoch
+        if total > MAX_STEPS:
+            raise SettingsError(f"{epochs} more epochs would make this run {total:,} steps; one run may take at "
+                                f"most {MAX_STEPS:,}. Press Reset to start a new run.")
+        self.total_steps, self.planned_epochs = total, self.planned_epochs + epochs
+
+    @contextmanager
+    def _watch_norms(self):
+        """On recorded steps, note each parameter's norm and its gradient's once backward() has filled it,
+        before the update (ManualSGD zeroes the gradient inside step())."""
+        if self.step_count != 1 and self.step_count % self.norm_every:  # a dozen reductions cost more than a step
+            yield
+            return
+        seen: dict[str, torch.Tensor] = {}
+
+        def note(name: str, p: torch.Tensor) -> None:
+            with torch.no_grad():
+                seen[name] = torch.stack([p.norm(), p.grad.norm()])
+
+        hooks = [p.register_post_accumulate_grad_hook(lambda p, name=name: note(name, p))
+                 for name, p in self.model.named_parameters()]
+        try:
+            yield
+        finally:
+            for hook in hooks:
+                hook.remove()
+        self.history.norms.extend((self.step_count, name, *seen[name].tolist())
+                                  for name, _ in self.model.named_parameters() if name in seen)
+
+    def _report(self, loss: float) -> StepMetrics:
+        """Bookkeeping after a step: history, divergence, epoch end; then the callbacks."""
         if math.isfinite(loss):  # an explosion is drawn; NaN/inf never reach the chart
             self.history.step_losses.append(loss)
         if self._diverged(loss):
-            return StepMetrics(self.step_count, self.epoch, loss)
-        self._epoch_losses.append(loss)
-        if self._batches:
-            return StepMetrics(self.step_count, self.epoch, loss)
-        return self._end_epoch(loss)
+            metrics = StepMetrics(self.step_count, self.epoch, loss)
+        else:
+            self._epoch_losses.append(loss)
+            metrics = StepMetrics(self.step_count, self.epoch, loss) if self._batches else self._end_epoch(loss)
+        for callback in self.callbacks:
+            callback(self, metrics)
+        return metrics
 
     def _end_epoch(self, loss: float) -> StepMetrics:
         train_loss = sum(self._epoch_losses) / len(self._epoch_losses)
@@ -170,14 +222,6 @@ class Trainer:
         preds = self.valid_preds
         up = preds.argmax(axis=1) == 1 if preds.ndim == 2 else preds > 0  # logit > 0 means p(up) > 0.5
         return float((up == (self.data.y_valid.numpy() > 0.5)).mean())
-
-    def _record_norms(self) -> None:
-        named = [(n, p) for n, p in self.model.named_parameters() if p.grad is not None]
-        with torch.no_grad():  # one fused reduction over all tensors: half the cost of a norm() per tensor
-            values = torch.stack(torch._foreach_norm([p for _, p in named] + [p.grad for _, p in named])).tolist()
-        k = len(named)
-        self.history.norms.extend((self.step_count, name, values[i], values[k + i])
-                                  for i, (name, _) in enumerate(named))
 
     def _diverged(self, loss: float) -> bool:
         if self._first_loss is None:

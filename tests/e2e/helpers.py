@@ -42,3 +42,17 @@ def shot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
     return path
+
+
+def choose_option(page: Page, key: str, option: str) -> None:
+    """Pick `option` in the selectbox with this key (when a click only focuses it, ArrowDown opens the list)."""
+    wait_idle(page)
+    page.locator(f".st-key-{key} input").first.click()
+    target = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        try:
+            target.click(timeout=3_000)
+            break
+        except Exception:  # noqa: BLE001 - the list did not open (or closed on a rerun): open it by keyboard
+            page.locator(f".st-key-{key} input").first.press("ArrowDown")
+    wait_idle(page)

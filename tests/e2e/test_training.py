@@ -1,10 +1,12 @@
-"""Browser test of live training: play, watch the loss chart grow, pause, click another widget, state kept."""
+"""Browser tests of live training: play, watch the loss chart grow, pause (nothing runs after "paused" shows),
+play again, Play and Step after the last epoch, two sessions, a diverged run. No timing is asserted here:
+bench/bench_train.py measures speed, panel updates and pause latency."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from tests.e2e.helpers import assert_no_exception, open_page, shot, wait_idle
+from tests.e2e.helpers import assert_no_exception, choose_option, open_page, shot, wait_idle
 
 
 def _status(page) -> tuple[str, int]:
@@ -42,6 +44,7 @@ def test_play_pause_keeps_state(page, app_url):
     page.locator(".st-key-train_pace input[type=range]").press("Home")
     page.locator(".st-key-train_pace input[type=range]").press("ArrowRight")  # 20 steps/s
     wait_idle(page)
+    _set_epochs(page, 200)  # 2,600 steps: far more than this test watches, even on a busy machine
     _click(page, "train_reset")
     wait_idle(page)
     assert _status(page) == ("ready", 0)
@@ -79,6 +82,70 @@ def test_play_pause_keeps_state(page, app_url):
     assert "def train_step(" in script and "CANDLES_CSV" in script
 
 
+def _set_epochs(page, epochs: int) -> None:
+    page.locator(".st-key-train_epochs input").fill(str(epochs))
+    page.locator(".st-key-train_epochs input").press("Enter")
+    wait_idle(page)
+
+
+def _wait_status(page, pattern: str) -> None:
+    page.locator("[data-testid=stProgress]").first.filter(has_text=re.compile(pattern)).wait_for(timeout=60_000)
+
+
+def _wait_step_above(page, step: int) -> None:
+    """Wait until the progress bar shows a step beyond `step` (the first Play starts the training process)."""
+    page.wait_for_function("document.querySelector('[data-testid=stProgress]').innerText.match(/step (\\d+)/)[1]"
+                           f" > {step}", timeout=60_000)
+
+
+def _total(page) -> int:
+    return int(re.search(r"step \d+/(\d+)", page.locator("[data-testid=stProgress]").first.inner_text()).group(1))
+
+
+def test_mlp_adam_at_full_speed_pauses_resumes_and_trains_on_after_done(page, app_url):
+    _open_training(page, app_url)
+    choose_option(page, "train_model", "mlp")
+    choose_option(page, "train_optimizer", "adam")
+    _set_epochs(page, 3000)
+    _click(page, "train_reset")
+    wait_idle(page)
+    _click(page, "train_play")
+    _wait_status(page, r"^running")
+    _wait_step_above(page, 0)
+    _click(page, "train_pause")
+    _wait_status(page, r"^paused")
+    paused_at = _status(page)[1]
+    page.wait_for_timeout(1500)
+    status, later = _status(page)
+    assert status == "paused" and paused_at <= later <= paused_at + 1, "training went on after 'paused' showed"
+    _click(page, "train_play")  # play resumes from where it paused
+    _wait_status(page, r"^running")
+    _wait_step_above(page, later + 20)
+    _click(page, "train_pause")
+    _wait_status(page, r"^paused")
+    assert_no_exception(page)
+    # a short run to its end: Play then trains as many epochs again, Step one more mini-batch
+    _set_epochs(page, 2)
+    _click(page, "train_reset")
+    wait_idle(page)
+    total = _total(page)
+    _click(page, "train_play")
+    _wait_status(page, r"^done")
+    wait_idle(page)
+    assert _status(page) == ("done", total)
+    assert "Play trains 2 more epochs" in page.locator("[data-testid=stAlertContentInfo]").first.inner_text()
+    _click(page, "train_play")
+    _wait_status(page, r"^done · epoch 4/4")
+    wait_idle(page)
+    assert _status(page) == ("done", 2 * total) and _total(page) == 2 * total
+    _click(page, "train_step")
+    wait_idle(page)
+    assert _status(page) == ("paused", 2 * total + 1) and _total(page) == 3 * total
+    assert "Training on: 2 more epochs (6 in all)" in page.locator("[data-testid=stAlertContentInfo]").first.inner_text()
+    assert_no_exception(page)
+    shot(page, "training_after_done")
+
+
 def test_two_sessions_train_independently(browser, app_url):
     pages = [browser.new_context(viewport={"width": 1400, "height": 1000}).new_page() for _ in range(2)]
     try:
@@ -114,6 +181,10 @@ def test_raw_prices_diverge_with_a_message(page, app_url):
     wait_idle(page)
     text = page.locator("[data-testid=stAlertContentError]").first.inner_text()
     assert text.startswith("Training stopped at step 2 (epoch 1)") and "Normalise the inputs" in text
+    assert _status(page)[0] == "diverged"
+    _click(page, "train_play")  # a diverged run cannot go on: the page says what to press
+    wait_idle(page)
+    assert "press Reset" in page.locator("[data-testid=stAlertContentInfo]").first.inner_text()
     assert _status(page)[0] == "diverged"
     assert_no_exception(page)
     shot(page, "training_diverged")

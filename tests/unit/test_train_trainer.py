@@ -163,3 +163,56 @@ def test_a_run_longer_than_the_step_cap_is_refused(candles):
     Trainer(data, TrainSettings(batch_size=1, epochs=MAX_STEPS // 238))  # just under the cap: fine
     with pytest.raises(SettingsError, match=f"one run may take at most {MAX_STEPS:,}"):
         Trainer(data, TrainSettings(batch_size=1, epochs=MAX_STEPS // 238 + 1))
+
+
+def test_batch_indices_are_the_seeded_order_the_run_used(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    s = TrainSettings(batch_size=50, epochs=3, seed=4)
+    trainer = Trainer(data, s)
+    gen = torch.Generator().manual_seed(s.seed)
+    used = [idx for _ in range(3) for idx in batch_order(len(data.x_train), s.batch_size, gen)]
+    assert len(used) == trainer.total_steps
+    for k in (1, trainer.steps_per_epoch, trainer.steps_per_epoch + 1, trainer.total_steps):
+        assert torch.equal(trainer.batch_indices(k), used[k - 1])
+    # the run fed exactly those rows: replayed up to step k, the model's loss on them is the loss step k recorded
+    trainer.step(trainer.total_steps)
+    k = trainer.steps_per_epoch + 1
+    replay = Trainer(data, s)
+    replay.step(k - 1)
+    with torch.no_grad():
+        loss = replay.loss_fn(replay.model(data.x_train[replay.batch_indices(k)]), data.y_train[used[k - 1]])
+    assert loss.item() == trainer.history.step_losses[k - 1]
+
+
+def test_callbacks_get_every_steps_metrics(candles):
+    trainer = Trainer(make_features(candles, FeatureSpec(rows=300)), TrainSettings(epochs=2))
+    seen = []
+    trainer.add_callback(lambda t, m: seen.append((t.step_count, m)))
+    returned = trainer.step(trainer.steps_per_epoch + 2)
+    assert [m for _, m in seen] == returned and [k for k, _ in seen] == [m.step for m in returned]
+    assert returned[trainer.steps_per_epoch - 1].epoch_end and returned[trainer.steps_per_epoch - 1].valid_loss
+
+
+def test_extend_trains_on_exactly_as_a_longer_run(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    s = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", learning_rate=1e-3, epochs=1)
+    short = Trainer(data, s)
+    short.step(10_000)
+    assert short.done
+    short.extend(2)
+    assert not short.done and short.planned_epochs == 3
+    short.step(10_000)
+    longer = Trainer(data, TrainSettings(**{**s.__dict__, "epochs": 3}))
+    longer.step(10_000)
+    assert short.history.step_losses == longer.history.step_losses
+    with pytest.raises(SettingsError, match="Press Reset"):
+        short.extend(MAX_STEPS)
+
+
+def test_the_loop_a_learner_reads_is_the_five_lines():
+    import inspect
+
+    from explorer.training.trainer import train_step
+    body = [line.strip() for line in inspect.getsource(train_step).splitlines()[2:]]
+    assert body == ["optimizer.zero_grad()", "loss = loss_fn(model(xb), yb)", "loss.backward()", "optimizer.step()",
+                    "return loss.detach()"]

@@ -84,6 +84,7 @@ def test_two_sessions_train_independently(candles):
 def test_idle_worker_pauses_itself(candles):
     worker = TrainingWorker(Trainer(make_features(candles, FeatureSpec(rows=300)), TrainSettings(epochs=10**4)),
                             idle_timeout=0.05)
+    worker.step_once()  # the training process is up (its start-up takes longer than this idle timeout)
     worker.pace = 200.0
     worker.play()
     worker.join(5)
@@ -133,3 +134,56 @@ def test_thinned_snapshots_for_long_runs(candles):
     assert thin.step_losses == full.step_losses[::3] and list(thin.loss_steps[:3]) == [1, 4, 7]
     assert sorted({row[0] for row in thin.norms}) == list(range(1, 121, 3))
     assert len(thin.norms) == 40 * 4  # whole groups: 4 parameters per recorded step
+
+
+def test_play_and_step_after_done_train_on(candles):
+    data = make_features(candles, FeatureSpec(rows=300))
+    settings = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", epochs=1)
+    worker = TrainingWorker(Trainer(data, settings))
+    worker.play()
+    worker.join(30)
+    first = worker.snapshot()
+    assert first.status == "done" and first.epochs == 1
+    worker.play()  # after the last epoch: as many epochs again
+    worker.join(30)
+    snap = worker.snapshot()
+    assert snap.status == "done" and snap.epochs == 2 and snap.step == 2 * first.step
+    assert snap.note == "Training on: 1 more epochs (2 in all)."
+    assert [m.step for m in worker.step_once()] == [snap.step + 1]
+    assert worker.snapshot().total_steps == 3 * first.step
+    assert worker.snapshot().step_losses == reference(data, TrainSettings(**{**settings.__dict__, "epochs": 3}))[
+        : snap.step + 1]
+
+
+def test_a_diverged_run_says_what_to_press(candles):
+    worker = TrainingWorker(Trainer(make_features(candles, FeatureSpec(rows=300, normalisation="none")),
+                                    TrainSettings(learning_rate=0.01)))
+    worker.play()
+    worker.join(10)
+    worker.play()
+    assert worker.step_once() == []
+    snap = worker.snapshot()
+    assert snap.status == "diverged" and snap.step == 2 and "press Reset" in snap.note
+
+
+def test_a_dead_training_process_is_reported_and_replaced(candles):
+    from explorer.training.pool import TrainingPool
+
+    pool = TrainingPool(1)  # its own process: killing the shared one would disturb other tests
+    data = make_features(candles, FeatureSpec(rows=300))
+    worker = TrainingWorker(Trainer(data, TrainSettings(epochs=10_000)), pool=pool)
+    worker.play()
+    worker._proc.process.kill()
+    worker.join(30)
+    snap = worker.snapshot()
+    assert not worker.running and "training process stopped unexpectedly" in snap.message
+    again = TrainingWorker(Trainer(data, TrainSettings(epochs=1)), pool=pool)
+    assert [m.step for m in again.step_once()] == [1]
+
+
+def test_closing_a_run_forgets_it(candles):
+    worker = TrainingWorker(Trainer(make_features(candles, FeatureSpec(rows=300)), TrainSettings()))
+    proc, rid = worker._proc, worker._rid
+    assert proc.views[rid] is worker.trainer
+    worker.close()
+    assert rid not in proc.views
