@@ -6,12 +6,12 @@ import streamlit as st
 from explorer.data.config import load_config
 from explorer.teaching.shareable import Shared
 from explorer.training.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureSpec
-from explorer.training.models import ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
+from explorer.training.models import ACTIVATIONS, INITS, LEARNING_RATES, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
 from explorer.training.trainer import TrainSettings, specs_from_config
 from pages._common import publish_state, share_state
 
 PACES = ["5", "20", "100", "500", "max"]
-RATES = sorted({1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0})
+RATES = sorted(LEARNING_RATES)
 
 
 def pick(label: str, options, default: str, key: str, **kw) -> str:

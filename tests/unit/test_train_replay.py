@@ -9,7 +9,7 @@ import torch
 from explorer.autograd.graph import build_graph
 from explorer.data.sample import generate_candles
 from explorer.training.features import FeatureSpec, make_features
-from explorer.training.models import OPTIMIZERS, build_model, make_loss, n_outputs_for
+from explorer.training.models import LEARNING_RATES, OPTIMIZERS, build_model, lower_rate, make_loss, n_outputs_for
 from explorer.training.replay import (batch_frame, check_step, param_frame, param_summary, replay_norms,
                                       replay_step)
 from explorer.training.trainer import Trainer, TrainSettings, batch_order
@@ -157,3 +157,22 @@ def test_replayed_norms_show_the_blow_up(data):
     assert [r[0] for r in rows] == list(range(1, run.step_count + 1))  # every step, the diverging one included
     assert rows[0][2:] == pytest.approx(next(r[2:] for r in run.history.norms if r[0] == 1), rel=1e-6)
     assert all(math.isfinite(r[2]) for r in rows) and rows[-1][3] > 100 * rows[0][3]
+
+
+def test_lower_rate_names_only_rates_the_slider_offers():
+    assert lower_rate(0.01, 10) == 1e-3
+    assert lower_rate(0.01, 100) == 1e-4
+    assert lower_rate(1e-4, 100) == 1e-6  # the lowest offered
+    assert lower_rate(3e-6, 100) == 1e-6  # lr / 100 is below the slider: its lowest rate instead
+    assert lower_rate(1e-6, 10) is None
+    assert all(lower_rate(r, f) in (None, *LEARNING_RATES) for r in LEARNING_RATES for f in (10, 100))
+
+
+def test_divergence_advice_stays_on_the_slider():
+    raw = make_features(generate_candles(300), FeatureSpec(rows=300, normalisation="none"))
+    run = Trainer(raw, TrainSettings(learning_rate=1e-5, epochs=2))
+    run.step(100)
+    assert "(try 1e-06)" in run.divergence  # 1e-5 / 100 = 1e-7 is not on the slider
+    low = Trainer(raw, TrainSettings(learning_rate=1e-6, epochs=2))
+    low.step(100)
+    assert low.divergence is None or "already the lowest the slider offers" in low.divergence
