@@ -14,10 +14,12 @@ from explorer.training.worker import Snapshot, TrainingWorker
 from pages._common import show_code
 
 PICK = "train_window_step"  # the step number input
+FOLLOW = "train_window_follow"  # (worker, step): the step the window chose itself, so it may follow the latest
 CLICKED = "train_window_clicked"  # the last step picked on the chart (a click is acted on once)
 VIEW = "train_window_view"  # (worker, step, StepView) of the step on screen
 BLOWUP = "train_blowup"  # (worker, rows) of a diverged run's replayed norms
 RUNS, CURRENT, MAX_RUNS = "train_runs", "train_runs_current", 5
+PICK_RUNS, OFFERED = "train_compare_pick", "train_compare_offered"  # runs chosen; runs offered last time
 
 
 def unit_of(trainer) -> str:
@@ -99,7 +101,11 @@ def step_window(worker: TrainingWorker) -> None:
                    "step from the inside.")
         return
     last = min(t.step_count, REPLAY_LIMIT)
-    st.session_state[PICK] = min(max(1, int(st.session_state.get(PICK, last))), last)
+    follow = st.session_state.get(FOLLOW)
+    if follow is None or follow[0] is not worker or st.session_state.get(PICK) in (None, follow[1]):
+        st.session_state[PICK] = last  # nothing picked in this run: show the latest step
+        st.session_state[FOLLOW] = (worker, last)
+    st.session_state[PICK] = min(max(1, int(st.session_state[PICK])), last)
     k = int(st.number_input("Step", 1, last, key=PICK, help="Or click a point of the loss curve. The step is "
                             "rebuilt by replaying the seeded run from the start: nothing is stored per step."))
     try:
@@ -179,8 +185,13 @@ def compare_runs(worker: TrainingWorker) -> None:
                    f"again: the last {MAX_RUNS} runs are overlaid here, labelled by what differs.")
         return
     labels = dict(zip([r.number for r in runs], compare_labels(runs)))
-    chosen = st.multiselect("Runs to overlay", list(labels), list(labels), format_func=labels.get,
-                            key="train_compare_pick")
+    offered = st.session_state.get(OFFERED, [])
+    if PICK_RUNS in st.session_state:  # keep the learner's choice; a new run joins it
+        kept = [n for n in st.session_state[PICK_RUNS] if n in labels]
+        st.session_state[PICK_RUNS] = kept + [n for n in labels if n not in offered and n not in kept]
+    st.session_state[OFFERED] = list(labels)
+    chosen = st.multiselect("Runs to overlay", list(labels), None if PICK_RUNS in st.session_state else list(labels),
+                            format_func=labels.get, key=PICK_RUNS)
     shown = [r for r in runs if r.number in chosen]
     if shown:
         st.plotly_chart(compare_figure(shown), key="train_compare_chart")
