@@ -38,7 +38,9 @@ def loss_chart(snap: Snapshot, log_y: bool, trainer) -> None:
     event = st.plotly_chart(loss_figure(snap, log_y, unit_of(trainer)), key="train_loss_chart", on_select="rerun",
                             selection_mode="points")
     step = clicked_step(event)
-    if step is not None and step != st.session_state.get(CLICKED) and 1 <= step <= trainer.step_count:
+    if step is None:
+        st.session_state.pop(CLICKED, None)  # nothing selected now: the next click counts, even on the same step
+    elif step != st.session_state.get(CLICKED) and 1 <= step <= trainer.step_count:
         st.session_state[CLICKED] = st.session_state[PICK] = step
         st.rerun(scope="app")  # the click reran only the live panel; the window lives outside it
 

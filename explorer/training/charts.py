@@ -31,8 +31,14 @@ def log_axis(fig: go.Figure, values, **where) -> go.Figure:
     """A log y axis labelled like one: a tick per decade (0.1, 1, 10, 100, 1e+3 …), not plotly's 5, 2, 1, 5, 2."""
     finite = [abs(v) for v in values if v is not None and math.isfinite(v) and v > 0]
     decades = math.log10(max(finite) / min(finite)) if finite else 0.0
-    ticks = dict(dtick=1, exponentformat="e") if decades >= 1 else dict(tickformat=".2~g")
+    ticks = dict(dtick=1, exponentformat="e") if decades >= 1 else dict(tickformat=".3~g")
     fig.update_yaxes(type="log", **ticks, **where)
+    return fig
+
+
+def step_axis(fig: go.Figure, last_step: int) -> go.Figure:
+    """The x axis counts steps: whole numbers only while there are few (no tick at step 1.5)."""
+    fig.update_xaxes(title="step", **({"dtick": 1} if last_step <= 12 else {}))
     return fig
 
 
@@ -57,13 +63,14 @@ def loss_figure(snap: Snapshot, log_y: bool = False, unit: str | None = None) ->
     """Per-step training loss, per-epoch mean training loss and validation loss against the step."""
     fig = go.Figure()
     steps, losses = _thin(snap.loss_steps, np.asarray(snap.step_losses))
-    fig.add_scatter(x=steps, y=losses, name="train (batch)", mode="lines", line=dict(width=1, color="#9ecae1"))
+    fig.add_scatter(x=steps, y=losses, name="train (batch)", mode="lines+markers" if len(steps) <= 300 else "lines",
+                    line=dict(width=1, color="#9ecae1"), marker=dict(size=5))  # markers: points to click
     epochs = pd.DataFrame(snap.epochs_table, columns=["epoch", "step", "train_loss", "valid_loss"])
     fig.add_scatter(x=epochs["step"], y=epochs["train_loss"], name="train (epoch mean)", mode="lines+markers",
                     line=dict(color="#1f77b4"))
     fig.add_scatter(x=epochs["step"], y=epochs["valid_loss"], name="validation", mode="lines+markers",
                     line=dict(color="#ff7f0e"))
-    fig.update_xaxes(title="step")
+    step_axis(fig, snap.step)
     fig.update_yaxes(title=f"loss ({unit})" if unit else "loss")
     if log_y:
         log_axis(fig, [*losses, *epochs["train_loss"], *epochs["valid_loss"]])
@@ -115,9 +122,11 @@ def norms_figure(snap: Snapshot, detail: list[tuple[int, str, float, float]] | N
     if diverged_at is not None:
         fig.add_vline(x=diverged_at, line=dict(color="red", dash="dash"), annotation_text="diverged",
                       annotation_font_color="red")
-    fig.update_xaxes(title="step")
+    step_axis(fig, snap.step)
     fig.update_annotations(font_size=12)
-    return _layout(fig, "")
+    fig = _layout(fig, "")
+    fig.update_layout(legend=dict(y=-0.32, yanchor="top"))  # below the "step" titles, however many rows it wraps to
+    return fig
 
 
 @dataclass(frozen=True)
@@ -164,11 +173,11 @@ def compare_figure(runs: list[RunRecord], log_y: bool = True) -> go.Figure:
         x, y = _thin(run.steps, run.losses)
         fig.add_scatter(x=x, y=y, name=label + (f" ({run.status})" if run.status == "diverged" else ""),
                         mode="lines+markers" if len(x) < 40 else "lines")
-    fig.update_xaxes(title="step")
+    step_axis(fig, max((int(r.steps[-1]) for r in runs if len(r.steps)), default=0))
     units = sorted({r.unit for r in runs})
     fig.update_yaxes(title="loss" + (f" ({units[0]})" if len(units) == 1 else " (units differ, see labels)"))
     if log_y:
         log_axis(fig, [v for r in runs for v in r.losses])
     fig = _layout(fig, "Runs compared: per-step training loss", height=380)
-    fig.update_layout(legend=dict(orientation="v", y=-0.25, yanchor="top"))
+    fig.update_layout(legend=dict(orientation="v", x=0, y=-0.25, yanchor="top"))
     return fig

@@ -48,13 +48,14 @@ def table(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
-def click_point(at: AppTest, key: str, x: float) -> AppTest:
-    """What the browser sends when a point at step x is clicked: the chart's selection state."""
+def click_point(at: AppTest, key: str, x: float | None) -> AppTest:
+    """What the browser sends when a point at step x is clicked (None: the selection is cleared)."""
     states = at._tree.get_widget_states()
     state = states.widgets.add()
     state.id = chart(at, key).proto.id
-    point = {"curve_number": 0, "point_number": 0, "point_index": 0, "x": x, "y": 1.0}
-    state.string_value = json.dumps({"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}})
+    points = [] if x is None else [{"curve_number": 0, "point_number": 0, "point_index": 0, "x": x, "y": 1.0}]
+    state.string_value = json.dumps({"selection": {"points": points, "point_indices": [0] * len(points), "box": [],
+                                                   "lasso": []}})
     at._run(states)
     assert not at.exception
     return at
@@ -82,6 +83,17 @@ def test_clicking_a_point_of_the_loss_curve_shows_that_step(at):
     assert "p ← p − lr·g  (lr = 0.01)" in next(m.value for m in at.markdown if "Update rule" in m.value)
     dot = at.get("graphviz_chart")[0].proto.spec
     assert "MulBackward0" in dot and "loss" in dot
+
+
+def test_a_typed_step_then_the_same_point_clicked_again(at):
+    for _ in range(4):
+        click(at, "train_step")
+    click_point(at, "train_loss_chart", 2)
+    at.number_input(key="train_window_step").set_value(4).run()
+    assert window_text(at).startswith("**Step 4**")  # the chart's old selection does not override a typed step
+    click_point(at, "train_loss_chart", None)  # plotly clears a selection clicked again
+    click_point(at, "train_loss_chart", 2)
+    assert window_text(at).startswith("**Step 2**")
 
 
 def test_picking_a_step_number_of_an_mlp_with_adam(at):
