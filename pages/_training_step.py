@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.autograd.graph import build_graph, graph_to_dot
+from explorer.autograd.graph import graph_to_dot
 from explorer.training.charts import (RunRecord, chance_accuracy, compare_figure, compare_labels, loss_figure,
                                       loss_unit, norms_figure, run_settings)
 from explorer.training.replay import (REPLAY_LIMIT, StepView, batch_frame, check_step, param_frame, param_summary,
-                                      replay_norms, replay_step)
+                                      replay_norms, replay_step, step_graph)
 from explorer.training.worker import Snapshot, TrainingWorker
 from pages._common import show_code
 
@@ -126,15 +126,14 @@ def step_window(worker: TrainingWorker) -> None:
         st.caption("Features and target in their own units; `target as trained` and `prediction` are what the "
                    "loss compared (after normalisation).")
     with graph:
-        step_graph(view)
+        graph_tab(view)
     with params:
         step_params(view)
 
 
-def step_graph(view: StepView) -> None:
+def graph_tab(view: StepView) -> None:
     """The loss's real autograd graph at this step, one box per module (the Graph page's drawing)."""
-    model = build_graph(view.loss, dict(view.model.named_parameters()), output_name="loss", collapse=True,
-                        hide_accumulate=True)
+    model = step_graph(view, collapse=True, hide_accumulate=True)
     for note in model.notes:
         st.caption(note)
     st.graphviz_chart(graph_to_dot(model))

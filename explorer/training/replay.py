@@ -15,6 +15,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from explorer.autograd.graph import build_graph
+from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.large_graph import tag_modules
 from explorer.training.features import FeatureSet
 from explorer.training.trainer import Trainer, TrainSettings
@@ -175,6 +177,24 @@ def _adam(optimizer: torch.optim.Adam, param: torch.Tensor, name: str, before: t
             f"(lr = {lr:g}, β1 = {beta1:g}, β2 = {beta2:g}, ε = {eps:g}, t = {t}, step size = {step_size:.4g})")
     return ParamUpdate(name, before, grad, after, rule, {"m (exp_avg)": m, "v (exp_avg_sq)": v,
                                                         "step size": torch.tensor(step_size)}, predicted)
+
+
+def step_graph(view: StepView, **options) -> GraphModel:
+    """The loss's autograd graph as it was at this step: parameters show the values the forward used and their
+    gradients (by now step() has moved them, and a manual update zeroed the grads). options: as build_graph."""
+    params = dict(view.model.named_parameters())
+    was = {name: (p.detach().clone(), p.grad) for name, p in params.items()}
+    try:
+        with torch.no_grad():
+            for update in view.params:
+                params[update.name].copy_(update.before)
+                params[update.name].grad = update.grad.clone()
+        return build_graph(view.loss, params, output_name="loss", **options)
+    finally:
+        with torch.no_grad():
+            for name, (value, grad) in was.items():
+                params[name].copy_(value)
+                params[name].grad = grad
 
 
 def batch_frame(view: StepView, data: FeatureSet) -> pd.DataFrame:

@@ -6,12 +6,12 @@ import math
 import pytest
 import torch
 
-from explorer.autograd.graph import build_graph
 from explorer.data.sample import generate_candles
 from explorer.training.features import FeatureSpec, make_features
 from explorer.training.models import LEARNING_RATES, OPTIMIZERS, build_model, lower_rate, make_loss, n_outputs_for
+from explorer.autograd.journal import preview
 from explorer.training.replay import (batch_frame, check_step, param_frame, param_summary, replay_norms,
-                                      replay_step)
+                                      replay_step, step_graph)
 from explorer.training.trainer import Trainer, TrainSettings, batch_order
 
 K = 7  # a step inside the second epoch (300 candles → 237 training rows → 4 batches of 64 per epoch)
@@ -118,11 +118,22 @@ def test_sgd_update_is_minus_lr_times_grad(data):
 def test_the_steps_graph_is_the_real_loss_graph_collapsed_by_module(data):
     settings = TrainSettings(model="mlp", hidden_sizes=(8, 8), optimizer="adam", epochs=2)
     view = replay_step(data, settings, 3)
-    graph = build_graph(view.loss, dict(view.model.named_parameters()), output_name="loss", collapse=True)
+    graph = step_graph(view, collapse=True)
     modules = {n.name for n in graph.nodes.values() if n.kind == "module"}
     assert modules == {"0: Linear", "1: ReLU", "2: Linear", "3: ReLU", "4: Linear", "5: Flatten"}
     assert any(n.name == "MseLossBackward0" for n in graph.nodes.values())
     assert view.loss.grad_fn is not None
+
+
+def test_the_graph_shows_the_values_the_forward_used_and_their_grads(data):
+    view = replay_step(data, TrainSettings(optimizer="manual_sgd", epochs=2), 3)  # step() zeroes the grad after
+    coeffs = view.params[0]
+    after = view.model.coeffs.detach().clone()
+    graph = step_graph(view)
+    node = next(n for n in graph.nodes.values() if n.kind == "parameter")
+    assert node.value == preview(coeffs.before) != preview(after)
+    assert node.grad == preview(coeffs.grad) and coeffs.grad.abs().sum() > 0
+    assert torch.equal(view.model.coeffs.detach(), after) and view.model.coeffs.grad.abs().sum() == 0  # put back
 
 
 def test_tables_show_the_batch_and_every_parameter(data):
@@ -175,4 +186,4 @@ def test_divergence_advice_stays_on_the_slider():
     assert "(try 1e-06)" in run.divergence  # 1e-5 / 100 = 1e-7 is not on the slider
     low = Trainer(raw, TrainSettings(learning_rate=1e-6, epochs=2))
     low.step(100)
-    assert low.divergence is None or "already the lowest the slider offers" in low.divergence
+    assert low.divergence.endswith("The learning rate 1e-06 is already the lowest the slider offers.")
