@@ -121,8 +121,11 @@ def norms_figure(snap: Snapshot, detail: list[tuple[int, str, float, float]] | N
         log_axis(fig, norms[what].dropna().tolist(), row=1, col=col)
     if diverged_at is not None:
         fig.add_vline(x=diverged_at, line=dict(color="red", dash="dash"), annotation_text="diverged",
-                      annotation_font_color="red")
+                      annotation_position="top left", annotation_font_color="red")
     step_axis(fig, snap.step)
+    if diverged_at is not None:  # room right of the line, so it does not sit on the next chart's labels
+        pad = max(0.5, 0.05 * diverged_at)
+        fig.update_xaxes(range=[1 - pad, diverged_at + pad])
     fig.update_annotations(font_size=12)
     fig = _layout(fig, "")
     fig.update_layout(legend=dict(y=-0.32, yanchor="top"))  # below the "step" titles, however many rows it wraps to
