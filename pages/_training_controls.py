@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.data.config import load_config
+from explorer.data.config import AppConfig, TrainingSection, load_config
 from explorer.teaching.shareable import Shared
 from explorer.training.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureSpec
-from explorer.training.models import ACTIVATIONS, INITS, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
+from explorer.training.models import ACTIVATIONS, INITS, LEARNING_RATES, LOSSES, MODELS, OPTIMIZERS, parse_hidden_sizes
 from explorer.training.trainer import TrainSettings, specs_from_config
 from pages._common import publish_state, share_state
 from pages._state import init_widgets
 
 PACES = ["5", "20", "100", "500", "max"]
-RATES = sorted({1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0})
+RATES = sorted(LEARNING_RATES)
 
 
 def pick(label: str, options, default: str, key: str, **kw) -> str:
@@ -36,9 +36,20 @@ def shared_settings(n_candles: int) -> tuple[Shared, ...]:
             Shared("train_seed", "int", 0, 2**31 - 1))
 
 
+APPLIED = "config_applied"  # the config applied on the Config page (its model_dump)
+
+
+def config_training() -> TrainingSection:
+    """The training section of the config applied on the Config page, else of the bundled config.
+
+    These are the widgets' defaults: a shared link's values (share_state) still win over them."""
+    applied = st.session_state.get(APPLIED)
+    return AppConfig.model_validate(applied).training if applied else load_config().training
+
+
 def train_controls(n_candles: int) -> tuple[FeatureSpec, TrainSettings]:
     """Read the widgets (defaults from the config's training section) into a FeatureSpec and TrainSettings."""
-    feats, sets = specs_from_config(load_config().training, n_candles)
+    feats, sets = specs_from_config(config_training(), n_candles)
     shared = shared_settings(n_candles)
     share_state(*shared)
     init_widgets({"train_rows": n_candles, "train_lags": feats.lags, "train_columns": list(feats.columns),

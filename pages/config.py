@@ -41,6 +41,10 @@ if applied:
         set_candles(data, config_source_label(config), config_link(config))
         st.session_state["config_applied"] = config.model_dump()
         st.success(f"Applied: {len(data.frame):,} candles loaded from {literal(config.data.file_path)}.")
+        t = config.training
+        st.caption(f"The Training page's defaults now follow this config's `training:` section (lags {t.lags}, "
+                   f"{t.model}, {t.optimizer}, learning rate {t.learning_rate:g}, {t.epochs} epochs); a link's own "
+                   "values still win, and a run already trained keeps its settings until Reset.")
 
 if "config_applied" in st.session_state:
     st.markdown('`print(config)` — the dictionary the seed printed after `yaml.safe_load`:')

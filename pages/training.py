@@ -10,12 +10,13 @@ from explorer.training.features import FeatureError, build_features, check_spec,
 from explorer.training.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
                              make_optimizer)
 from explorer.training.trainer import Trainer, describe_model, train_step
-from explorer.training.charts import MAX_POINTS, loss_figure, norms_figure, prediction_figure
+from explorer.training.charts import MAX_POINTS, prediction_figure
 from explorer.training.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, current_device, show_code
 from pages._training_controls import PACES, train_controls
 from pages._quiz import quiz_gate
 from explorer.teaching.questions import untrained_raw_loss
+from pages._training_step import compare_runs, loss_chart, norms_chart, panel_metrics, step_window
 
 WORKER = "train_worker"
 PANEL_S = 0.2  # the live panel redraws 5 times a second while training
@@ -75,17 +76,12 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     elif snap.status == "done":
         st.info(f"Done: {snap.epochs} epochs. Play trains {worker.trainer.settings.epochs} more epochs and Step one "
                 "more mini-batch; Reset starts a new run with the settings on the left.")
-    last = snap.epochs_table[-1] if snap.epochs_table else {}
-    cols = st.columns(3)
-    cols[0].metric("Last batch loss", f"{snap.step_losses[-1]:.4g}" if snap.step_losses else "–")
-    cols[1].metric("Epoch train loss", f"{last['train_loss']:.4g}" if last else "–")
-    accuracy = f"accuracy {last['valid_accuracy']:.0%}" if "valid_accuracy" in last else None
-    cols[2].metric("Validation loss", f"{snap.valid_loss:.4g}", delta=accuracy, delta_color="off")
-    st.plotly_chart(loss_figure(snap, log_y), key="train_loss_chart")
+    panel_metrics(snap, worker.trainer)
+    loss_chart(snap, log_y, worker.trainer)
     left, right = st.columns(2)
     left.plotly_chart(slow_figure("pred", worker, snap, lambda: prediction_figure(snap, data)),
                       key="train_pred_chart")
-    right.plotly_chart(slow_figure("norms", worker, snap, lambda: norms_figure(snap)), key="train_norm_chart")
+    norms_chart(right, snap, worker, lambda build: slow_figure("norms", worker, snap, build))
     if live != (snap.status == "running"):
         st.rerun()  # started or stopped: one full run to start or stop ticking
 
@@ -149,6 +145,8 @@ with main:
         st.fragment(run_every=PANEL_S if live else None)(live_panel)(worker, log_y, live)
         if worker.running or worker.trainer.step_count:
             downloads(worker)
+        step_window(worker)
+        compare_runs(worker)
         data = worker.trainer.data
         st.caption(" · ".join(f"`{name}` {shape[11:-1]}" for name, shape in data.shapes().items()))
         with st.expander("Tensors and model", expanded=False):

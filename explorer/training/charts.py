@@ -1,12 +1,16 @@
 """Plotly figures of a training snapshot: loss curves, predicted vs actual, per-layer weight and gradient norms."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.training.features import FeatureSet
+from explorer.training.features import FeatureSet, FeatureSpec
+from explorer.training.trainer import TrainSettings
 from explorer.training.worker import Snapshot
 
 MAX_POINTS = 2000  # a browser redrawing a few times a second should not receive 100k points
@@ -23,18 +27,53 @@ def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
     return fig
 
 
-def loss_figure(snap: Snapshot, log_y: bool = False) -> go.Figure:
+def log_axis(fig: go.Figure, values, **where) -> go.Figure:
+    """A log y axis labelled like one: a tick per decade (0.1, 1, 10, 100, 1e+3 …), not plotly's 5, 2, 1, 5, 2."""
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    decades = math.log10(max(finite) / min(finite)) if finite else 0.0
+    ticks = dict(dtick=1, exponentformat="e") if decades >= 1 else dict(tickformat=".3~g")
+    fig.update_yaxes(type="log", **ticks, **where)
+    return fig
+
+
+def step_axis(fig: go.Figure, last_step: int) -> go.Figure:
+    """The x axis counts steps: whole numbers only while there are few (no tick at step 1.5)."""
+    fig.update_xaxes(title="step", **({"dtick": 1} if last_step <= 12 else {}))
+    return fig
+
+
+def loss_unit(spec: FeatureSpec, loss: str) -> str:
+    """What a loss number is measured in, e.g. "MSE of z-scored next_high"."""
+    name = {"mse": "MSE", "mae": "MAE", "huber": "Huber loss", "bce_logits": "BCE-with-logits",
+            "cross_entropy": "cross-entropy"}.get(loss, loss)
+    if spec.is_classification:
+        return f"{name} of {spec.target} (nats)"
+    scaled = {"none": f"raw {spec.target}", "minmax": f"min-max-scaled {spec.target}",
+              "zscore": f"z-scored {spec.target}", "log_returns": f"{spec.target} as a log return"}
+    return f"{name} of {scaled.get(spec.normalisation, spec.target)}"
+
+
+def chance_accuracy(labels: np.ndarray) -> tuple[float, str]:
+    """The accuracy of always guessing the more common direction, and that guess ('up' or 'down')."""
+    up = float(np.mean(np.asarray(labels) > 0.5)) if len(labels) else 0.5
+    return (up, "up") if up >= 0.5 else (1 - up, "down")
+
+
+def loss_figure(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> go.Figure:
     """Per-step training loss, per-epoch mean training loss and validation loss against the step."""
     fig = go.Figure()
     steps, losses = _thin(snap.loss_steps, np.asarray(snap.step_losses))
-    fig.add_scatter(x=steps, y=losses, name="train (batch)", mode="lines", line=dict(width=1, color="#9ecae1"))
+    fig.add_scatter(x=steps, y=losses, name="train (batch)", mode="lines+markers" if len(steps) <= 300 else "lines",
+                    line=dict(width=1, color="#9ecae1"), marker=dict(size=5))  # markers: points to click
     epochs = pd.DataFrame(snap.epochs_table, columns=["epoch", "step", "train_loss", "valid_loss"])
     fig.add_scatter(x=epochs["step"], y=epochs["train_loss"], name="train (epoch mean)", mode="lines+markers",
                     line=dict(color="#1f77b4"))
     fig.add_scatter(x=epochs["step"], y=epochs["valid_loss"], name="validation", mode="lines+markers",
                     line=dict(color="#ff7f0e"))
-    fig.update_xaxes(title="step")
-    fig.update_yaxes(title="loss", type="log" if log_y else "linear")
+    step_axis(fig, snap.step)
+    fig.update_yaxes(title=f"loss ({unit})" if unit else "loss")
+    if log_y:
+        log_axis(fig, [*losses, *epochs["train_loss"], *epochs["valid_loss"]])
     return _layout(fig, f"Loss — epoch {snap.epoch}/{snap.epochs}, step {snap.step}/{snap.total_steps}")
 
 
@@ -58,17 +97,90 @@ def prediction_figure(snap: Snapshot, data: FeatureSet) -> go.Figure:
     return _layout(fig, title)
 
 
-def norms_figure(snap: Snapshot) -> go.Figure:
-    """Per-parameter weight norm and gradient norm over the steps (log scale: they span many decades)."""
+def norms_figure(snap: Snapshot, detail: list[tuple[int, str, float, float]] | None = None,
+                 diverged_at: int | None = None) -> go.Figure:
+    """Per-parameter weight norm and gradient norm over the steps (log scale: they span many decades).
+
+    detail: rows for every step near the end (a diverged run's blow-up, replayed); they replace the sparser
+    recorded rows over the steps they cover. Non-finite norms are left out: a log axis cannot place them."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("weight norm ‖W‖", "gradient norm ‖∂loss/∂W‖"))
     norms = pd.DataFrame(snap.norms, columns=["step", "parameter", "weight", "grad"])
+    if detail:
+        extra = pd.DataFrame(detail, columns=norms.columns)
+        norms = pd.concat([norms[norms["step"] < extra["step"].min()], extra], ignore_index=True)
+    norms = norms.replace([np.inf, -np.inf], np.nan)
     for i, (name, part) in enumerate(norms.groupby("parameter", sort=False)):
         color = f"hsl({(i * 67) % 360},60%,45%)"
-        x, w = _thin(part["step"].to_numpy(), part["weight"].to_numpy())
-        _, g = _thin(part["step"].to_numpy(), part["grad"].to_numpy())
-        fig.add_scatter(x=x, y=w, name=name, mode="lines", line=dict(color=color), row=1, col=1)
-        fig.add_scatter(x=x, y=g, name=name, mode="lines", line=dict(color=color), showlegend=False, row=1, col=2)
-    fig.update_yaxes(type="log")
-    fig.update_xaxes(title="step")
+        mode = "lines+markers" if len(part) < 40 else "lines"  # a single point drawn as a line is invisible
+        for col, what in ((1, "weight"), (2, "grad")):
+            kept = part[part[what].notna()]
+            x, y = _thin(kept["step"].to_numpy(), kept[what].to_numpy())
+            fig.add_scatter(x=x, y=y, name=name, mode=mode, line=dict(color=color), showlegend=col == 1,
+                            legendgroup=name, row=1, col=col)
+    for col, what in ((1, "weight"), (2, "grad")):
+        log_axis(fig, norms[what].dropna().tolist(), row=1, col=col)
+    if diverged_at is not None:
+        fig.add_vline(x=diverged_at, line=dict(color="red", dash="dash"), annotation_text="diverged",
+                      annotation_position="top left", annotation_font_color="red")
+    step_axis(fig, snap.step)
+    if diverged_at is not None:  # room right of the line, so it does not sit on the next chart's labels
+        pad = max(0.5, 0.05 * diverged_at)
+        fig.update_xaxes(range=[1 - pad, diverged_at + pad])
     fig.update_annotations(font_size=12)
-    return _layout(fig, "")
+    fig = _layout(fig, "")
+    fig.update_layout(legend=dict(y=-0.32, yanchor="top"))  # below the "step" titles, however many rows it wraps to
+    return fig
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished (or left) run, kept for comparing: its settings and its loss curve."""
+    number: int
+    settings: dict  # the FeatureSpec and TrainSettings fields, flat
+    steps: np.ndarray
+    losses: np.ndarray
+    status: str
+    unit: str
+
+
+SETTING_NAMES = {"normalisation": "norm", "zero_grad": "zero_grad", "optimizer": "", "learning_rate": "lr",
+                 "validation_fraction": "valid", "hidden_sizes": "hidden", "batch_size": "batch"}
+
+
+def run_settings(spec: FeatureSpec, settings: TrainSettings) -> dict:
+    """The settings that make a run, as one flat dict (what compare_labels looks through)."""
+    return {**spec.__dict__, **settings.__dict__}
+
+
+def _setting(name: str, value) -> str:
+    if isinstance(value, bool):
+        value = "on" if value else "off"
+    elif isinstance(value, float):
+        value = f"{value:g}"
+    elif isinstance(value, tuple):
+        value = ",".join(map(str, value)) or "none"
+    label = SETTING_NAMES.get(name, name)
+    return f"{label} {value}".strip()
+
+
+def compare_labels(runs: list[RunRecord]) -> list[str]:
+    """Each run labelled by the settings that differ between the runs shown, e.g. "#2 norm none · adam"."""
+    keys = [k for k in runs[0].settings if len({repr(r.settings.get(k)) for r in runs}) > 1] if runs else []
+    return [f"#{r.number} " + " · ".join(_setting(k, r.settings.get(k)) for k in keys) for r in runs]
+
+
+def compare_figure(runs: list[RunRecord], log_y: bool = True) -> go.Figure:
+    """The runs' per-step losses overlaid, each labelled with the settings that differ."""
+    fig = go.Figure()
+    for run, label in zip(runs, compare_labels(runs)):
+        x, y = _thin(run.steps, run.losses)
+        fig.add_scatter(x=x, y=y, name=label + (f" ({run.status})" if run.status == "diverged" else ""),
+                        mode="lines+markers" if len(x) < 40 else "lines")
+    step_axis(fig, max((int(r.steps[-1]) for r in runs if len(r.steps)), default=0))
+    units = sorted({r.unit for r in runs})
+    fig.update_yaxes(title="loss" + (f" ({units[0]})" if len(units) == 1 else " (units differ, see labels)"))
+    if log_y:
+        log_axis(fig, [v for r in runs for v in r.losses])
+    fig = _layout(fig, "Runs compared: per-step training loss", height=380)
+    fig.update_layout(legend=dict(orientation="v", x=0, y=-0.25, yanchor="top"))
+    return fig

@@ -12,6 +12,8 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid")
 INITS = ("pytorch_default", "seed_sqrt_n")
 LOSSES = ("mse", "mae", "huber", "bce_logits", "cross_entropy")
 OPTIMIZERS = ("manual_sgd", "sgd", "adam")
+# The learning rates the Training page's slider offers; advice never names a rate outside them.
+LEARNING_RATES = (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 
 CROSS_ENTROPY_ON_REGRESSION = (
     "Cross-entropy is for classes, not prices. `F.cross_entropy(input, target)` reads `input` as one score per "
@@ -132,6 +134,14 @@ def make_optimizer(name: str, params, lr: float, momentum: float, zero_grad: boo
     else:
         optimizer = torch.optim.Adam(params, lr=lr)
     return optimizer if zero_grad else ForgetfulOptimizer(optimizer)
+
+
+def lower_rate(lr: float, factor: float, rates: tuple[float, ...] = LEARNING_RATES) -> float | None:
+    """The offered rate nearest lr / factor from below (at least one step lower than lr); None if lr is the lowest."""
+    below = [r for r in rates if r < lr]
+    if not below:
+        return None
+    return max([r for r in below if r <= lr / factor * (1 + 1e-9)] or [min(below)])
 
 
 def n_outputs_for(loss: str) -> int:

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from explorer.training.features import FeatureSet, FeatureSpec
-from explorer.training.models import SettingsError, build_model, check_settings, make_loss, make_optimizer, n_outputs_for
+from explorer.training.models import (SettingsError, build_model, check_settings, lower_rate, make_loss, make_optimizer,
+                                      n_outputs_for)
 
 # Steps one training run may take (a classroom shares one server); the env var raises or lowers it.
 MAX_STEPS = int(os.environ.get("AUTOGRAD_EXPLORER_MAX_STEPS", 200_000))
@@ -240,12 +241,12 @@ class Trainer:
         if self.data.spec.normalisation == "none":
             scale = float(self.data.x_train.abs().mean())
             fix = (f"Normalise the inputs (z-score or min-max): raw features averaging {scale:,.0f} make the "
-                   f"gradients huge. Or lower the learning rate (try {self.settings.learning_rate / 100:g}).")
+                   f"gradients huge. {_lower(self.settings.learning_rate, 100, 'Or lower')}")
         elif not self.settings.zero_grad:
             fix = ("The gradients are never zeroed, so every backward() adds onto all earlier ones and the steps "
                    "grow: switch 'zero the gradients' back on (or lower the learning rate).")
         else:
-            fix = f"Lower the learning rate (try {self.settings.learning_rate / 10:g})."
+            fix = _lower(self.settings.learning_rate, 10)
         self.divergence = f"Training stopped at step {self.step_count} (epoch {self.epoch}): {how}. {fix}"
 
     def state_dict_bytes(self) -> bytes:
@@ -253,6 +254,13 @@ class Trainer:
         buffer = io.BytesIO()
         torch.save(self.model.state_dict(), buffer)
         return buffer.getvalue()
+
+
+def _lower(lr: float, factor: float, lead: str = "Lower") -> str:
+    """Advice to lower the learning rate, naming only a rate the page's slider offers."""
+    rate = lower_rate(lr, factor)
+    return (f"{lead} the learning rate (try {rate:g})." if rate is not None
+            else f"The learning rate {lr:g} is already the lowest the slider offers.")
 
 
 def describe_model(model: nn.Module) -> str:

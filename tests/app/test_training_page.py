@@ -131,7 +131,11 @@ def test_direction_target_reports_accuracy_after_an_epoch(at):
     click(at, "train_step")
     click(at, "train_step")  # 798 rows / 400 = 2 steps: one epoch
     row = trainer(at).history.epochs[0]
-    assert at.metric[2].proto.delta == f"accuracy {row['valid_accuracy']:.0%}"
+    accuracy = at.metric[3]  # compared with chance: always guessing the commoner direction on these rows
+    up = float((trainer(at).data.y_valid > 0.5).float().mean())
+    chance = max(up, 1 - up)
+    assert accuracy.label == "Validation accuracy" and accuracy.value == f"{row['valid_accuracy']:.0%}"
+    assert accuracy.proto.delta == f"{round((row['valid_accuracy'] - chance) * 100, 1):+.1f} pts vs chance {chance:.0%}"
 
 
 def test_forgotten_zero_grad_shows_the_code_that_skips_it(at):
