@@ -1,6 +1,7 @@
 """Streamlit glue shared by the pages: the loaded candles, cached loading, and 'the code that ran'."""
 from __future__ import annotations
 
+import functools
 import inspect
 import textwrap
 
@@ -95,11 +96,17 @@ def sidebar_data_summary(where) -> None:
         st.caption(f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC")
 
 
+@functools.lru_cache(maxsize=256)
+def _source(fn) -> str:
+    """A function's source as loaded (read once per process: reading it on every rerun cost ~5 ms a function)."""
+    return textwrap.dedent(inspect.getsource(fn))
+
+
 def show_code(*functions, caption: str = "The code that ran") -> None:
     """Show the source of the functions that produced what is on screen (the code shown is the code run)."""
     with st.expander(caption, expanded=False):
         for fn in functions:
-            st.code(textwrap.dedent(inspect.getsource(fn)), language="python")
+            st.code(_source(fn), language="python")
 
 
 LAYOUT_CSS = """<style>

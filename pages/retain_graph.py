@@ -60,7 +60,7 @@ if lab is None or (lab.pnl_value, lab.loss_name, lab.device) != (inputs.pnl, inp
         lab.forward()
 
 flag = inputs.retain_graph
-b1, b2, b3 = st.columns([2, 3, 2])
+b1, b2, b3 = st.columns(3)  # equal widths: no label is squeezed into breaking mid-word
 if b1.button(f"loss.backward(retain_graph={flag})", key="retain_backward", width="stretch", shortcut="B",
              help="Adds d loss/d pnl into pnl.grad; without retain_graph it frees the saved tensors (keyboard: B)."):
     lab.backward(retain_graph=flag)
