@@ -6,10 +6,13 @@ turn (one per page per round) so that load on the machine falls on all of them a
 """
 from __future__ import annotations
 
+import contextlib
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +52,7 @@ CLICK_TO_IDLE = """async (selector) => {
       const idle = document.querySelector('[data-test-script-state=notRunning]')
         && !document.querySelector('[data-stale=true]');
       if (started && idle) { watch.disconnect(); resolve(performance.now() - t0); }
-      else if (performance.now() - t0 > 30000) { watch.disconnect(); console.log('TIMEOUT', started, document.querySelectorAll('[data-stale=true]').length, document.querySelector('[data-test-script-state]')?.getAttribute('data-test-script-state'), button.isConnected); resolve(-1); }
+      else if (performance.now() - t0 > 30000) { watch.disconnect(); resolve(-1); }
       else setTimeout(check, 4);
     };
     check();
@@ -87,7 +90,14 @@ def start_empty_app(folder: Path) -> tuple[subprocess.Popen, str]:
                              "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false"], cwd=folder,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):  # up to about a minute and a half on a busy machine
+        with contextlib.suppress(OSError):
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                return proc, url
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the empty Streamlit app did not start")
 
 
 def open_target(page: Page, url: str, target: Target) -> None:
@@ -119,7 +129,6 @@ def measure(targets: list[Target], clicks: int) -> dict[str, list[float]]:
                 pages = {}
                 for target in [Target("empty page button", "", ("empty_button", "empty_button"))] + targets:
                     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-                    page.on("console", lambda m: print("CONSOLE", m.text) if "TIMEOUT" in m.text else None)
                     open_target(page, empty_url if target.name == "empty page button" else url, target)
                     pages[target.name] = (page, target)
                 times = {name: [] for name in pages}

@@ -125,7 +125,7 @@ PRESENTER_CSS = """<style>
 html { font-size: 20px; }
 [data-testid=stSidebar], [data-testid=stSidebarCollapsedControl], [data-testid=stToolbar] { display: none; }
 [class*="st-key-secondary"] { display: none; }
-[data-testid=stMainBlockContainer] { max-width: 100%; padding-top: 2rem; }
+[data-testid=stMainBlockContainer] { max-width: 100%; padding: 2rem 1.5rem 4rem; }
 button[kind=primary], button[kind=secondary] { font-size: 1.1rem; padding: 0.6rem 1.2rem; }
 /* on a projector a button's tooltip would sit over the controls above it: the label and its key hint say enough */
 body:has(.stButton [data-testid=stTooltipHoverTarget]:hover) [role=tooltip] { display: none; }

@@ -29,6 +29,9 @@ AUDIT = """() => {
     if (shown(e) && e.scrollWidth > e.clientWidth + 1 && !scrolls)
       out.push(`clipped without a scrollbar: ${e.tagName} ${e.innerText.slice(0, 40)}`);
   }
+  for (const grid of main.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller'))
+    if (shown(grid) && grid.scrollWidth > grid.clientWidth + 1)
+      out.push(`table wider than its box: ${grid.closest('[class*=st-key-]')?.className.match(/st-key-\\S+/)}`);
   const right = main.querySelector('[data-testid=stMainBlockContainer]').getBoundingClientRect().right;
   for (const e of main.querySelectorAll('[data-testid=stElementContainer]'))
     if (shown(e) && e.getBoundingClientRect().right > right + 1) out.push(`sticks out: ${e.innerText.slice(0, 40)}`);
