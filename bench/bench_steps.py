@@ -25,7 +25,14 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, start_server
 from tests.e2e.helpers import open_page, wait_idle  # noqa: E402
 
 CLICKS = 12
-EMPTY_APP = "import streamlit as st\n\nst.button('click me', key='empty_button')\n"
+# A button and the number of clicks: the page changes on each click, as a lesson's does (a run that leaves the page
+# as it was can end before the browser shows it running, and then nothing tells that it happened).
+EMPTY_APP = """import streamlit as st
+
+if st.button("click me", key="empty_button"):
+    st.session_state["clicks"] = st.session_state.get("clicks", 0) + 1
+st.write(st.session_state.get("clicks", 0))
+"""
 
 # Resolves with the milliseconds from the click until the rerun it caused has finished and nothing is stale.
 CLICK_TO_IDLE = """async (selector) => {
