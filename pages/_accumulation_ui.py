@@ -66,7 +66,7 @@ def xwb_tab(lab: AccumulationLab, names: list[str]) -> None:
     st.dataframe(history_frame(lab.history, names), key="acc_history",
                  column_config={"action": st.column_config.TextColumn(width=190),
                                 "y": st.column_config.NumberColumn(width=95),
-                                "note": st.column_config.TextColumn(width="medium")})  # fits at 1280 px
+                                "note": st.column_config.TextColumn(width="medium")})  # fits 1280 px
     st.plotly_chart(grad_chart(lab.history, names, lab.x.flatten().tolist()), key="acc_chart")
     st.caption("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
                "(a second backward through the *same* y fails: see the retain_graph page). "

@@ -41,7 +41,7 @@ AUDIT = """(strict) => {
     const box = legend.getBoundingClientRect();
     for (const t of plot.querySelectorAll('.xtitle, .ytitle, .gtitle, .annotation-text, .xtick text, .ytick text'))
       if (shown(t) && meet(box, t.getBoundingClientRect()))
-        out.push(`legend on "${t.textContent}" in chart ${plot.closest('[class*=st-key-]')?.className.match(/st-key-\\S+/)}`);
+        out.push(`legend on "${t.textContent}" in ${plot.closest('[class*=st-key-]')?.className.match(/st-key-\\S+/)}`);
   }
   return out;
 }"""
@@ -123,7 +123,8 @@ def test_every_page_fits(browser, app_url, size):
 
 
 def test_tooltips_never_cover_a_control(browser, app_url):
-    """Hovering a lab button: in presenter mode no tooltip shows; at a desk one shows, but a click goes through it."""
+    """Hovering a lab button: in presenter mode no tooltip shows; at a desk one shows, away from the retain_graph
+    toggle, and would let a click through anyway."""
     page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
     open_page(page, app_url, "?present=1")
     open_page(page, app_url, "retain_graph?present=1")
@@ -141,6 +142,9 @@ def test_tooltips_never_cover_a_control(browser, app_url):
         page.locator(f".st-key-{key} button:visible").first.hover()
         page.wait_for_timeout(1200)
         expect(page.locator("[role=tooltip]").first).to_be_visible(timeout=TIMEOUT)  # the help is there at a desk
+        tip = page.locator("[role=tooltip]").first.bounding_box()
+        apart = tip["y"] + tip["height"] <= box["y"] or box["y"] + box["height"] <= tip["y"]
+        assert apart, f"{key}'s tooltip hides the retain_graph toggle"
         under = page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.st-key-retain_retain')",
                               [box["x"] + 10, box["y"] + box["height"] / 2])
         assert under, f"{key}'s tooltip takes the clicks meant for the retain_graph toggle"
