@@ -1,4 +1,4 @@
-"""The Gradient accumulation page's second and third tabs: nn.Linear + SGD, and micro-batches."""
+"""The Gradient accumulation page's three tabs: the x, w, b lab, nn.Linear + SGD, and micro-batches."""
 from __future__ import annotations
 
 from typing import Callable
@@ -7,13 +7,82 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_chart, grad_zero_, history_frame,
+                                       run_click, zero_grad)
 from explorer.labs.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
 from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, sgd_step
-from explorer.teaching.takehome import microbatch_script, optimizer_script
-from pages._common import show_code
+from explorer.teaching.questions import accumulation_question
+from explorer.teaching.takehome import accumulation_script, microbatch_script, optimizer_script
+from pages._common import current_device, show_code
+from pages._quiz import quiz_gate
 from pages._state import init_widgets
 
 LEARNING_RATES = (1e-6, 1e-5, 1e-4, 1e-3)
+TABS = ("x, w, b lab", "nn.Linear + optimizer", "micro-batches")
+
+
+def keep_widget_values(*keys: str) -> None:
+    """Keep the values of widgets in tabs that are not drawn this run (Streamlit drops a widget's state otherwise)."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def _xwb_buttons(lab: AccumulationLab) -> None:
+    """The lab's buttons: each calls one lab method (the methods shown under 'The code that ran')."""
+    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, key="acc_steps",
+                                help="How many forward + backward passes one click of 'run N steps' makes."))
+    lab.zero_after_step = c2.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` "
+                                    "in the loop)", key="acc_zero_each",
+                                    help="Zero both grads right after each backward, as the seed's cell 12 does.")
+    b1, b2, b3 = st.columns(3)
+    if b1.button("forward + backward", key="acc_step", width="stretch", shortcut="F",
+                 help="y = x @ w.T + b, then y.backward(): adds x to w.grad and 1 to b.grad (keyboard: F)."):
+        lab.forward_backward()
+    if b2.button(f"run {steps} steps", key="acc_run", width="stretch", shortcut="N",
+                 help=f"The seed's loop: {steps} forward + backward passes (keyboard: N)."):
+        lab.run_steps(steps)
+    if b3.button("reset", key="acc_reset", width="stretch", help="New w and b from the seed, no grads, no history."):
+        lab.reset()
+    b4, b5, b6 = st.columns(3)
+    if b4.button("zero_grad(set_to_none=True)", key="acc_zero_none", width="stretch", shortcut="Z",
+                 help="optimizer.zero_grad()'s default: .grad becomes None (keyboard: Z)."):
+        lab.zero_grad(set_to_none=True)
+    if b5.button("zero_grad(set_to_none=False)", key="acc_zero_false", width="stretch", shortcut="Shift+Z",
+                 help="Keep the .grad tensors, fill them with zeros (keyboard: Shift+Z)."):
+        lab.zero_grad(set_to_none=False)
+    if b6.button(".grad.zero_()", key="acc_grad_zero", width="stretch", shortcut="G",
+                 help="The seed's w.grad.zero_(); b.grad.zero_(): fails while .grad is None (keyboard: G)."):
+        lab.grad_zero_()
+
+
+def xwb_tab(lab: AccumulationLab, names: list[str]) -> None:
+    """The seed's x, w, b: buttons, the tensors now, the history table and one small chart per gradient."""
+    _xwb_buttons(lab)
+    if lab.error:
+        st.warning(f"`w.grad.zero_()` failed: **{lab.error}**. After `set_to_none=True` (or before the first "
+                   "backward) `.grad` is `None`, and `None` has no `.zero_()`: that is why `optimizer.zero_grad()` "
+                   "checks for `None` first.")
+    quiz_gate(accumulation_question(lab.history, lab.x.flatten().tolist()))  # predict first, then see
+    st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
+            f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
+    st.dataframe(history_frame(lab.history, names), key="acc_history_table",
+                 column_config={"action": st.column_config.TextColumn(width=190),
+                                "y": st.column_config.NumberColumn(width=95),
+                                "note": st.column_config.TextColumn(width="medium")})  # fits 1280 px
+    st.plotly_chart(grad_chart(lab.history, names, lab.x.flatten().tolist()), key="acc_chart")
+    st.caption("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
+               "(a second backward through the *same* y fails: see the retain_graph page). "
+               "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
+               "`set_to_none=False` and `.grad.zero_()` keep it and fill it with zeros (the next backward adds to 0).")
+    with st.container(key="secondary_acc_takehome"):
+        st.download_button("Take it home: Python script", accumulation_script(lab.x, lab.seed, lab.history,
+                                                                               current_device()),
+                           "gradient_accumulation.py", key="acc_takehome", on_click="ignore",
+                           icon=":material/download:", help="A plain script (torch only) that replays these "
+                           "clicks and prints w.grad and b.grad after each, as the table above shows.")
+        show_code(forward_backward, zero_grad, grad_zero_, run_click)
 
 
 def optimizer_tab(x: torch.Tensor, seed: int, names: list[str], session_lab: Callable) -> None:

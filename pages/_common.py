@@ -1,6 +1,7 @@
 """Streamlit glue shared by the pages: the loaded candles, cached loading, and 'the code that ran'."""
 from __future__ import annotations
 
+import functools
 import inspect
 import textwrap
 from typing import TYPE_CHECKING
@@ -128,19 +129,39 @@ def sidebar_data_summary(where) -> None:
         st.caption(f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC")
 
 
+@functools.lru_cache(maxsize=256)
+def _source(fn) -> str:
+    """A function's source as loaded (read once per process: reading it on every rerun cost ~5 ms a function)."""
+    return textwrap.dedent(inspect.getsource(fn))
+
+
 def show_code(*functions, caption: str = "The code that ran") -> None:
     """Show the source of the functions that produced what is on screen (the code shown is the code run)."""
     with st.expander(caption, expanded=False):
         for fn in functions:
-            st.code(textwrap.dedent(inspect.getsource(fn)), language="python")
+            st.code(_source(fn), language="python")
 
+
+LAYOUT_CSS = """<style>
+/* a button label wraps instead of being cut to "Pre…" when its column is narrow (shortcut hints take room) */
+[data-testid^=stBaseButton] [data-testid=stMarkdownContainer] { white-space: normal; overflow: visible;
+  text-overflow: clip; height: auto; }
+[data-testid^=stBaseButton] p { white-space: normal; overflow-wrap: anywhere; }
+[data-testid^=stBaseButton] > div, [data-testid^=stBaseButton] > div > span { height: auto; }
+/* printouts wrap inside their box: a tensor's last values or requires_grad=True are never cut off */
+[data-testid=stCode] pre, [data-testid=stCode] code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
+/* a tooltip never takes a click meant for the control under it */
+[role=tooltip], [role=tooltip] *, [data-baseweb=popover]:has([role=tooltip]) { pointer-events: none !important; }
+</style>"""
 
 PRESENTER_CSS = """<style>
 html { font-size: 20px; }
 [data-testid=stSidebar], [data-testid=stSidebarCollapsedControl], [data-testid=stToolbar] { display: none; }
 [class*="st-key-secondary"] { display: none; }
-[data-testid=stMainBlockContainer] { max-width: 100%; padding-top: 2rem; }
+[data-testid=stMainBlockContainer] { max-width: 100%; padding: 2rem 1.5rem 4rem; }
 button[kind=primary], button[kind=secondary] { font-size: 1.1rem; padding: 0.6rem 1.2rem; }
+/* on a projector a button's tooltip would sit over the controls above it: the label and its key hint say enough */
+body:has(.stButton [data-testid=stTooltipHoverTarget]:hover) [role=tooltip] { display: none; }
 </style>"""
 
 
@@ -151,6 +172,7 @@ def presenter_mode() -> bool:
     st.sidebar.toggle("Presenter mode", key=PRESENT_KEY, help="Larger fonts; sidebar and secondary controls hidden. "
                       "Also opened with ?present=1 in the URL.")
     set_url(PRESENT_KEY, "1" if st.session_state[PRESENT_KEY] else None)
+    st.html(LAYOUT_CSS)
     if st.session_state[PRESENT_KEY]:
         st.html(PRESENTER_CSS)
         st.button("Exit presenter mode", key="present_exit", on_click=_exit_presenter, type="tertiary")

@@ -10,7 +10,7 @@ import torch
 from explorer.autograd.gradcheck import GradcheckReport, check_gradients
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.graph_plot import graph_figure
-from explorer.autograd.inspector import FREED, full, inspect_node
+from explorer.autograd.inspector import full, inspect_node
 from explorer.autograd.lesson import GraphLesson, explanations, run_lesson
 
 VIEWS = {"fwd": "1 · Forward: op journal", "bwd": "2 · Backward step by step", "check": "3 · Gradcheck",

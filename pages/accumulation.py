@@ -6,15 +6,11 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_chart, grad_zero_, history_code,
-                                       history_frame, replay, run_click, zero_grad)
+from explorer.labs.accumulation import AccumulationLab, history_code, replay
 from explorer.teaching.shareable import Shared
-from explorer.teaching.takehome import accumulation_script
 from explorer.tensors import candle_row
-from pages._accumulation_ui import LEARNING_RATES, microbatch_tab, optimizer_tab
-from pages._common import current_candles, current_device, publish_state, share_state, show_code
-from pages._quiz import quiz_gate
-from explorer.teaching.questions import accumulation_question
+from pages._accumulation_ui import LEARNING_RATES, TABS, keep_widget_values, microbatch_tab, optimizer_tab, xwb_tab
+from pages._common import current_candles, current_device, publish_state, share_state
 from pages._state import init_widgets, link_clicks
 
 
@@ -70,68 +66,25 @@ except ValueError as exc:
     st.error(f"Cannot pick x: {exc}")
     st.stop()
 
-lab_tab, optim_tab, micro_tab = st.tabs(["x, w, b lab", "nn.Linear + optimizer", "micro-batches"])
-with lab_tab:
-    before = st.session_state.get("acc_lab")
-    lab = session_lab("acc_lab", lambda: AccumulationLab(x, inputs.seed, names),
-                      lambda lab: lab.seed == inputs.seed and torch.equal(lab.x, x))
-    if clicks and lab is not before:
-        try:
-            replay(lab, clicks)
-        except ValueError as exc:
-            st.warning(f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}.")
-    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
-    steps = int(c1.number_input("N (steps per 'run N')", 1, 50, key="acc_steps",
-                                help="How many forward + backward passes one click of 'run N steps' makes."))
-    lab.zero_after_step = c2.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` "
-                                    "in the loop)", key="acc_zero_each",
-                                    help="Zero both grads right after each backward, as the seed's cell 12 does.")
-    b1, b2, b3 = st.columns(3)
-    if b1.button("forward + backward", key="acc_step", width="stretch", shortcut="F",
-                 help="y = x @ w.T + b, then y.backward(): adds x to w.grad and 1 to b.grad (keyboard: F)."):
-        lab.forward_backward()
-    if b2.button(f"run {steps} steps", key="acc_run", width="stretch", shortcut="N",
-                 help=f"The seed's loop: {steps} forward + backward passes (keyboard: N)."):
-        lab.run_steps(steps)
-    if b3.button("reset", key="acc_reset", width="stretch", help="New w and b from the seed, no grads, no history."):
-        lab.reset()
-    b4, b5, b6 = st.columns(3)
-    if b4.button("zero_grad(set_to_none=True)", key="acc_zero_none", width="stretch", shortcut="Z",
-                 help="optimizer.zero_grad()'s default: .grad becomes None (keyboard: Z)."):
-        lab.zero_grad(set_to_none=True)
-    if b5.button("zero_grad(set_to_none=False)", key="acc_zero_false", width="stretch", shortcut="Shift+Z",
-                 help="Keep the .grad tensors, fill them with zeros (keyboard: Shift+Z)."):
-        lab.zero_grad(set_to_none=False)
-    if b6.button(".grad.zero_()", key="acc_grad_zero", width="stretch", shortcut="G",
-                 help="The seed's w.grad.zero_(); b.grad.zero_(): fails while .grad is None (keyboard: G)."):
-        lab.grad_zero_()
-    if lab.error:
-        st.warning(f"`w.grad.zero_()` failed: **{lab.error}**. After `set_to_none=True` (or before the first "
-                   "backward) `.grad` is `None`, and `None` has no `.zero_()`: that is why `optimizer.zero_grad()` "
-                   "checks for `None` first.")
-    quiz_gate(accumulation_question(lab.history, lab.x.flatten().tolist()))  # predict first, then see
-    st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
-            f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
-    st.dataframe(history_frame(lab.history, names), key="acc_history_table",
-                 column_config={"action": st.column_config.TextColumn(width=190),
-                                "y": st.column_config.NumberColumn(width=95),
-                                "note": st.column_config.TextColumn(width="large")})
-    st.plotly_chart(grad_chart(lab.history, names), key="acc_chart")
-    st.caption("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
-               "(a second backward through the *same* y fails: see the retain_graph page). "
-               "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
-               "`set_to_none=False` and `.grad.zero_()` keep it and fill it with zeros (the next backward adds to 0).")
-    with st.container(key="secondary_acc_takehome"):
-        st.download_button("Take it home: Python script", accumulation_script(lab.x, lab.seed, lab.history,
-                                                                               current_device()),
-                           "gradient_accumulation.py", key="acc_takehome", on_click="ignore",
-                           icon=":material/download:", help="A plain script (torch only) that replays these "
-                           "clicks and prints w.grad and b.grad after each, as the table above shows.")
-        show_code(forward_backward, zero_grad, grad_zero_, run_click)
-
-with optim_tab:
-    optimizer_tab(x, inputs.seed, names, session_lab)
-with micro_tab:
-    microbatch_tab(frame, inputs.row, inputs.seed)
+keep_widget_values("acc_steps", "acc_zero_each", "acc_lr", "acc_mb_start", "acc_mb_size", "acc_mb_k")
+before = st.session_state.get("acc_lab")
+lab = session_lab("acc_lab", lambda: AccumulationLab(x, inputs.seed, names),
+                  lambda lab: lab.seed == inputs.seed and torch.equal(lab.x, x))
+if clicks and lab is not before:
+    try:
+        replay(lab, clicks)
+    except ValueError as exc:
+        st.warning(f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}.")
+# Only the open tab runs: a hidden tab draws nothing and its buttons' keyboard shortcuts do not exist.
+lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun", bind="query-params")
+if lab_tab.open:
+    with lab_tab:
+        xwb_tab(lab, names)
+if optim_tab.open:
+    with optim_tab:
+        optimizer_tab(x, inputs.seed, names, session_lab)
+if micro_tab.open:
+    with micro_tab:
+        microbatch_tab(frame, inputs.row, inputs.seed)
 
 publish_state(*SPEC, acc_history=history_code(st.session_state["acc_lab"].history))  # after the buttons

@@ -3,25 +3,28 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.teaching.tour import STOPS, Stop
-from pages._common import current_candles, show_code
+from explorer.teaching.shareable import Shared
+from explorer.teaching.tour import STOPS, Live, Stop, magnitude_phrase
+from pages._common import current_candles, publish_state, share_state, show_code
+
+SPEC = (Shared("home_stop", "int", 1, len(STOPS)),)
 
 
 @st.cache_data(max_entries=8, show_spinner="Running the lessons…")
-def live_results(frame_key: str, _frame) -> list[str]:
-    """Every lesson's live result for these candles (computed once per loaded data)."""
+def live_results(frame_key: str, _frame) -> list[Live]:
+    """Every lesson's live result for these candles (computed once per loaded data; a step only looks it up)."""
     results = []
     for stop in STOPS:
         try:
             results.append(stop.live(_frame))
         except ValueError as exc:  # e.g. an uploaded file with fewer than 101 rows
-            results.append(f"(not available for the loaded data: {exc})")
+            results.append(Live("(this stop needs more candles)", f"(not available for the loaded data: {exc})"))
     return results
 
 
-def show_stop(stop: Stop, live: str) -> None:
+def show_stop(stop: Stop, live: Live) -> None:
     st.subheader(stop.title)
-    st.markdown(f"**Look at:** {stop.look_at}")
+    st.markdown(f"**Look at:** {live.look_at}")
     seed, ours = st.columns(2)
     with seed:
         st.caption("Seed notebook — cell and printed output")
@@ -29,8 +32,25 @@ def show_stop(stop: Stop, live: str) -> None:
         st.code(stop.seed_output, language="text", wrap_lines=True)
     with ours:
         st.caption("This app, now, on the loaded candles")
-        st.code(live, language="text", wrap_lines=True)
+        st.code(live.printout, language="text", wrap_lines=True)
     st.page_link(stop.page, label=f"Open {stop.title.split('· ')[1]} →")
+
+
+def _move(step: int) -> None:
+    st.session_state["home_stop"] = min(max(st.session_state["home_stop"] + step, 1), len(STOPS))
+
+
+def stop_picker() -> int:
+    """Which stop is shown: a radio of all stops, and previous / next buttons (keyboard ← / →)."""
+    st.session_state.setdefault("home_stop", 1)
+    number = st.radio("Stop", range(1, len(STOPS) + 1), key="home_stop", horizontal=True,
+                      format_func=lambda n: STOPS[n - 1].title, label_visibility="collapsed")
+    back, ahead, _ = st.columns([1, 1, 3])
+    back.button("← previous stop", key="home_prev", on_click=_move, args=(-1,), disabled=number == 1,
+                shortcut="Left", width="stretch")
+    ahead.button("next stop →", key="home_next", on_click=_move, args=(1,), disabled=number == len(STOPS),
+                 shortcut="Right", width="stretch", type="primary")
+    return number
 
 
 st.title("Autograd Explorer")
@@ -39,10 +59,11 @@ st.markdown(
     "builds, the numbers on its nodes, and `backward()` one node at a time. Follow the path below; each stop shows "
     "what the seed notebook printed and what the same code gives here, live. Every number is computed by PyTorch "
     "as you watch — nothing is pre-recorded.")
+share_state(*SPEC)
 frame = current_candles().frame
 results = live_results(f"{st.session_state['candles_source']}|{len(frame)}|{frame.index[0]}|{frame.index[-1]}",
                        frame)
-for stop, live in zip(STOPS, results):
-    show_stop(stop, live)
-    st.divider()
-show_code(*(stop.live for stop in STOPS))
+number = stop_picker()
+show_stop(STOPS[number - 1], results[number - 1])
+publish_state(*SPEC)
+show_code(*(stop.live for stop in STOPS), magnitude_phrase)

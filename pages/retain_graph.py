@@ -33,17 +33,20 @@ SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES), Shared("reta
         Shared("retain_retain", "bool"), Shared("retain_calls", "clicks", max_len=50))
 
 
-def retain_controls() -> RetainInputs:
-    """Read the page's widgets."""
+def retain_controls() -> tuple[RetainInputs, object]:
+    """Read the page's widgets; also return the place for the call buttons, above the retain_graph toggle.
+
+    A button's tooltip opens above the button: with the toggle below the buttons, no tooltip hides it."""
     c1, c2 = st.columns([2, 3])
     init_widgets({"retain_pnl": -3.0})
     pnl = c1.slider("pnl", -10.0, 10.0, step=0.5, key="retain_pnl",
                     help="The trade's profit or loss: a new value builds a new graph. Try 0 with the seed's loss.")
     loss_name = c2.radio("loss function", list(TRADING_LOSSES), key="retain_loss", horizontal=True,
                          help="The seed's loss as written, its fix for pnl == 0, or the torch.where version.")
+    buttons = st.container()
     retain = st.toggle("retain_graph=True for the next call", key="retain_retain",
                        help="Keep the saved tensors after the next call, so that another backward can run.")
-    return RetainInputs(float(pnl), loss_name, retain)
+    return RetainInputs(float(pnl), loss_name, retain), buttons
 
 
 st.title("retain_graph")
@@ -52,7 +55,7 @@ st.markdown("The seed's `custom_trading_loss`: **0.05·pnl** for a gain, **pnl²
             "it has used them, so the second call fails unless the first one said `retain_graph=True`.")
 share_state(*SPEC)
 calls = link_clicks("retain_calls")  # a link's calls, handed out once: they are replayed once
-inputs = retain_controls()
+inputs, buttons = retain_controls()
 lab = st.session_state.get("retain_lab")
 device = current_device()
 if lab is None or (lab.pnl_value, lab.loss_name, lab.device) != (inputs.pnl, inputs.loss_name, device):
@@ -64,7 +67,7 @@ if lab is None or (lab.pnl_value, lab.loss_name, lab.device) != (inputs.pnl, inp
         lab.forward()
 
 flag = inputs.retain_graph
-b1, b2, b3 = st.columns([2, 3, 2])
+b1, b2, b3 = buttons.columns(3)  # equal widths: no label is squeezed into breaking mid-word
 if b1.button(f"loss.backward(retain_graph={flag})", key="retain_backward", width="stretch", shortcut="B",
              help="Adds d loss/d pnl into pnl.grad; without retain_graph it frees the saved tensors (keyboard: B)."):
     lab.backward(retain_graph=flag)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 import torch
 
 if TYPE_CHECKING:  # each lesson imports what it runs: the Guided path paints before pandas and the labs load
@@ -15,43 +16,79 @@ if TYPE_CHECKING:  # each lesson imports what it runs: the Guided path paints be
 
 ROW, SEED = 100, 0  # the seed notebook's row; our default seed for w and b
 
+_SCALES = ((1e12, "trillions"), (1e9, "billions"), (1e6, "millions"), (1e3, "thousands"), (1.0, ""))
+
+
+def magnitude_phrase(value: float) -> str:
+    """Words for a number's order of magnitude: 3.06e7 -> 'in the tens of millions', 245.3 -> 'in the hundreds'."""
+    size = abs(value)
+    if size != size or size == float("inf"):
+        return f"of {value}"  # nan / inf: the number itself is the news
+    if size < 1:
+        return "below one"
+    if size >= 1e15:
+        return f"around {size:.0e}"
+    for base, unit in _SCALES:
+        if size >= base:
+            digits = len(str(int(size // base)))  # 1, 2 or 3 digits in front of the unit
+            if not unit:
+                return ("in single digits", "in the tens", "in the hundreds")[digits - 1]
+            return (f"in the {unit}", f"in the tens of {unit}", f"in the hundreds of {unit}")[digits - 1]
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Live:
+    """One stop's result on the loaded candles: what to look at (worded from the numbers) and the printout."""
+    look_at: str
+    printout: str
+
 
 @dataclass(frozen=True)
 class Stop:
     """One step of the guided path."""
     title: str
     page: str
-    look_at: str
     seed_cell: str
     seed_output: str
-    live: Callable[[pd.DataFrame], str]
+    live: Callable[[pd.DataFrame], Live]
 
 
-def live_tensor(frame: pd.DataFrame) -> str:
+def live_tensor(frame: pd.DataFrame) -> Live:
     from explorer.tensors import candles_to_tensor
     t = candles_to_tensor(frame)
-    return repr((t.dtype, t.shape, t.device))
+    price = float(t[:, list(frame.columns).index("close")].abs().max())
+    step = float(np.spacing(np.float32(price)))  # the gap between neighbouring float32 numbers at that price
+    return Live(f"a {t.dtype} tensor of shape {tuple(t.shape)} on {t.device}; float32 keeps about 7 significant "
+                f"digits, so prices near {price:,.0f} are stored in steps of {step:.2g}.",
+                repr((t.dtype, t.shape, t.device)))
 
 
-def live_gradients(frame: pd.DataFrame) -> str:
+def live_gradients(frame: pd.DataFrame) -> Live:
     from explorer.autograd.lesson import gradient_printout, run_lesson
     lesson = run_lesson(frame, ROW, SEED)
     same = torch.equal(lesson.w.grad, lesson.x) and lesson.b.grad.item() == 1.0
-    return gradient_printout(lesson) + f"\n\ntorch.equal(w.grad, x) and b.grad == 1: {same}"
+    words = ("each op adding a node; after backward, w.grad is exactly x (w.grad[0] = "
+             f"{lesson.w.grad.flatten()[0].item():.4f}) and b.grad is 1." if same else
+             "each op adding a node; after backward, w.grad is *not* x here: see the Graph page for why.")
+    return Live(words, gradient_printout(lesson) + f"\n\ntorch.equal(w.grad, x) and b.grad == 1: {same}")
 
 
-def live_accumulation(frame: pd.DataFrame) -> str:
+def live_accumulation(frame: pd.DataFrame) -> Live:
     from explorer.labs.accumulation import AccumulationLab
     from explorer.tensors import candle_row
     lab = AccumulationLab(candle_row(frame, ROW), SEED)
-    lines = []
+    lines, first = [], []
     for _ in range(3):
         lab.forward_backward()
+        first.append(lab.w.grad.flatten()[0].item())
         lines.append(f"{lab.w.grad!r} {lab.b.grad!r}")
-    return "\n\n".join(lines)
+    growth = " → ".join(f"{v:,.2f}" for v in first)
+    return Live(f"w.grad growing by x on every backward(): w.grad[0] {growth}, b.grad 1 → 2 → "
+                f"{lab.b.grad.item():g}.", "\n\n".join(lines))
 
 
-def live_retain(_: pd.DataFrame) -> str:
+def live_retain(_: pd.DataFrame) -> Live:
     from explorer.labs.retain import RetainLab
     lab = RetainLab(-3.0)
     lab.backward(retain_graph=True)
@@ -60,49 +97,51 @@ def live_retain(_: pd.DataFrame) -> str:
     again = RetainLab(-3.0)
     again.backward()
     again.backward()
-    return (f"retain_graph=True, then backward(): pnl.grad {first:g} → {lab.pnl.grad.item():g}\n\n"
-            f"backward() twice without it:\nRuntimeError: {again.error}")
+    failed = "fails with a RuntimeError" if again.error else "does not fail (!)"
+    return Live(f"a second backward() without retain_graph {failed}; with retain_graph=True it works and pnl.grad "
+                f"goes {first:g} → {lab.pnl.grad.item():g}.",
+                f"retain_graph=True, then backward(): pnl.grad {first:g} → {lab.pnl.grad.item():g}\n\n"
+                f"backward() twice without it:\nRuntimeError: {again.error}")
 
 
-def live_raw_prices(frame: pd.DataFrame) -> str:
+def live_raw_prices(frame: pd.DataFrame) -> Live:
     from explorer.training.features import FeatureSpec, make_features
     from explorer.training.trainer import Trainer, TrainSettings
-    out = []
+    losses = {}
     for norm in ("none", "zscore"):
         features = make_features(frame, FeatureSpec(rows=len(frame), normalisation=norm))
-        trainer = Trainer(features, TrainSettings(init="seed_sqrt_n", seed=SEED))
-        out.append(f"normalisation={norm!r}: MSE before training = {trainer.valid_loss:.4e}")
-    return "\n".join(out)
+        losses[norm] = Trainer(features, TrainSettings(init="seed_sqrt_n", seed=SEED)).valid_loss
+    raw, scaled = losses["none"], losses["zscore"]
+    return Live(f"a loss {magnitude_phrase(raw)} on raw prices ({raw:.3g}), and {scaled:.3g} once the inputs are "
+                f"z-score normalised ({magnitude_phrase(scaled)}).",
+                "\n".join(f"normalisation={norm!r}: MSE before training = {loss:.4e}" for norm, loss in losses.items()))
 
 
-def live_modules(_: pd.DataFrame) -> str:
+def live_modules(_: pd.DataFrame) -> Live:
     from explorer.labs.modules import seed_flatten, seed_input_image, seed_linear
     layer1, linear_layer, by_hand = seed_linear(seed_flatten(seed_input_image()))
-    return (f"weight shape:{layer1.weight.shape} = [out_features,in_features]\ny=output = \n{linear_layer}\n\n"
-            f"torch.equal(flat_image @ w.T, linear_layer): {torch.equal(by_hand, linear_layer)}")
+    same = torch.equal(by_hand, linear_layer)
+    return Live(f"nn.Linear as x @ W.T: the weight is {list(layer1.weight.shape)} = [out_features, in_features], and "
+                f"flat_image @ w.T {'equals' if same else 'differs from'} the layer's output.",
+                f"weight shape:{layer1.weight.shape} = [out_features,in_features]\ny=output = \n{linear_layer}\n\n"
+                f"torch.equal(flat_image @ w.T, linear_layer): {same}")
 
 
 STOPS = [
-    Stop("1 · Data", "pages/data.py", "dtype, shape and device of the tensor, and how float32 rounds prices.",
-         "data_tensor.dtype, data_tensor.shape, data_tensor.device",
+    Stop("1 · Data", "pages/data.py", "data_tensor.dtype, data_tensor.shape, data_tensor.device",
          "(torch.float32, torch.Size([1000, 5]), device(type='cpu'))", live_tensor),
-    Stop("2 · Graph", "pages/graph.py", "each op adding a node; after backward, w.grad is exactly x and b.grad is 1.",
-         "y = x @ w.T + b\ny.backward()\nw.grad, b.grad",
+    Stop("2 · Graph", "pages/graph.py", "y = x @ w.T + b\ny.backward()\nw.grad, b.grad",
          "(tensor([[4291.3701, 4291.3701, 4291.3701, 4291.3701,    0.0000]]),\n tensor([1.]))", live_gradients),
-    Stop("3 · Gradient accumulation", "pages/accumulation.py", "w.grad growing by x on every backward().",
+    Stop("3 · Gradient accumulation", "pages/accumulation.py",
          "for i in range(3):\n    y = x @ w.T + b\n    y.backward()\n    print(w.grad, b.grad)",
          "tensor([[4291.3701, ...]]) tensor([1.])\ntensor([[8582.7402, ...]]) tensor([2.])\n"
          "tensor([[12874.1104, ...]]) tensor([3.])", live_accumulation),
-    Stop("4 · retain_graph", "pages/retain_graph.py", "the second backward failing, and retain_graph=True fixing it.",
-         "y2.backward(retain_graph=True)\ny2.backward()\npnl2.grad",
+    Stop("4 · retain_graph", "pages/retain_graph.py", "y2.backward(retain_graph=True)\ny2.backward()\npnl2.grad",
          "tensor([-6.])  then  tensor([-12.])\n\n(without retain_graph) RuntimeError: Trying to backward through "
          "the graph a second time ...", live_retain),
-    Stop("5 · Training", "pages/training.py", "a loss in the hundreds of millions on raw prices, and what "
-         "normalising does to it.",
-         "loss = F.mse_loss(preds, t_dep)  # on raw prices around 27,000",
+    Stop("5 · Training", "pages/training.py", "loss = F.mse_loss(preds, t_dep)  # on raw prices around 27,000",
          "mean squared error: tensor(2.4529e+08)", live_raw_prices),
-    Stop("6 · Modules and shapes", "pages/modules.py", "nn.Linear as x @ W.T: the weight is [out_features, "
-         "in_features], and tensor shapes read from the outside in.",
+    Stop("6 · Modules and shapes", "pages/modules.py",
          "layer1 = nn.Linear(in_features=2*2, out_features=2, bias=False)\ninit.ones_(layer1.weight)\n"
          "linear_layer = layer1(flat_image)",
          "weight shape:torch.Size([2, 4]) = [out_features,in_features]\ny=output = \ntensor([[ 5.,  5.],\n"

@@ -21,9 +21,11 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[::stride], y[::stride]
 
 
-def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=-0.2), uirevision="keep")  # keep zoom across redraws
+def _layout(fig: go.Figure, title: str, height: int = 320, legend_y: float = 1.02) -> go.Figure:
+    # the legend sits in a row above the plot, under the title: never on the axis titles or the dates
+    fig.update_layout(title=dict(text=title, y=0.98, yanchor="top"), height=height,
+                      margin=dict(l=10, r=10, t=80, b=10), uirevision="keep",  # uirevision keeps zoom across redraws
+                      legend=dict(orientation="h", yanchor="bottom", y=legend_y, xanchor="left", x=0))
     return fig
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 
+import json
+
 import pandas as pd
 import pytest
 import torch
@@ -32,6 +34,14 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
         if column in df.value.columns:
             return df.value
     raise AssertionError(f"no table with column {column!r}")
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Show one of the page's tabs (only the open tab runs)."""
+    at.session_state["acc_tab"] = label
+    at.run()
+    assert not at.exception
+    return at
 
 
 def x_row(frame: pd.DataFrame, row: int) -> torch.Tensor:
@@ -92,6 +102,7 @@ def test_row_and_seed_change_rebuild_the_lab(at, frame):
 
 def test_optimizer_zero_grad_vs_forgetting(at, frame):
     lr = 1e-4
+    open_tab(at, "nn.Linear + optimizer")
     for key in ("acc_opt_zero", "acc_opt_zero", "acc_opt_forget", "acc_opt_forget"):
         click(at, key)
     table = table_with(at, "Δbias")
@@ -104,6 +115,7 @@ def test_optimizer_zero_grad_vs_forgetting(at, frame):
 
 
 def test_micro_batches_match_full_batch_and_bad_k_is_an_error(at):
+    open_tab(at, "micro-batches")
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["max relative difference, Σ loss_i / k vs full batch"]) < 1e-5
     assert float(metrics["‖Σ loss_i‖ / ‖full batch‖ (no / k)"]) == pytest.approx(3.0, abs=1e-3)
@@ -120,6 +132,50 @@ def test_micro_batches_match_full_batch_and_bad_k_is_an_error(at):
 
 def test_code_shown_is_the_code_run(at):
     sources = " ".join(c.value for c in at.code)
+    sources += " ".join(c.value for c in open_tab(at, "nn.Linear + optimizer").code)
+    sources += " ".join(c.value for c in open_tab(at, "micro-batches").code)
     for name in ("def forward_backward", "def zero_grad", "def grad_zero_", "def run_click", "def sgd_step",
                  "def accumulated_grad"):
         assert name in sources
+
+
+def chart(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def test_chart_gives_each_gradient_its_own_panel_with_torchs_values(at, frame):
+    click(at, "acc_run")
+    click(at, "acc_zero_none")
+    x = x_row(frame, 100)
+    w = torch.zeros(1, 5, requires_grad=True)  # the reference: the seed's loop in plain PyTorch
+    b = torch.zeros(1, requires_grad=True)
+    expected = [[None] * 6]
+    for _ in range(3):
+        (x @ w.T + b).backward()
+        expected.append(w.grad.flatten().tolist() + [b.grad.item()])
+    expected.append([None] * 6)
+    fig = chart(at)
+    names = [f"w.grad[{c}]" for c in frame.columns] + ["b.grad"]
+    assert [t["name"] for t in fig["data"]] == names
+    for i, trace in enumerate(fig["data"]):
+        assert trace["x"] == [0, 1, 2, 3, 4]
+        assert trace["y"] == [row[i] for row in expected]  # float32 values, exactly as autograd wrote them
+    # four nearly equal prices: each on its own y axis, so no line lies on top of another
+    assert len({t.get("yaxis", "y") for t in fig["data"]}) == 6
+    titles = [a["text"] for a in fig["layout"]["annotations"]]
+    assert titles[0] == f"<b>w.grad[open]</b><br>+{x[0].item():.6g} per backward" and titles[5].endswith("+1 per backward")
+
+
+def test_only_the_open_tab_runs_and_keeps_the_others_settings(at):
+    """A hidden tab draws nothing, so its buttons (and their keyboard shortcuts) are not on the page."""
+    assert at.button(key="acc_step") and not [b for b in at.button if b.key and b.key.startswith("acc_opt")]
+    open_tab(at, "nn.Linear + optimizer")
+    assert at.button(key="acc_opt_zero") and not [b for b in at.button if b.key == "acc_step"]
+    at.select_slider(key="acc_lr").set_value(1e-5).run()
+    click(at, "acc_opt_zero")
+    open_tab(at, "micro-batches")
+    assert not [b for b in at.button if b.key in ("acc_step", "acc_opt_zero")]
+    assert at.query_params["acc_lr"] == "1e-05"  # the hidden tab's setting still travels in the link
+    open_tab(at, "nn.Linear + optimizer")
+    assert at.select_slider(key="acc_lr").value == 1e-5
+    assert len(table_with(at, "Δbias")) == 1  # the same model: switching tabs did not reset it
