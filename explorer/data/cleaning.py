@@ -12,10 +12,8 @@ COLUMNS = list(OHLCV)
 
 
 @dataclass
-class CleanStats:
-    """What cleaning did, for the load report."""
-    dropped: dict[str, int] = field(default_factory=dict)
-    dropped_rows: list[tuple[int, str]] = field(default_factory=list)  # (row index as read, reason), a few each
+class Cleaned:
+    """What cleaning found that the load report passes on as it is."""
     duplicates: int = 0
     order: str = "ascending as read"
     interval: pd.Timedelta | None = None
@@ -23,6 +21,13 @@ class CleanStats:
     missing_candles: int = 0
     inconsistent_rows: int = 0
     inconsistent_examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CleanStats(Cleaned):
+    """What cleaning did, for the load report."""
+    dropped: dict[str, int] = field(default_factory=dict)
+    dropped_rows: list[tuple[int, str]] = field(default_factory=list)  # (row index as read, reason), a few each
     future_rows: int = 0
     latest: pd.Timestamp | None = None
 

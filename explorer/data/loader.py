@@ -7,12 +7,12 @@ de-duplicates with numpy. Every decision ends up in the LoadReport; nothing is g
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
 
-from explorer.data.cleaning import COLUMNS, CleanStats, clean
+from explorer.data.cleaning import COLUMNS, Cleaned, CleanStats, clean
 from explorer.data.columns import (DATE_ONLY, PRICES, TIME_ONLY, ColumnMap, column_values, is_numeric_column,
                               map_by_name, map_by_position)
 from explorer.data.readtable import RawSource, Source, Table, open_source, read_table
@@ -28,7 +28,7 @@ class CandleFormatError(ValueError):
 
 
 @dataclass
-class LoadReport:
+class LoadReport(Cleaned):
     """What the loader detected and cleaned."""
     source: str = ""
     format: str = "unknown"
@@ -43,13 +43,6 @@ class LoadReport:
     rows_kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     dropped_lines: list[tuple[int, str]] = field(default_factory=list)  # the first few: (line in the file, reason)
-    duplicates: int = 0
-    order: str = "ascending as read"
-    interval: pd.Timedelta | None = None
-    gaps: int = 0
-    missing_candles: int = 0
-    inconsistent_rows: int = 0
-    inconsistent_examples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def as_table(self) -> list[tuple[str, str]]:
@@ -259,10 +252,8 @@ def _report(raw: RawSource, layout: Layout, cmap: ColumnMap, read: _Read, notes:
         source=raw.label, format=_format_name(layout, cmap, info.unit), separator=layout.sep,
         header=layout.header is not None, banner_lines=layout.banner_lines, columns=cmap.describe(),
         time_column=cmap.names[cmap.time], time_unit=info.unit, timezone=info.timezone,
-        rows_read=table.rows_read, rows_kept=len(read.frame), dropped=dropped, dropped_lines=examples,
-        duplicates=stats.duplicates, order=stats.order, interval=stats.interval, gaps=stats.gaps,
-        missing_candles=stats.missing_candles, inconsistent_rows=stats.inconsistent_rows,
-        inconsistent_examples=stats.inconsistent_examples, notes=notes)
+        rows_read=table.rows_read, rows_kept=len(read.frame), dropped=dropped, dropped_lines=examples, notes=notes,
+        **{f.name: getattr(stats, f.name) for f in fields(Cleaned)})
 
 
 def load_candles(source: Source, *, sep: str | None = None, nrows: int | None = None,
