@@ -6,11 +6,10 @@ import datetime as dt
 import streamlit as st
 from plotly.graph_objects import Figure
 
-from explorer import CandleFormatError, load_candles
+from explorer import CandleFormatError
 from explorer.data.charts import candlestick_figure, chart_frame
 from explorer.data.config import ConfigError, load_config
-from explorer.data.fetch import (FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, fetch_candles, make_request, parse_link,
-                                 read_zip)
+from explorer.data.fetch import FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, make_request, parse_link
 from explorer.teaching.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from explorer.data.sources import MAX_SAMPLE_ROWS, config_link, config_source_label, literal
@@ -183,5 +182,4 @@ with st.container(key="secondary_data_takehome"):
                        "candles_to_tensor.py", key="data_takehome", on_click="ignore", icon=":material/download:",
                        help="A plain script (pandas + torch) with these candles inside: it rebuilds the DataFrame "
                             "and the float32 tensor and prints them as shown here.")
-    archive = st.session_state[LINK_KEY].startswith("binance:")
-    show_code(*([fetch_candles, read_zip] if archive else []), load_candles, candles_to_tensor, float32_rounding)
+    show_code(candles_to_tensor, float32_rounding)  # the conversion, not the loader's guards

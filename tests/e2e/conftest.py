@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -39,10 +40,14 @@ def start_server(port: int | None = None, extra_env: dict | None = None,
     """Start the app on 127.0.0.1 and wait for its health endpoint."""
     port = port or _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    # The log goes to a file, not a pipe: nobody reads a pipe while the tests run, and a server whose log fills the
+    # pipe's 64 KB blocks on its next write (seen: a server that never answered). Tests write screenshots into the
+    # tree, so the server does not watch files either.
+    log = tempfile.NamedTemporaryFile(prefix=f"streamlit-{port}-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -52,7 +57,7 @@ def start_server(port: int | None = None, extra_env: dict | None = None,
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("streamlit did not start:\n" + proc.stdout.read().decode(errors="replace")[-3000:])
+    raise RuntimeError("streamlit did not start:\n" + Path(log.name).read_text(errors="replace")[-3000:])
 
 
 @pytest.fixture(scope="session")
