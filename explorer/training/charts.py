@@ -129,9 +129,7 @@ def norms_figure(snap: Snapshot, detail: list[tuple[int, str, float, float]] | N
         pad = max(0.5, 0.05 * diverged_at)
         fig.update_xaxes(range=[1 - pad, diverged_at + pad])
     fig.update_annotations(font_size=12)
-    fig = _layout(fig, "")
-    fig.update_layout(legend=dict(y=-0.32, yanchor="top"))  # below the "step" titles, however many rows it wraps to
-    return fig
+    return _layout(fig, "", legend_y=1.14)  # above the two panels' titles
 
 
 @dataclass(frozen=True)

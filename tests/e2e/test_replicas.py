@@ -14,6 +14,7 @@ Installs nothing: `make test` installs Debian's nginx (as it installs Chromium).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import re
 import shutil
@@ -317,7 +318,9 @@ def test_ten_learners_two_replicas_one_killed(classroom):
         killed_at.append(time.time())
         os.kill(int((run_dir / f"replica-{ports[0]}.pid").read_text()), signal.SIGKILL)
 
-    learners = asyncio.run(run_classroom(url, ports, kill))
+    # its own thread: the session's sync Playwright (other tests' browser fixture) keeps an event loop running here
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        learners = pool.submit(asyncio.run, run_classroom(url, ports, kill)).result()
     log = access_log(run_dir)
     per_replica = assert_sticky(learners, log, killed_at[0])
     moved = [learner for learner in learners if learner.seen["killed"]]
