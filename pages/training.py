@@ -49,6 +49,7 @@ def controls_row(worker: TrainingWorker) -> None:
     if b[2].button("Step", icon=":material/skip_next:", key="train_step",
                    help="one mini-batch: forward, loss, backward, update"):
         worker.step_once()
+        st.rerun(scope="app")  # the step window and the compared runs live outside this fragment
 
 
 def slow_figure(name: str, worker: TrainingWorker, snap, build):
