@@ -123,7 +123,7 @@ def step_window(worker: TrainingWorker) -> None:
     st.markdown(f"**Step {k}** (epoch {view.epoch}) · {len(view.rows)} rows · loss = `{view.loss_value:.6g}` "
                 f"({unit_of(t)}) — {same}.")
     batch, graph, params = st.tabs(["Mini-batch and predictions", "Autograd graph of the loss", "Parameters"])
-    with batch:
+    with batch, st.container(key="train_window_batch_box"):  # one column per lagged feature: it scrolls in its box
         st.dataframe(batch_frame(view, t.data), key="train_window_batch", height=260)
         st.caption("Features and target in their own units; `target as trained` and `prediction` are what the "
                    "loss compared (after normalisation).")
