@@ -21,30 +21,26 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-# Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
-chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+# $(call debian_package,PROGRAM,PACKAGE,WHO NEEDS IT): install a Debian package when PROGRAM is missing (as root;
+# otherwise say how). Browser tests drive Debian's Chromium (Playwright's own browser download does not work here);
+# tests/e2e/test_replicas.py runs deploy/ behind nginx, and the nginx it starts needs no root.
+define debian_package
+	@if [ -x $(1) ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		echo "Installing Debian's chromium for the browser tests..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "Installing Debian's $(2) for $(3)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	else \
-		echo "The browser tests need Debian's Chromium at /usr/bin/chromium."; \
-		echo "Install it with:  sudo apt-get install -y chromium   and run 'make test' again."; \
+		echo "$(3): Debian's $(2) is needed at $(1)."; \
+		echo "Install it with:  sudo apt-get install -y $(2)   and run 'make test' again."; \
 		exit 1; \
 	fi
+endef
 
-# tests/e2e/test_replicas.py runs deploy/ (replicas behind nginx); the nginx it starts needs no root (and is not
-# the system service Debian may start on port 80 when it installs the package).
+chromium:
+	$(call debian_package,/usr/bin/chromium,chromium,the browser tests)
+
 nginx:
-	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then :; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		echo "Installing Debian's nginx for the replica test..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
-	else \
-		echo "The replica test (tests/e2e/test_replicas.py) needs nginx."; \
-		echo "Install it with:  sudo apt-get install -y nginx   and run 'make test' again."; \
-		exit 1; \
-	fi
+	$(call debian_package,/usr/sbin/nginx,nginx,the replica test)
 
 test: $(VENV)/.dev chromium nginx
 	$(PY) -m pytest tests/unit tests/app tests/e2e

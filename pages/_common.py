@@ -11,6 +11,7 @@ import streamlit as st
 from explorer.runtime import available_devices, device_from_link
 from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
+from pages._style import LAYOUT_CSS, PRESENTER_CSS
 from pages._state import (CANDLES_KEY, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY, publish_state, set_url,  # noqa: F401
                           share_state, url_value)
 
@@ -140,29 +141,6 @@ def show_code(*functions, caption: str = "The code that ran") -> None:
     with st.expander(caption, expanded=False):
         for fn in functions:
             st.code(_source(fn), language="python")
-
-
-LAYOUT_CSS = """<style>
-/* a button label wraps instead of being cut to "Pre…" when its column is narrow (shortcut hints take room) */
-[data-testid^=stBaseButton] [data-testid=stMarkdownContainer] { white-space: normal; overflow: visible;
-  text-overflow: clip; height: auto; }
-[data-testid^=stBaseButton] p { white-space: normal; overflow-wrap: anywhere; }
-[data-testid^=stBaseButton] > div, [data-testid^=stBaseButton] > div > span { height: auto; }
-/* printouts wrap inside their box: a tensor's last values or requires_grad=True are never cut off */
-[data-testid=stCode] pre, [data-testid=stCode] code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
-/* a tooltip never takes a click meant for the control under it */
-[role=tooltip], [role=tooltip] *, [data-baseweb=popover]:has([role=tooltip]) { pointer-events: none !important; }
-</style>"""
-
-PRESENTER_CSS = """<style>
-html { font-size: 20px; }
-[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl], [data-testid=stToolbar] { display: none; }
-[class*="st-key-secondary"] { display: none; }
-[data-testid=stMainBlockContainer] { max-width: 100%; padding: 2rem 1.5rem 4rem; }
-button[kind=primary], button[kind=secondary] { font-size: 1.1rem; padding: 0.6rem 1.2rem; }
-/* on a projector a button's tooltip would sit over the controls above it: the label and its key hint say enough */
-body:has(.stButton [data-testid=stTooltipHoverTarget]:hover) [role=tooltip] { display: none; }
-</style>"""
 
 
 def presenter_mode() -> bool:
