@@ -8,8 +8,8 @@ import streamlit as st
 from explorer.autograd.graph import graph_to_dot
 from explorer.training.charts import (RunRecord, chance_accuracy, compare_figure, compare_labels, loss_figure,
                                       loss_unit, norms_figure, run_settings)
-from explorer.training.replay import (REPLAY_LIMIT, StepView, batch_frame, check_step, param_frame, param_summary,
-                                      replay_norms, replay_step, step_graph)
+from explorer.training.replay import (BLOWUP_STEPS, StepView, batch_frame, check_step, param_frame, param_summary,
+                                      replay_norms, replay_step, resumed_trainer, step_graph)
 from explorer.training.worker import Snapshot, TrainingWorker
 from pages._common import show_code
 
@@ -64,14 +64,13 @@ def panel_metrics(snap: Snapshot, trainer) -> None:
     st.caption(f"Losses are the {unit_of(trainer)}.")
 
 
-def blowup_rows(worker: TrainingWorker) -> list | None:
-    """A diverged run's norms at every one of its last steps, replayed once per run (nothing stored per step)."""
+def blowup_rows(worker: TrainingWorker) -> list:
+    """A diverged run's norms at every one of its last steps, replayed once per run from a checkpoint."""
     t = worker.trainer
     cached = st.session_state.get(BLOWUP)
     if cached is None or cached[0] is not worker:
-        rows = None
-        if t.step_count <= REPLAY_LIMIT:
-            rows = replay_norms(t.data, t.settings, t.step_count, device=str(t.device))
+        rows = replay_norms(t.data, t.settings, t.step_count, device=str(t.device),
+                            start=worker.checkpoint_before(t.step_count - BLOWUP_STEPS + 1))
         st.session_state[BLOWUP] = cached = (worker, rows)
     return cached[1]
 
@@ -91,7 +90,7 @@ def step_view(worker: TrainingWorker, k: int) -> StepView:
     if cached is None or cached[0] is not worker or cached[1] != k:
         t = worker.trainer
         with st.spinner(f"Replaying the run up to step {k:,}…"):
-            view = replay_step(t.data, t.settings, k, device=str(t.device))
+            view = replay_step(t.data, t.settings, k, device=str(t.device), start=worker.checkpoint_before(k))
         st.session_state[VIEW] = cached = (worker, k, view)
     return cached[2]
 
@@ -104,7 +103,7 @@ def step_window(worker: TrainingWorker) -> None:
         st.caption("Train a few steps, then click any point of the loss curve (or pick a step here) to see that "
                    "step from the inside.")
         return
-    last = min(t.step_count, REPLAY_LIMIT)
+    last = t.step_count
     follow = st.session_state.get(FOLLOW)
     if follow is None or follow[0] is not worker or st.session_state.get(PICK) in (None, follow[1]):
         st.session_state[PICK] = last  # nothing picked in this run: show the latest step
@@ -149,7 +148,7 @@ def step_params(view: StepView) -> None:
     st.caption("`update` is after − before, the change `optimizer.step()` made; `max |rule − change|` is how far "
                "the rule written above, computed from the parts, lands from it (float32 rounding).")
     st.dataframe(param_frame(view), key="train_window_params", height=300)
-    show_code(replay_step, caption="How the step was replayed")
+    show_code(resumed_trainer, replay_step, caption="How the step was replayed")
 
 
 def record(worker: TrainingWorker, number: int) -> RunRecord:

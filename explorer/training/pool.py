@@ -88,6 +88,8 @@ def _handle(runs: dict[int, _Run], kind: str, rid: int, seq: int, args: tuple):
             return exc
     elif kind == "state_dict":
         return run.trainer.state_dict_bytes()
+    elif kind == "checkpoint":
+        return run.trainer.checkpoint_before(args[0])
     return None
 
 

@@ -1,8 +1,10 @@
 """A window into any training step: replay the seeded run up to step k and look at that step from the inside.
 
 Training is deterministic (seeded model, seeded batch order), so nothing is stored per step: a fresh Trainer
-built from the same settings and data, stepped k-1 times, is exactly where the run was before step k. Step k is
-then run by the same Trainer code while hooks watch its batch, its loss graph, its gradients and its update.
+built from the same settings and data, stepped k-1 times, is exactly where the run was before step k. A run keeps
+a checkpoint every few hundred steps (Trainer.checkpoint), so the replay starts from the nearest one instead of
+step 0. Step k is then run by the same Trainer code while hooks watch its batch, its loss graph, its gradients
+and its update.
 """
 from __future__ import annotations
 
@@ -19,10 +21,9 @@ from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.large_graph import tag_modules
 from explorer.training.features import FeatureSet
-from explorer.training.trainer import Trainer, TrainSettings
+from explorer.training.trainer import Checkpoint, Trainer, TrainSettings
 
-# Replaying costs one training step per step; past this many the page asks for patience, not a frozen tab.
-REPLAY_LIMIT = 50_000
+BLOWUP_STEPS = 300  # a diverged run's norms are shown at every one of its last this many steps
 
 
 @dataclass
@@ -67,12 +68,9 @@ def fresh_trainer(data: FeatureSet, settings: TrainSettings, device: str = "cpu"
 
 
 def check_step(k: int, steps_run: int) -> None:
-    """Refuse step numbers the run has not reached (or that would take too long to replay)."""
+    """Refuse step numbers the run has not reached."""
     if not 1 <= k <= steps_run:
         raise ValueError(f"Step {k} is not part of this run: pick a step from 1 to {steps_run}.")
-    if k > REPLAY_LIMIT:
-        raise ValueError(f"Replaying step {k:,} means re-running {k:,} steps; the window goes up to step "
-                         f"{REPLAY_LIMIT:,}.")
 
 
 class _Watch:
@@ -127,11 +125,23 @@ def _watching(trainer: Trainer) -> Iterator[_Watch]:
             optimizer.step = own_step
 
 
-def replay_step(data: FeatureSet, settings: TrainSettings, k: int, device: str = "cpu") -> StepView:
-    """Step k of the run with these settings, rebuilt by replaying steps 1 … k-1 and watching step k."""
+def resumed_trainer(data: FeatureSet, settings: TrainSettings, until: int, device: str = "cpu",
+                    start: Checkpoint | None = None) -> Trainer:
+    """A Trainer of this run that can reach step `until`: fresh, or where the run was at checkpoint `start`."""
     trainer = fresh_trainer(data, settings, device)
-    check_step(k, trainer.total_steps)
-    trainer.step(k - 1)
+    if start is not None:
+        trainer.restore(start)
+    if until > trainer.total_steps:  # the run went on after its planned epochs (Play after done)
+        trainer.extend(math.ceil((until - trainer.total_steps) / trainer.steps_per_epoch))
+    return trainer
+
+
+def replay_step(data: FeatureSet, settings: TrainSettings, k: int, device: str = "cpu",
+                start: Checkpoint | None = None) -> StepView:
+    """Step k of the run with these settings, rebuilt by replaying steps 1 … k-1 (or from a checkpoint the run
+    kept on the way) and watching step k."""
+    trainer = resumed_trainer(data, settings, k, device, start)
+    trainer.step(k - 1 - trainer.step_count)
     if trainer.step_count != k - 1:
         raise ValueError(f"The run stopped at step {trainer.step_count} ({trainer.divergence}); step {k} never ran.")
     with _watching(trainer) as watch:
@@ -239,11 +249,11 @@ def param_summary(view: StepView) -> pd.DataFrame:
 
 
 def replay_norms(data: FeatureSet, settings: TrainSettings, until: int, device: str = "cpu",
-                 last: int = 300) -> list[tuple[int, str, float, float]]:
-    """(step, parameter, ‖W‖, ‖grad‖) at every one of the last `last` steps up to `until` (the blow-up, step by step)."""
-    trainer = fresh_trainer(data, settings, device)
-    check_step(until, trainer.total_steps)
-    trainer.step(max(0, until - last))
+                 last: int = BLOWUP_STEPS, start: Checkpoint | None = None) -> list[tuple[int, str, float, float]]:
+    """(step, parameter, ‖W‖, ‖grad‖) at every one of the last `last` steps up to `until` (the blow-up, step by step);
+    `start`: a checkpoint of the run from before those steps."""
+    trainer = resumed_trainer(data, settings, until, device, start)
+    trainer.step(max(0, until - last - trainer.step_count))
     rows: list[tuple[int, str, float, float]] = []
     while trainer.step_count < until and not trainer.done:
         with _watching(trainer) as watch:

@@ -1,6 +1,7 @@
 """The training loop as a Trainer whose step(n) returns metrics; the page, tests and benchmark drive it alike."""
 from __future__ import annotations
 
+import copy
 import io
 import math
 import os
@@ -21,6 +22,9 @@ from explorer.training.models import (SettingsError, build_model, check_settings
 MAX_STEPS = int(os.environ.get("AUTOGRAD_EXPLORER_MAX_STEPS", 200_000))
 # A loss this many times its first value is an explosion, not noise: stop before it turns into inf/NaN.
 EXPLODE_FACTOR = 1e4
+# A run keeps a checkpoint every CHECKPOINT_EVERY steps, at most CHECKPOINTS of them (past that, every other one
+# goes and the interval doubles): the step window replays from the nearest one, never from step 0.
+CHECKPOINT_EVERY, CHECKPOINTS = 100, 128
 # Model building draws from torch's global RNG; two sessions seeding it at once would interleave their draws.
 _SEED_LOCK = threading.Lock()
 
@@ -76,6 +80,20 @@ def specs_from_config(section, rows: int) -> tuple[FeatureSpec, TrainSettings]:
     return features, TrainSettings(**values)
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """A Trainer as it was after `step` steps: enough to go on exactly as the run did (picklable)."""
+    step: int
+    epoch: int
+    model: dict[str, torch.Tensor]
+    grads: dict[str, torch.Tensor | None]  # kept: with zero_grad off, the next backward() adds onto them
+    optimizer: dict | None  # a torch optimizer's state_dict (ManualSGD keeps no state)
+    generator: torch.Tensor
+    batches: list[torch.Tensor]  # the epoch's batches still to come
+    epoch_losses: list[float]
+    first_loss: float | None
+
+
 @dataclass
 class History:
     """Everything recorded so far: step losses, per-epoch train/validation loss, parameter norms."""
@@ -115,6 +133,7 @@ class Trainer:
         self._batches: list[torch.Tensor] = []
         self._epoch_losses: list[float] = []
         self._first_loss: float | None = None
+        self.checkpoint_every, self.checkpoints = CHECKPOINT_EVERY, {}
         self.valid_loss, self.valid_preds = self.evaluate()
 
     @property
@@ -128,11 +147,50 @@ class Trainer:
         for _ in range(n):
             if self.done:
                 break
+            if self.step_count and self.step_count % self.checkpoint_every == 0:
+                self._keep_checkpoint()
             xb, yb = self.next_batch()
             with self._watch_norms():
                 loss = train_step(self.model, self.loss_fn, self.optimizer, xb, yb)
             out.append(self._report(loss.item()))
         return out
+
+    @property
+    def _torch_optimizer(self) -> torch.optim.Optimizer | None:
+        optimizer = getattr(self.optimizer, "optimizer", self.optimizer)  # ForgetfulOptimizer wraps one
+        return optimizer if isinstance(optimizer, torch.optim.Optimizer) else None
+
+    def checkpoint(self) -> Checkpoint:
+        """This trainer's state now, copied."""
+        optimizer = self._torch_optimizer
+        return Checkpoint(self.step_count, self.epoch,
+                          {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+                          {n: None if p.grad is None else p.grad.detach().clone()
+                           for n, p in self.model.named_parameters()},
+                          None if optimizer is None else copy.deepcopy(optimizer.state_dict()),
+                          self.generator.get_state(), list(self._batches), list(self._epoch_losses), self._first_loss)
+
+    def _keep_checkpoint(self) -> None:
+        self.checkpoints[self.step_count] = self.checkpoint()
+        if len(self.checkpoints) > CHECKPOINTS:
+            self.checkpoint_every *= 2
+            self.checkpoints = {k: v for k, v in self.checkpoints.items() if k % self.checkpoint_every == 0}
+
+    def checkpoint_before(self, step: int) -> Checkpoint | None:
+        """The latest checkpoint from which step `step` is still to come (None: start from the beginning)."""
+        before = [k for k in self.checkpoints if k < step]
+        return self.checkpoints[max(before)] if before else None
+
+    def restore(self, cp: Checkpoint) -> None:
+        """Go back (or forward) to the state a checkpoint holds."""
+        self.model.load_state_dict(cp.model)
+        for name, p in self.model.named_parameters():
+            p.grad = None if cp.grads[name] is None else cp.grads[name].clone()
+        if cp.optimizer is not None:
+            self._torch_optimizer.load_state_dict(copy.deepcopy(cp.optimizer))  # it would update cp's tensors
+        self.generator.set_state(cp.generator)
+        self._batches, self._epoch_losses, self._first_loss = list(cp.batches), list(cp.epoch_losses), cp.first_loss
+        self.step_count, self.epoch = cp.step, cp.epoch
 
     def add_callback(self, callback: Callable[[Trainer, StepMetrics], None]) -> None:
         """Call callback(trainer, metrics) after every step (minGPT style: the loop never draws or logs)."""

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.training.models import SettingsError
-from explorer.training.trainer import History, StepMetrics, Trainer
+from explorer.training.trainer import Checkpoint, History, StepMetrics, Trainer
 
 # A session whose page stopped polling (tab closed) should not train on for hours on a shared server.
 IDLE_TIMEOUT_S = 300.0
@@ -71,10 +71,6 @@ class RunView:
     def done(self) -> bool:
         """All epochs trained, or stopped by divergence."""
         return self.divergence is not None or self.step_count >= self.total_steps
-
-    def new_trainer(self) -> Trainer:
-        """A fresh Trainer with this run's data and settings: replaying it gives this run's numbers step by step."""
-        return Trainer(self.data, self.settings, self.norm_every, str(self.device))
 
     def bump(self) -> int:
         """Number the next command: a report counts for play/pause only once the process has read the last one."""
@@ -184,10 +180,11 @@ class TrainingWorker:
             return
         view = self.trainer
         view.last_poll = time.monotonic()
-        with view.lock:
+        with view.lock:  # with the command's number: an older report cannot undo it
             view.playing = True
             view.stopped.clear()
-        self._proc.send("play", self._rid, view.bump(), False)
+            view.seq = seq = view.seq + 1
+        self._proc.send("play", self._rid, seq, False)
 
     def pause(self) -> None:
         """Stop after the step in progress; returns once the process has stopped and reported."""
@@ -246,6 +243,11 @@ class TrainingWorker:
             rate = (step - last_step) / (now - last_time)
             self._rate = (step, now, rate)
         return rate
+
+    def checkpoint_before(self, step: int) -> Checkpoint | None:
+        """The run's latest checkpoint before step `step` (the step window replays from it); None: from step 0."""
+        result = self._ask("checkpoint", step)
+        return None if isinstance(result, Exception) else result
 
     def state_dict_bytes(self) -> bytes:
         """The run's state_dict as torch.save writes it, read between two steps."""

@@ -12,7 +12,7 @@ from explorer.training.models import LEARNING_RATES, OPTIMIZERS, build_model, lo
 from explorer.autograd.journal import preview
 from explorer.training.replay import (batch_frame, check_step, param_frame, param_summary, replay_norms,
                                       replay_step, step_graph)
-from explorer.training.trainer import Trainer, TrainSettings, batch_order
+from explorer.training.trainer import CHECKPOINTS, Trainer, TrainSettings, batch_order
 
 K = 7  # a step inside the second epoch (300 candles → 237 training rows → 4 batches of 64 per epoch)
 
@@ -108,6 +108,46 @@ def test_replay_gives_the_loss_the_run_recorded(data, settings):
         assert replay_step(data, settings, k).loss_value == run.history.step_losses[k - 1]
 
 
+@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: f"{s.optimizer}-zero_grad={s.zero_grad}")
+def test_a_replay_from_a_checkpoint_is_the_replay_from_step_0(data, settings):
+    run = Trainer(data, settings)
+    run.checkpoint_every = 5  # several checkpoints inside an epoch and one on an epoch's last step
+    run.step(run.total_steps)
+    assert sorted(run.checkpoints) == list(range(5, run.total_steps, 5))
+    for k in (6, run.steps_per_epoch * 2, run.steps_per_epoch * 2 + 1, run.total_steps):
+        start = run.checkpoint_before(k)
+        assert start.step == (k - 1) // 5 * 5
+        fast, slow = replay_step(data, settings, k, start=start), replay_step(data, settings, k)
+        assert fast.loss_value == slow.loss_value == run.history.step_losses[k - 1]
+        assert fast.rows == slow.rows and fast.epoch == slow.epoch
+        for a, b in zip(fast.params, slow.params):
+            assert torch.equal(a.before, b.before) and torch.equal(a.grad, b.grad) and torch.equal(a.after, b.after)
+            assert a.parts.keys() == b.parts.keys() and all(torch.equal(a.parts[n], b.parts[n]) for n in a.parts)
+
+
+def test_checkpoints_stay_few_as_a_run_grows(data):
+    settings = TrainSettings(model="linear", optimizer="sgd", epochs=200, batch_size=16)
+    run = Trainer(data, settings)
+    run.checkpoint_every = 2
+    run.step(run.total_steps)  # 3,000 steps
+    assert len(run.checkpoints) <= CHECKPOINTS and run.checkpoint_every == 32
+    assert sorted(run.checkpoints) == list(range(32, run.total_steps, 32))
+    assert run.checkpoint_before(1) is None and run.checkpoint_before(32) is None
+    assert run.checkpoint_before(33).step == 32 and run.checkpoint_before(run.total_steps).step == 2976
+
+
+def test_a_step_after_the_planned_epochs_replays(data):
+    """Play after done trains on: those steps lie beyond a fresh Trainer's planned total."""
+    settings = TrainSettings(model="linear", optimizer="adam", epochs=1)
+    run = Trainer(data, settings)
+    run.step(run.total_steps)
+    run.extend(2)
+    run.step(run.total_steps)
+    k = run.total_steps
+    assert replay_step(data, settings, k).loss_value == run.history.step_losses[k - 1]
+    assert replay_step(data, settings, k, start=run.checkpoint_before(k)).loss_value == run.history.step_losses[-1]
+
+
 def test_sgd_update_is_minus_lr_times_grad(data):
     view = replay_step(data, TrainSettings(model="linear", optimizer="sgd", learning_rate=0.03, epochs=2), 3)
     for p in view.params:
@@ -168,6 +208,8 @@ def test_replayed_norms_show_the_blow_up(data):
     assert [r[0] for r in rows] == list(range(1, run.step_count + 1))  # every step, the diverging one included
     assert rows[0][2:] == pytest.approx(next(r[2:] for r in run.history.norms if r[0] == 1), rel=1e-6)
     assert all(math.isfinite(r[2]) for r in rows) and rows[-1][3] > 100 * rows[0][3]
+    last = replay_norms(raw, settings, run.step_count, last=10, start=run.checkpoint_before(run.step_count - 9))
+    assert last == [r for r in rows if r[0] > run.step_count - 10]
 
 
 def test_lower_rate_names_only_rates_the_slider_offers():

@@ -12,6 +12,7 @@ import pytest
 from explorer.training.export import export_script
 from explorer.training.features import FeatureSpec, make_features
 from explorer.data.sample import generate_candles
+from explorer.training.replay import replay_step
 from explorer.training.trainer import Trainer, TrainSettings
 from explorer.training.worker import TrainingWorker, loss_history_frame
 
@@ -153,6 +154,22 @@ def test_play_and_step_after_done_train_on(candles):
     assert worker.snapshot().total_steps == 3 * first.step
     assert worker.snapshot().step_losses == reference(data, TrainSettings(**{**settings.__dict__, "epochs": 3}))[
         : snap.step + 1]
+
+
+def test_the_step_window_replays_from_the_training_process_checkpoints(candles):
+    """A run that trained 652 steps hands over its checkpoint at step 600: the replay runs 51 steps, not 651."""
+    data = make_features(candles, FeatureSpec(rows=300))
+    settings = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", epochs=163)  # 4 batches an epoch
+    worker = TrainingWorker(Trainer(data, settings))
+    worker.play()
+    worker.join(30)
+    assert worker.snapshot().status == "done" and worker.trainer.step_count == 652
+    start = worker.checkpoint_before(652)
+    assert start.step == 600 and start.epoch == 150
+    assert worker.checkpoint_before(100) is None
+    view = replay_step(data, settings, 652, start=start)
+    assert view.loss_value == worker.snapshot().step_losses[-1] == reference(data, settings)[651]
+    worker.close()
 
 
 def test_a_diverged_run_says_what_to_press(candles):
