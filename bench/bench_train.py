@@ -46,8 +46,10 @@ WATCH_JS = """() => {
     if (text !== last) { m.texts.push([performance.now(), text]); last = text; }
     if (text.startsWith('running')) {
       m.frames += 1;
-      const charts = document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length;
-      if (charts < 3) m.blank += 1;
+      // three chart slots: the loss (live SVG while running, plotly once stopped), predictions, norms
+      const drawn = k => !!document.querySelector(`.st-key-${k} .main-svg`);
+      const loss = document.querySelector('.live-loss svg polyline') || drawn('train_loss_chart');
+      if (!loss || !drawn('train_pred_chart') || !drawn('train_norm_chart')) m.blank += 1;
     }
     requestAnimationFrame(look);
   };

@@ -75,12 +75,10 @@ def blowup_rows(worker: TrainingWorker) -> list:
     return cached[1]
 
 
-def norms_chart(where, snap: Snapshot, worker: TrainingWorker, cached=lambda build: build()) -> None:
-    """Weight and gradient norms; for a diverged run every step up to the blow-up, and the blow-up marked.
-    `cached(build)` may hand back a recent figure instead of building one (the live panel redraws often)."""
+def norms_chart(where, snap: Snapshot, worker: TrainingWorker) -> None:
+    """Weight and gradient norms; for a diverged run every step up to the blow-up, and the blow-up marked."""
     diverged = snap.status == "diverged"
-    figure = cached(lambda: norms_figure(snap, blowup_rows(worker) if diverged else None,
-                                         snap.step if diverged else None))
+    figure = norms_figure(snap, blowup_rows(worker) if diverged else None, snap.step if diverged else None)
     where.plotly_chart(figure, key="train_norm_chart")
 
 

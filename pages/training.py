@@ -1,8 +1,6 @@
 """Training: a small net on lagged candle features, run by a background worker while the loss is drawn live."""
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from explorer.training.export import export_script
@@ -10,16 +8,17 @@ from explorer.training.features import FeatureError, build_features, check_spec,
 from explorer.training.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
                              make_optimizer)
 from explorer.training.trainer import Trainer, describe_model, train_step
-from explorer.training.charts import MAX_POINTS, prediction_figure
+from explorer.training.charts import MAX_POINTS, loss_svg, prediction_figure
 from explorer.training.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, current_device, show_code
 from pages._training_controls import PACES, train_controls
 from pages._quiz import quiz_gate
 from explorer.teaching.questions import untrained_raw_loss
-from pages._training_step import compare_runs, loss_chart, norms_chart, panel_metrics, step_window
+from pages._training_step import compare_runs, loss_chart, norms_chart, panel_metrics, step_window, unit_of
 
 WORKER = "train_worker"
 PANEL_S = 0.2  # the live panel redraws 5 times a second while training
+SLOW_S = 1.0  # the prediction and norm charts, once a second
 
 
 def new_worker(frame, spec, settings, token) -> TrainingWorker:
@@ -52,22 +51,10 @@ def controls_row(worker: TrainingWorker) -> None:
         st.rerun(scope="app")  # the step window and the compared runs live outside this fragment
 
 
-def slow_figure(name: str, worker: TrainingWorker, snap, build):
-    """While training, the prediction and norm charts are rebuilt once a second, the loss chart every tick:
-    building figures is most of a tick's work, and these two move slowly."""
-    moment = int(time.monotonic()) if snap.status == "running" else (snap.step, snap.status)
-    stamp = (id(worker), moment)
-    cache = st.session_state.setdefault("train_figures", {})
-    if cache.get(name, (None,))[0] != stamp:
-        cache[name] = (stamp, build())
-    return cache[name][1]
-
-
 def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
-    """Buttons, progress, status and charts from one snapshot; re-run a few times a second while training."""
+    """Buttons, progress, metrics and the loss curve from one snapshot; re-run PANEL_S while training."""
     controls_row(worker)
     snap = worker.snapshot(max_points=MAX_POINTS)
-    data = worker.trainer.data
     st.progress(snap.progress, text=f"**{snap.status}** · epoch {snap.epoch}/{snap.epochs} · step {snap.step}/"
                                     f"{snap.total_steps} · {snap.steps_per_second:,.0f} steps/s")
     if snap.status == "diverged":
@@ -78,13 +65,20 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
         st.info(f"Done: {snap.epochs} epochs. Play trains {worker.trainer.settings.epochs} more epochs and Step one "
                 "more mini-batch; Reset starts a new run with the settings on the left.")
     panel_metrics(snap, worker.trainer)
-    loss_chart(snap, log_y, worker.trainer)
-    left, right = st.columns(2)
-    left.plotly_chart(slow_figure("pred", worker, snap, lambda: prediction_figure(snap, data)),
-                      key="train_pred_chart")
-    norms_chart(right, snap, worker, lambda build: slow_figure("norms", worker, snap, build))
+    if snap.status == "running":  # light while it moves; plotly (points to click) once it stops
+        st.markdown(loss_svg(snap, log_y, unit_of(worker.trainer)), unsafe_allow_html=True)
+    else:
+        loss_chart(snap, log_y, worker.trainer)
     if live != (snap.status == "running"):
         st.rerun()  # started or stopped: one full run to start or stop ticking
+
+
+def slow_panel(worker: TrainingWorker) -> None:
+    """Validation predictions and the norms: they move slowly, so while training they redraw every SLOW_S."""
+    snap = worker.snapshot(max_points=MAX_POINTS)
+    left, right = st.columns(2)
+    left.plotly_chart(prediction_figure(snap, worker.trainer.data), key="train_pred_chart")
+    norms_chart(right, snap, worker)
 
 
 def downloads(worker: TrainingWorker) -> None:
@@ -98,6 +92,24 @@ def downloads(worker: TrainingWorker) -> None:
     d[2].download_button("Standalone script (.py)", lambda: export_script(worker.trainer.data.candles, run_spec,
                                                                           run_settings),
                          "train_run.py", "text/x-python", key="train_dl_script", on_click="ignore")
+
+
+def stopped_sections(worker: TrainingWorker) -> None:
+    """What a stopped run offers: downloads, a window into any step, runs compared, its tensors and code."""
+    if worker.trainer.step_count:
+        downloads(worker)
+    step_window(worker)
+    compare_runs(worker)
+    data = worker.trainer.data
+    st.caption(" · ".join(f"`{name}` {shape[11:-1]}" for name, shape in data.shapes().items()))
+    with st.expander("Tensors and model", expanded=False):
+        st.code(describe_model(worker.trainer.model), language="text")
+        st.dataframe(data.table.head(5), key="train_table")
+    ran = worker.trainer.settings  # the code shown is the code this run uses
+    manual, forgetful = ran.optimizer == "manual_sgd", not ran.zero_grad and ran.optimizer != "manual_sgd"
+    show_code(lagged_windows, build_features, *([calc_preds] if ran.model == "scratch_linear" else []),
+              make_loss, make_optimizer, *([ManualSGD] if manual else []),
+              *([ForgetfulOptimizer] if forgetful else []), train_step, Trainer.step)
 
 
 st.title("Training")
@@ -144,17 +156,10 @@ with main:
                                      worker.trainer.step_count, worker.trainer.valid_loss))
         live = worker.running
         st.fragment(run_every=PANEL_S if live else None)(live_panel)(worker, log_y, live)
-        if worker.running or worker.trainer.step_count:
-            downloads(worker)
-        step_window(worker)
-        compare_runs(worker)
-        data = worker.trainer.data
-        st.caption(" · ".join(f"`{name}` {shape[11:-1]}" for name, shape in data.shapes().items()))
-        with st.expander("Tensors and model", expanded=False):
-            st.code(describe_model(worker.trainer.model), language="text")
-            st.dataframe(data.table.head(5), key="train_table")
-        ran = worker.trainer.settings  # the code shown is the code this run uses
-        manual, forgetful = ran.optimizer == "manual_sgd", not ran.zero_grad and ran.optimizer != "manual_sgd"
-        show_code(lagged_windows, build_features, *([calc_preds] if ran.model == "scratch_linear" else []),
-                  make_loss, make_optimizer, *([ManualSGD] if manual else []),
-                  *([ForgetfulOptimizer] if forgetful else []), train_step, Trainer.step)
+        st.fragment(run_every=SLOW_S if live else None)(slow_panel)(worker)
+        if live:  # every element on the page costs the browser time at each redraw, time training would lose
+            st.caption("The downloads, the window into a step, the compared runs and the code show when training "
+                       "stops: press Pause.")
+        else:
+            stopped_sections(worker)
+

@@ -26,6 +26,7 @@ from explorer.training.models import SettingsError
 from explorer.training.trainer import Trainer
 
 PUSH_S = 0.05  # a playing run reports its new steps this often (the page redraws every 0.2 s)
+SLICE_S = 0.002  # commands are read between slices of training this long: a pause waits at most that (+ a step)
 # One process per two cores by default; torch's intra-op threads only slow a tiny model's step down.
 PROCESSES = int(os.environ.get("AUTOGRAD_EXPLORER_TRAIN_PROCESSES", max(1, (os.cpu_count() or 1) // 2)))
 THREADS = int(os.environ.get("AUTOGRAD_EXPLORER_TRAIN_THREADS", 1))
@@ -98,17 +99,21 @@ def _send(conn, *message) -> None:
 
 
 def _train_due(runs: dict[int, _Run], conn) -> None:
-    """One step of every playing run whose turn has come (pace); a run that stops reports at once."""
-    now = time.monotonic()
-    for rid, run in list(runs.items()):
-        if not run.playing or run.due > now:
-            continue
-        run.step()
-        if run.pace:  # slow motion: the next step waits its turn (no burst after a long wait)
-            run.due = max(run.due + 1.0 / run.pace, now - 1.0)
-        if run.trainer.done:
-            run.playing = False
-            _send(conn, "update", rid, run.report(), False, None)
+    """Steps of the playing runs whose turn has come (pace), one each in turn, for up to SLICE_S; a run that stops
+    reports at once."""
+    end = time.monotonic() + SLICE_S
+    while True:
+        now = time.monotonic()
+        due = [(rid, run) for rid, run in runs.items() if run.playing and run.due <= now]
+        for rid, run in due:
+            run.step()
+            if run.pace:  # slow motion: the next step waits its turn (no burst after a long wait)
+                run.due = max(run.due + 1.0 / run.pace, now - 1.0)
+            if run.trainer.done:
+                run.playing = False
+                _send(conn, "update", rid, run.report(), False, None)
+        if not due or time.monotonic() >= end:
+            return
 
 
 def serve(conn, threads: int = THREADS) -> None:
@@ -120,7 +125,7 @@ def serve(conn, threads: int = THREADS) -> None:
         playing = [r.due for r in runs.values() if r.playing]
         wait = None if not playing else max(0.0, min(playing) - time.monotonic())
         try:
-            while conn.poll(wait):  # checked before every step: a pause is never more than one step late
+            while conn.poll(wait):  # checked between slices: a pause is never more than SLICE_S and a step late
                 kind, rid, seq, reply, args = pickle.loads(conn.recv_bytes())
                 try:
                     result = _handle(runs, kind, rid, seq, args)

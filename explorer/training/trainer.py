@@ -7,7 +7,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,7 +105,7 @@ class History:
 class Trainer:
     """Trains one model on one FeatureSet; step(n) advances n mini-batches and returns their metrics."""
 
-    def __init__(self, data: FeatureSet, settings: TrainSettings, norm_every: int = 10, device: str = "cpu"):
+    def __init__(self, data: FeatureSet, settings: TrainSettings, norm_every: int = 25, device: str = "cpu"):
         check_settings(data.spec.is_classification, settings.model, settings.loss, list(settings.hidden_sizes))
         self.data, self.settings, self.norm_every = data, settings, max(1, norm_every)
         self.steps_per_epoch = math.ceil(len(data.x_train) / settings.batch_size)
@@ -222,13 +222,17 @@ class Trainer:
                                 f"most {MAX_STEPS:,}. Press Reset to start a new run.")
         self.total_steps, self.planned_epochs = total, self.planned_epochs + epochs
 
-    @contextmanager
     def _watch_norms(self):
-        """On recorded steps, note each parameter's norm and its gradient's once backward() has filled it,
-        before the update (ManualSGD zeroes the gradient inside step())."""
-        if self.step_count != 1 and self.step_count % self.norm_every:  # a dozen reductions cost more than a step
-            yield
-            return
+        """On recorded steps, note each parameter's norm and its gradient's (_norm_hooks); on the others nothing
+        (a dozen reductions cost more than a step, and a generator context manager costs microseconds)."""
+        if self.step_count != 1 and self.step_count % self.norm_every:
+            return nullcontext()
+        return self._norm_hooks()
+
+    @contextmanager
+    def _norm_hooks(self):
+        """Note each parameter's norm and its gradient's once backward() has filled it, before the update
+        (ManualSGD zeroes the gradient inside step())."""
         seen: dict[str, torch.Tensor] = {}
 
         def note(name: str, p: torch.Tensor) -> None:

@@ -32,9 +32,8 @@ def _click(page, key: str) -> None:
 
 
 def _loss_points(page) -> int:
-    """Points drawn in the loss chart's per-batch trace (plotly SVG path segments)."""
-    path = page.locator("[data-testid=stPlotlyChart]").first.locator("g.trace.scatter path.js-line").first
-    return path.get_attribute("d").count("L") + 1
+    """Points drawn in the live loss chart's per-batch curve (the first polyline of its SVG)."""
+    return len(page.locator(".live-loss svg polyline").first.get_attribute("points").split())
 
 
 def test_play_pause_keeps_state(page, app_url):
