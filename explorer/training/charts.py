@@ -1,6 +1,7 @@
 """Plotly figures of a training snapshot: loss curves, predicted vs actual, per-layer weight and gradient norms."""
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -128,7 +129,7 @@ def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> st
             f'<svg viewBox="0 0 {SVG_W} {SVG_H}" preserveAspectRatio="none" style="width:100%;height:100%;'
             f'border-left:1px solid #999;border-bottom:1px solid #999">{grid}{"".join(lines)}</svg>'
             f'<div></div><div style="display:flex;justify-content:space-between;{small}"><span>1</span>'
-            f'<span>step{" · log y" if log_y else ""} · loss ({unit or "loss"})</span><span>{last}</span></div>'
+            f'<span>step{" · log y" if log_y else ""} · loss ({html.escape(unit or "loss")})</span><span>{last}</span></div>'
             f'</div></div>')
 
 
