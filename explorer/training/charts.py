@@ -69,7 +69,8 @@ def loss_figure(snap: Snapshot, log_y: bool = False, unit: str | None = None) ->
     for name, (x, y) in series.items():
         batch = name == "train (batch)"  # its markers are points to click; a marker per epoch only while few
         fig.add_scatter(x=x, y=y, name=name, mode="lines+markers" if len(x) <= (300 if batch else 100) else "lines",
-                        line=dict(width=1 if batch else 2, color=LOSS_COLORS[name]), marker=dict(size=5 if batch else 6))
+                        line=dict(width=1 if batch else 2, color=LOSS_COLORS[name]),
+                        marker=dict(size=5 if batch else 6))
     step_axis(fig, snap.step)
     fig.update_yaxes(title=f"loss ({unit})" if unit else "loss")
     if log_y:
@@ -129,7 +130,8 @@ def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> st
             f'<svg viewBox="0 0 {SVG_W} {SVG_H}" preserveAspectRatio="none" style="width:100%;height:100%;'
             f'border-left:1px solid #999;border-bottom:1px solid #999">{grid}{"".join(lines)}</svg>'
             f'<div></div><div style="display:flex;justify-content:space-between;{small}"><span>1</span>'
-            f'<span>step{" · log y" if log_y else ""} · loss ({html.escape(unit or "loss")})</span><span>{last}</span></div>'
+            f'<span>step{" · log y" if log_y else ""} · loss ({html.escape(unit or "loss")})</span>'
+            f'<span>{last}</span></div>'
             f'</div></div>')
 
 

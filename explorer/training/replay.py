@@ -250,8 +250,8 @@ def param_summary(view: StepView) -> pd.DataFrame:
 
 def replay_norms(data: FeatureSet, settings: TrainSettings, until: int, device: str = "cpu",
                  last: int = BLOWUP_STEPS, start: Checkpoint | None = None) -> list[tuple[int, str, float, float]]:
-    """(step, parameter, ‖W‖, ‖grad‖) at every one of the last `last` steps up to `until` (the blow-up, step by step);
-    `start`: a checkpoint of the run from before those steps."""
+    """(step, parameter, ‖W‖, ‖grad‖) at every one of the last `last` steps up to `until` (the blow-up, step by
+    step); `start`: a checkpoint of the run from before those steps."""
     trainer = resumed_trainer(data, settings, until, device, start)
     trainer.step(max(0, until - last - trainer.step_count))
     rows: list[tuple[int, str, float, float]] = []
