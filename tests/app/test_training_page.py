@@ -75,8 +75,14 @@ def test_play_then_pause(at):
     deadline = time.monotonic() + 20
     while worker.trainer.step_count < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
+    # while it plays: the light loss curve, and the sections below wait for Pause (they cost the browser time)
+    assert any("live-loss" in m.value for m in at.markdown)
+    assert "A window into one step" not in [h.value for h in at.subheader]
+    assert any("show when training stops" in c.value for c in at.caption)
     click(at, "train_pause")
     assert not worker.running and worker.trainer.step_count > 0
+    assert not any("live-loss" in m.value for m in at.markdown)  # the clickable plotly chart is back
+    assert "A window into one step" in [h.value for h in at.subheader]
     steps = worker.trainer.step_count
     time.sleep(0.2)
     assert worker.trainer.step_count == steps
