@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_chart, grad_zero_, history_frame,
+from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_panels, grad_zero_, history_frame,
                                        run_click, zero_grad)
 from explorer.labs.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
 from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, sgd_step
@@ -71,7 +71,7 @@ def xwb_tab(lab: AccumulationLab, names: list[str]) -> None:
                  column_config={"action": st.column_config.TextColumn(width=190),
                                 "y": st.column_config.NumberColumn(width=95),
                                 "note": st.column_config.TextColumn(width="medium")})  # fits 1280 px
-    st.plotly_chart(grad_chart(lab.history, names, lab.x.flatten().tolist()), key="acc_chart")
+    st.markdown(grad_panels(lab.history, names, lab.x.flatten().tolist()), unsafe_allow_html=True)
     st.caption("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
                "(a second backward through the *same* y fails: see the retain_graph page). "
                "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "

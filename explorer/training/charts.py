@@ -1,7 +1,6 @@
 """Plotly figures of a training snapshot: loss curves, predicted vs actual, per-layer weight and gradient norms."""
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explorer import svgplot
 from explorer.training.features import FeatureSet, FeatureSpec
 from explorer.training.trainer import TrainSettings
 from explorer.training.worker import Snapshot
@@ -79,7 +79,6 @@ def loss_figure(snap: Snapshot, log_y: bool = False, unit: str | None = None) ->
 
 
 LOSS_COLORS = {"train (batch)": "#9ecae1", "train (epoch mean)": "#1f77b4", "validation": "#ff7f0e"}
-SVG_W, SVG_H = 1000, 300  # the live chart's drawing box (stretched to the column's width)
 
 
 def loss_series(snap: Snapshot) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -91,48 +90,26 @@ def loss_series(snap: Snapshot) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> str:
-    """The loss chart while training plays, as plain HTML and one SVG: redrawn five times a second, a plotly chart
-    costs Chromium half a core (measured), which it takes from training; this costs a tenth of that. The text is
-    HTML, so it follows the page's font size (presenter mode)."""
+    """The loss chart while training plays, as light HTML + SVG (explorer.svgplot): redrawn five times a second, a
+    plotly chart costs Chromium half a core, which it takes from training; this costs a tenth of that."""
     series = {}
     for name, (x, y) in loss_series(snap).items():
         keep = np.isfinite(y) & (y > 0 if log_y else True)
         series[name] = (x[keep], np.log10(y[keep]) if log_y else y[keep])
-    ys = np.concatenate([y for _, y in series.values()])
-    low, high = (float(ys.min()), float(ys.max())) if len(ys) else (0.0, 1.0)
-    if high - low < 1e-12:
-        low, high = low - 0.5, high + 0.5
+    low, high = svgplot.value_range(*(y.tolist() for _, y in series.values()))
     last = max(2, snap.step)
-    lines = []
-    for name, (x, y) in series.items():
-        px = (x - 1) / (last - 1) * SVG_W
-        py = SVG_H - (y - low) / (high - low) * SVG_H
-        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
-        lines.append(f'<polyline points="{points}" fill="none" stroke="{LOSS_COLORS[name]}" '
-                     f'stroke-width="{1 if name == "train (batch)" else 2}" vector-effect="non-scaling-stroke"/>')
-    grid = "".join(f'<line x1="0" x2="{SVG_W}" y1="{y}" y2="{y}" stroke="#e5e5e5" '
-                   'vector-effect="non-scaling-stroke"/>' for y in (SVG_H / 4, SVG_H / 2, 3 * SVG_H / 4))
+    body = "".join(svgplot.curve(x.tolist(), y.tolist(), (1, last), (low, high), LOSS_COLORS[name],
+                                 1 if name == "train (batch)" else 2) for name, (x, y) in series.items())
 
     def label(v: float) -> str:
         return f"{10 ** v:.3g}" if log_y else f"{v:.3g}"
 
-    legend = "".join(f'<span style="margin-right:1.2em"><span style="display:inline-block;width:1.4em;height:3px;'
-                     f'background:{color};vertical-align:middle;margin-right:.35em"></span>{name}</span>'
-                     for name, color in LOSS_COLORS.items())
-    small = "font-size:0.8em;color:#555"
+    axis = f"step{' · log y' if log_y else ''} · loss ({unit or 'loss'})"
     return (f'<div class="live-loss" style="height:320px;display:flex;flex-direction:column">'
             f'<div style="font-weight:600">Loss — epoch {snap.epoch}/{snap.epochs}, step {snap.step}/'
-            f'{snap.total_steps}</div><div style="{small}">{legend}</div>'
-            f'<div style="flex:1;display:grid;grid-template-columns:auto 1fr;grid-template-rows:1fr auto;'
-            f'column-gap:.4em;min-height:0">'
-            f'<div style="display:flex;flex-direction:column;justify-content:space-between;text-align:right;{small}">'
-            f'<span>{label(high)}</span><span>{label((low + high) / 2)}</span><span>{label(low)}</span></div>'
-            f'<svg viewBox="0 0 {SVG_W} {SVG_H}" preserveAspectRatio="none" style="width:100%;height:100%;'
-            f'border-left:1px solid #999;border-bottom:1px solid #999">{grid}{"".join(lines)}</svg>'
-            f'<div></div><div style="display:flex;justify-content:space-between;{small}"><span>1</span>'
-            f'<span>step{" · log y" if log_y else ""} · loss ({html.escape(unit or "loss")})</span>'
-            f'<span>{last}</span></div>'
-            f'</div></div>')
+            f'{snap.total_steps}</div><div style="{svgplot.SMALL}">{svgplot.legend(LOSS_COLORS)}</div>'
+            + svgplot.box(body, [label(high), label((low + high) / 2), label(low)], ["1", axis, str(last)])
+            + "</div>")
 
 
 def prediction_figure(snap: Snapshot, data: FeatureSet) -> go.Figure:

@@ -1,13 +1,15 @@
 """Accumulation lab (seed Part C) against plain PyTorch: k backward calls = k x one, both zero_grad variants."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 import torch
 
-from explorer.labs.accumulation import AccumulationLab, grad_chart, history_frame
+from explorer.labs.accumulation import AccumulationLab, grad_panels, history_frame
 from explorer.tensors import candle_row, seeded_leaves
 
 NAMES = ["open", "high", "low", "close", "volume"]
@@ -142,8 +144,17 @@ def test_history_frame_and_chart(frame):
     table = history_frame(lab.history, NAMES)
     assert list(table.columns) == ["action", "y"] + [f"w.grad[{n}]" for n in NAMES] + ["b.grad", "note"]
     assert table["b.grad"].tolist()[1:3] == [1.0, 2.0] and pd.isna(table["b.grad"].iloc[3])
-    fig = grad_chart(lab.history, NAMES)
-    assert len(fig.data) == 6 and list(fig.data[-1].y) == [None, 1.0, 2.0, None]
+    x = lab.x.flatten().tolist()
+    panels = grad_panels(lab.history, NAMES, x).split('<div style="display:flex;flex-direction:column;height:220px">')[1:]
+    assert len(panels) == 6
+    assert f"<b>w.grad[{NAMES[3]}]</b>" in panels[3] and f"+{x[3]:.6g} per backward" in panels[3]
+    b_panel = panels[-1]  # b.grad after reset, 2 backwards, set_to_none: None, 1, 2, None: one line, a gap at each end
+    assert "<b>b.grad</b>" in b_panel and "+1 per backward" in b_panel
+    assert re.findall(r'<polyline points="([^"]*)"', b_panel) == ["333.3,300.0 666.7,0.0"]  # actions 1, 2 of 0 … 3
+    assert re.search(r'<path d="([^"]*)"', b_panel).group(1) == "M333.3 300.0l0 0 M666.7 0.0l0 0"
+    assert "<span>2</span><span>1</span>" in b_panel  # its y axis: 2 at the top, 1 at the foot
+    w_panel = panels[0]  # w.grad[open] grows by x[0] per backward
+    assert f"<span>{2 * x[0]:.6g}</span><span>{x[0]:.6g}</span>" in w_panel
 
 
 @settings(max_examples=25, deadline=None)

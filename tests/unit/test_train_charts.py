@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from explorer.training.charts import MAX_POINTS, SVG_H, SVG_W, loss_figure, loss_series, loss_svg
+from explorer.svgplot import H as SVG_H, W as SVG_W
+from explorer.training.charts import MAX_POINTS, loss_figure, loss_series, loss_svg
 from explorer.training.worker import Snapshot
 
 

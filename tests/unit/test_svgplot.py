@@ -1,0 +1,30 @@
+"""The light SVG charts: points land where their values say, gaps where values are missing, labels escaped."""
+from __future__ import annotations
+
+import math
+import re
+
+from explorer import svgplot
+
+
+def test_points_are_scaled_into_the_box_with_high_values_at_the_top():
+    svg = svgplot.curve([0, 5, 10], [2.0, 4.0, 6.0], (0, 10), (2.0, 6.0), "red")
+    assert re.findall(r'points="([^"]*)"', svg) == [f"0.0,{svgplot.H:.1f} 500.0,150.0 1000.0,0.0"]
+
+
+def test_missing_and_non_finite_values_break_the_line():
+    svg = svgplot.curve([1, 2, 3, 4, 5, 6], [1.0, None, 2.0, 3.0, math.nan, math.inf], (1, 6), (1.0, 3.0), "red",
+                        markers=True)
+    assert re.findall(r'points="([^"]*)"', svg) == ["0.0,300.0", "400.0,150.0 600.0,0.0"]
+    assert re.search(r'd="([^"]*)"', svg).group(1).count("M") == 3  # a dot per drawn point
+
+
+def test_value_range_ignores_gaps_and_widens_a_flat_series():
+    assert svgplot.value_range([3.0, None, math.nan], [1.0]) == (1.0, 3.0)
+    assert svgplot.value_range([2.0, 2.0]) == (1.5, 2.5)
+    assert svgplot.value_range([None]) == (0.0, 1.0)
+
+
+def test_labels_are_html_escaped():
+    out = svgplot.box("", ["<b>"], ["a & b"]) + svgplot.legend({"x<y": "#000"})
+    assert "&lt;b&gt;" in out and "a &amp; b" in out and "x&lt;y" in out and "<b>" not in out
