@@ -62,6 +62,17 @@ def chance_accuracy(labels: np.ndarray) -> tuple[float, str]:
     return (up, "up") if up >= 0.5 else (1 - up, "down")
 
 
+LOSS_COLORS = {"train (batch)": "#9ecae1", "train (epoch mean)": "#1f77b4", "validation": "#ff7f0e"}
+
+
+def loss_series(snap: Snapshot) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The loss chart's three curves (step, loss), thinned: per batch, per-epoch training mean, validation."""
+    epochs = pd.DataFrame(snap.epochs_table, columns=["epoch", "step", "train_loss", "valid_loss"])
+    return {"train (batch)": _thin(snap.loss_steps, np.asarray(snap.step_losses, dtype=float)),
+            "train (epoch mean)": _thin(epochs["step"].to_numpy(), epochs["train_loss"].to_numpy(dtype=float)),
+            "validation": _thin(epochs["step"].to_numpy(), epochs["valid_loss"].to_numpy(dtype=float))}
+
+
 def loss_figure(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> go.Figure:
     """Per-step training loss, per-epoch mean training loss and validation loss against the step."""
     fig = go.Figure()
@@ -76,17 +87,6 @@ def loss_figure(snap: Snapshot, log_y: bool = False, unit: str | None = None) ->
     if log_y:
         log_axis(fig, np.concatenate([y for _, y in series.values()]).tolist())
     return _layout(fig, f"Loss — epoch {snap.epoch}/{snap.epochs}, step {snap.step}/{snap.total_steps}")
-
-
-LOSS_COLORS = {"train (batch)": "#9ecae1", "train (epoch mean)": "#1f77b4", "validation": "#ff7f0e"}
-
-
-def loss_series(snap: Snapshot) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The loss chart's three curves (step, loss), thinned: per batch, per-epoch training mean, validation."""
-    epochs = pd.DataFrame(snap.epochs_table, columns=["epoch", "step", "train_loss", "valid_loss"])
-    return {"train (batch)": _thin(snap.loss_steps, np.asarray(snap.step_losses, dtype=float)),
-            "train (epoch mean)": _thin(epochs["step"].to_numpy(), epochs["train_loss"].to_numpy(dtype=float)),
-            "validation": _thin(epochs["step"].to_numpy(), epochs["valid_loss"].to_numpy(dtype=float))}
 
 
 def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> str:
