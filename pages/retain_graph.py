@@ -11,13 +11,13 @@ from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_script
 from pages._common import current_device, publish_state, share_state, show_code
 from pages._quiz import quiz_gate
+from explorer.autograd.graph import GraphError, build_graph
+from explorer.autograd.graph_dot import node_lines
+from explorer.autograd.graph_plot import graph_svg
 from explorer.teaching.questions import retain_question
+from pages._graph_views import FONT_PX, presenting
 from pages._state import init_widgets, link_clicks
 
-try:  # the graph picture comes from the Graph lesson's module; the tables below work without it
-    from explorer.autograd.graph import GraphError, build_graph, graph_to_dot
-except ImportError:  # pragma: no cover - only while explorer/autograd/graph.py is missing
-    build_graph = None
 
 
 @dataclass
@@ -107,10 +107,11 @@ before.markdown("**right after the forward pass**")
 before.dataframe(lab.saved_after_forward, key="retain_saved_before", hide_index=True)
 now.markdown("**now**")
 now.dataframe(saved_tensor_table(lab.loss), key="retain_saved_now", hide_index=True)
-if build_graph is not None and lab.loss is not None:
+if lab.loss is not None:
     try:
         st.caption("The loss's graph now: saved values in each node, *freed* once backward released them.")
-        st.graphviz_chart(graph_to_dot(build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")))
+        model = build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")
+        st.markdown(graph_svg(model, FONT_PX[presenting()], node_lines), unsafe_allow_html=True)
     except GraphError as exc:
         st.error(f"Cannot draw the graph: {exc}")
 with st.container(key="secondary_retain_takehome"):

@@ -27,6 +27,11 @@ def _lines(text: str, indent: str = "  ") -> list[str]:
 
 
 def node_label(node: GraphNode, show_values: bool = True) -> str:
+    """The text on one node, left-justified lines as torchviz's align=left (node_lines)."""
+    return "\\l".join(node_lines(node, show_values)) + "\\l"
+
+
+def node_lines(node: GraphNode, show_values: bool = True) -> list[str]:
     """The text on one node: name and shape, then value, saved tensors and grad when asked."""
     head = f"{node.name} {_shape(node.shape)}".strip()
     lines = [head]
@@ -45,7 +50,7 @@ def node_label(node: GraphNode, show_values: bool = True) -> str:
     if show_values and node.grad is not None:
         word = "grad" if node.kind in ("parameter", "input") else "∂L/∂out"
         lines += [f"{word} ="] + _lines(node.grad) if "\n" in node.grad else [f"{word} = {node.grad}"]
-    return "\\l".join(lines) + "\\l"  # \l: left-justified lines, like torchviz's align=left
+    return lines
 
 
 def graph_to_dot(model: GraphModel, highlight: str | None = None, show_values: bool | None = None) -> str:

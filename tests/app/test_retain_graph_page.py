@@ -1,6 +1,8 @@
 """AppTest of the retain_graph page: backward twice, retain_graph, autograd.grad, pnl == 0, saved tensors."""
 from __future__ import annotations
 
+import html
+
 
 import pandas as pd
 import pytest
@@ -36,7 +38,8 @@ def table_with(at: AppTest, column: str, nth: int = 0) -> pd.DataFrame:
 
 
 def dot(at: AppTest) -> str:
-    return at.get("graphviz_chart")[0].proto.spec
+    """The loss's graph as drawn: its SVG, HTML-escaped."""
+    return html.unescape(next(m.value for m in at.markdown if 'class="graph-svg"' in m.value))
 
 
 def test_backward_twice_shows_torchs_error(at):

@@ -1,0 +1,39 @@
+"""The graph drawn as one SVG (retain_graph's picture): every node of the real autograd graph, with its text, and
+every edge pointing from a node down to the one that consumes it."""
+from __future__ import annotations
+
+import html
+import re
+
+import torch
+
+from explorer.autograd.graph import build_graph
+from explorer.autograd.graph_dot import node_lines
+from explorer.autograd.graph_plot import graph_svg, label_lines, layout
+
+
+def test_every_node_and_edge_of_the_graph_is_drawn_with_its_text():
+    pnl = torch.tensor([-3.0], requires_grad=True)
+    loss = (pnl ** 2 * 0.05).sum()
+    model = build_graph(loss, {"pnl": pnl}, output_name="loss")
+    svg = graph_svg(model, 16, node_lines)
+    assert svg.count("<rect") == len(model.nodes) and svg.count("<line") == len(model.edges)
+    text = html.unescape(" ".join(re.findall(r"<tspan[^>]*>([^<]*)</tspan>", svg)))
+    for node in model.nodes.values():
+        assert all(line in text for line in node_lines(node))
+    assert "saved self (1) = [-3.]" in text  # PowBackward0 keeps the base
+    loss.backward()
+    freed = html.unescape(graph_svg(build_graph(loss, {"pnl": pnl}, output_name="loss"), 16, node_lines))
+    assert "saved self: freed by backward()" in freed
+
+
+def test_edges_run_down_from_a_box_to_the_box_below_it():
+    x = torch.ones(2, requires_grad=True)
+    model = build_graph((x * 2).sum(), {"x": x}, output_name="y")
+    placed = layout(model, 16, label_lines)
+    top = max(p.y + p.height / 2 for p in placed.values()) + 8
+    ends = [tuple(map(float, m)) for m in re.findall(r'<line x1="([-\d.]+)" y1="([-\d.]+)" x2="([-\d.]+)" '
+                                                     r'y2="([-\d.]+)"', graph_svg(model, 16))]
+    expected = sorted(round(top - (placed[e.src].y - placed[e.src].height / 2), 1) for e in model.edges)
+    assert sorted(round(y1, 1) for _, y1, _, _ in ends) == expected  # each starts at its source's bottom edge
+    assert all(y2 > y1 for _, y1, _, y2 in ends)  # and goes down the page, to the output
