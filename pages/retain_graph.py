@@ -19,7 +19,6 @@ from pages._graph_views import FONT_PX, presenting
 from pages._state import init_widgets, link_clicks
 
 
-
 @dataclass
 class RetainInputs:
     """The pnl value, which loss function builds the graph, and the retain_graph flag for the next call."""
