@@ -161,7 +161,7 @@ def batch_rows(data: FeatureSet, xb: torch.Tensor) -> list[int]:
 def explain_update(trainer: Trainer, name: str, before: torch.Tensor, grad: torch.Tensor,
                    after: torch.Tensor) -> ParamUpdate:
     """The update rule of the trainer's optimiser for one parameter, with the state it used."""
-    optimizer = getattr(trainer.optimizer, "optimizer", trainer.optimizer)  # ForgetfulOptimizer wraps one
+    optimizer = trainer.torch_optimizer
     lr = trainer.settings.learning_rate
     if isinstance(optimizer, torch.optim.Adam):
         return _adam(optimizer, dict(trainer.model.named_parameters())[name], name, before, grad, after)

@@ -156,13 +156,14 @@ class Trainer:
         return out
 
     @property
-    def _torch_optimizer(self) -> torch.optim.Optimizer | None:
+    def torch_optimizer(self) -> torch.optim.Optimizer | None:
+        """The torch optimizer doing the updates (None for ManualSGD, whose update is written out)."""
         optimizer = getattr(self.optimizer, "optimizer", self.optimizer)  # ForgetfulOptimizer wraps one
         return optimizer if isinstance(optimizer, torch.optim.Optimizer) else None
 
     def checkpoint(self) -> Checkpoint:
         """This trainer's state now, copied."""
-        optimizer = self._torch_optimizer
+        optimizer = self.torch_optimizer
         return Checkpoint(self.step_count, self.epoch,
                           {k: v.detach().clone() for k, v in self.model.state_dict().items()},
                           {n: None if p.grad is None else p.grad.detach().clone()
@@ -187,7 +188,7 @@ class Trainer:
         for name, p in self.model.named_parameters():
             p.grad = None if cp.grads[name] is None else cp.grads[name].clone()
         if cp.optimizer is not None:
-            self._torch_optimizer.load_state_dict(copy.deepcopy(cp.optimizer))  # it would update cp's tensors
+            self.torch_optimizer.load_state_dict(copy.deepcopy(cp.optimizer))  # it would update cp's tensors
         self.generator.set_state(cp.generator)
         self._batches, self._epoch_losses, self._first_loss = list(cp.batches), list(cp.epoch_losses), cp.first_loss
         self.step_count, self.epoch = cp.step, cp.epoch
