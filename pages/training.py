@@ -55,8 +55,9 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     """Buttons, progress, metrics and the loss curve from one snapshot; re-run PANEL_S while training."""
     controls_row(worker)
     snap = worker.snapshot(max_points=MAX_POINTS)
+    rate = f" · {snap.steps_per_second:,.0f} steps/s" if snap.status == "running" else ""  # no stale rate once stopped
     st.progress(snap.progress, text=f"**{snap.status}** · epoch {snap.epoch}/{snap.epochs} · step {snap.step}/"
-                                    f"{snap.total_steps} · {snap.steps_per_second:,.0f} steps/s")
+                                    f"{snap.total_steps}{rate}")
     if snap.status == "diverged":
         st.error(snap.message)
     if snap.note:
