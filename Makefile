@@ -19,7 +19,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run serve.py --server.port $(PORT)
 
 # $(call debian_package,PROGRAM,PACKAGE,WHO NEEDS IT): install a Debian package when PROGRAM is missing (as root;
 # otherwise say how). Browser tests drive Debian's Chromium (Playwright's own browser download does not work here);

@@ -33,6 +33,7 @@ from tests.e2e.helpers import choose_option, wait_idle  # noqa: E402
 
 COMBOS = (("linear", "sgd"), ("mlp", "sgd"), ("mlp", "adam"))
 EPOCHS = 5000  # long enough never to finish inside the measuring window
+STATUS_SELECTOR = ".live-status, [data-testid=stProgress]"  # the live panel's line while running
 WINDOW_S = 6.0  # seconds of playing measured per combination
 BARE_S = 1.5  # seconds per bare-loop measurement
 
@@ -41,21 +42,21 @@ WATCH_JS = """() => {
   const m = window.__bench = {texts: [], blank: 0, frames: 0, clicks: []};
   let last = '';
   const look = () => {
-    const bar = document.querySelector('[data-testid=stProgress]');
+    const bar = document.querySelector(STATUS);
     const text = bar ? bar.innerText : '';
     if (text !== last) { m.texts.push([performance.now(), text]); last = text; }
     if (text.startsWith('running')) {
       m.frames += 1;
-      // three chart slots: the loss (live SVG while running, plotly once stopped), predictions, norms
-      const drawn = k => !!document.querySelector(`.st-key-${k} .main-svg`);
-      const loss = document.querySelector('.live-loss svg polyline') || drawn('train_loss_chart');
-      if (!loss || !drawn('train_pred_chart') || !drawn('train_norm_chart')) m.blank += 1;
+      // three charts: light SVG while running (the loss, predictions, norms), plotly once stopped
+      const drawn = (live, key) => !!document.querySelector(`.${live} svg polyline, .st-key-${key} .main-svg`);
+      if (!drawn('live-loss', 'train_loss_chart') || !drawn('live-pred', 'train_pred_chart')
+          || !drawn('live-norms', 'train_norm_chart')) m.blank += 1;
     }
     requestAnimationFrame(look);
   };
   document.addEventListener('click', () => m.clicks.push([performance.now(), last]), true);
   requestAnimationFrame(look);
-}"""
+}""".replace("STATUS", repr(STATUS_SELECTOR))
 STATUS = re.compile(r"^(\w+) · epoch \d+/\d+ · step (\d+)/")
 
 
@@ -109,10 +110,10 @@ def measure_app(page: Page) -> dict:
     idle(page)
     page.evaluate(WATCH_JS)
     click(page, "train_play")
-    page.locator("[data-testid=stProgress]").filter(has_text=re.compile(r"^running")).wait_for(timeout=60_000)
+    page.locator(STATUS_SELECTOR).filter(has_text=re.compile(r"^running")).wait_for(timeout=60_000)
     page.wait_for_timeout(WINDOW_S * 1000)
     click(page, "train_pause")
-    page.locator("[data-testid=stProgress]").filter(has_text=re.compile(r"^paused")).wait_for(timeout=60_000)
+    page.locator(STATUS_SELECTOR).filter(has_text=re.compile(r"^paused")).wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
     m = page.evaluate("window.__bench")
     texts = [(t / 1000, *status(text)) for t, text in m["texts"]]

@@ -43,7 +43,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 for port in "${PORTS[@]}"; do
-    AUTOGRAD_EXPLORER_THREADS=$THREADS "$PYTHON" -m streamlit run app.py --server.port "$port" \
+    AUTOGRAD_EXPLORER_THREADS=$THREADS "$PYTHON" -m streamlit run serve.py --server.port "$port" \
         --server.address 127.0.0.1 --server.headless true > "$RUN_DIR/replica-$port.log" 2>&1 &
     pids+=($!)
     echo $! > "$RUN_DIR/replica-$port.pid"

@@ -6,10 +6,11 @@ import numpy as np
 import streamlit as st
 
 from explorer.autograd.graph import graph_to_dot
-from explorer.training.charts import (RunRecord, chance_accuracy, compare_figure, compare_labels, loss_figure,
+from explorer.training.charts import (RunRecord, compare_figure, compare_labels, loss_figure,
                                       loss_unit, norms_figure, run_settings)
 from explorer.training.replay import (BLOWUP_STEPS, StepView, batch_frame, check_step, param_frame, param_summary,
                                       replay_norms, replay_step, resumed_trainer, step_graph)
+from explorer.training.live import panel_numbers
 from explorer.training.worker import Snapshot, TrainingWorker
 from pages._common import show_code
 
@@ -47,20 +48,10 @@ def loss_chart(snap: Snapshot, log_y: bool, trainer) -> None:
 
 def panel_metrics(snap: Snapshot, trainer) -> None:
     """Last batch, epoch and validation loss, in their units; the direction target's accuracy against chance."""
-    last = snap.epochs_table[-1] if snap.epochs_table else {}
-    classes = trainer.data.spec.is_classification
-    cols = st.columns(4 if classes else 3)
-    cols[0].metric("Last batch loss", f"{snap.step_losses[-1]:.4g}" if snap.step_losses else "–")
-    cols[1].metric("Epoch train loss", f"{last['train_loss']:.4g}" if last else "–")
-    cols[2].metric("Validation loss", f"{snap.valid_loss:.4g}")
-    if classes:
-        chance, guess = chance_accuracy(trainer.data.y_valid.numpy())
-        accuracy = last.get("valid_accuracy")
-        gap = None if accuracy is None else round((accuracy - chance) * 100, 1)
-        cols[3].metric("Validation accuracy", "–" if accuracy is None else f"{accuracy:.0%}",
-                       delta=None if gap is None else f"{gap:+.1f} pts vs chance {chance:.0%}",
-                       delta_arrow="off" if not gap else "auto",
-                       help=f"Chance: always guessing '{guess}' is right {chance:.0%} of the time on these rows.")
+    numbers = panel_numbers(snap, trainer.data)
+    for col, (label, value, delta, hint) in zip(st.columns(len(numbers)), numbers):
+        gap = float(delta.split(" ")[0]) if delta else 0.0
+        col.metric(label, value, delta=delta, delta_arrow="auto" if gap else "off", help=hint)
     st.caption(f"Losses are the {unit_of(trainer)}.")
 
 

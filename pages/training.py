@@ -8,16 +8,18 @@ from explorer.training.features import FeatureError, build_features, check_spec,
 from explorer.training.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
                              make_optimizer)
 from explorer.training.trainer import Trainer, describe_model, train_step
-from explorer.training.charts import MAX_POINTS, loss_svg, prediction_figure
+from explorer.training import live as live_feed
+from explorer.training.charts import MAX_POINTS, prediction_figure
+from explorer.training.live import board, fast_html, slow_html, status_text
 from explorer.training.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, current_device, show_code
 from pages._training_controls import PACES, train_controls
 from pages._quiz import quiz_gate
 from explorer.teaching.questions import untrained_raw_loss
-from pages._training_step import compare_runs, loss_chart, norms_chart, panel_metrics, step_window, unit_of
+from pages._training_step import compare_runs, loss_chart, norms_chart, panel_metrics, step_window
 
 WORKER = "train_worker"
-PANEL_S = 0.2  # the live panel redraws 5 times a second while training
+PANEL_S = 0.2  # the live panel redraws 5 times a second while training (where serve.py's route does not feed it)
 SLOW_S = 1.0  # the prediction and norm charts, once a second
 
 
@@ -52,12 +54,17 @@ def controls_row(worker: TrainingWorker) -> None:
 
 
 def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
-    """Buttons, progress, metrics and the loss curve from one snapshot; re-run PANEL_S while training."""
+    """Buttons, progress, metrics and the loss curve from one snapshot; while training, re-run every PANEL_S, or
+    only every SLOW_S where serve.py's route feeds the panel (then this run only notices that training stopped)."""
     controls_row(worker)
     snap = worker.snapshot(max_points=MAX_POINTS)
-    rate = f" · {snap.steps_per_second:,.0f} steps/s" if snap.status == "running" else ""  # no stale rate once stopped
-    st.progress(snap.progress, text=f"**{snap.status}** · epoch {snap.epoch}/{snap.epochs} · step {snap.step}/"
-                                    f"{snap.total_steps}{rate}")
+    if live != (snap.status == "running"):
+        st.rerun()  # started or stopped: one full run to start or stop ticking
+    if snap.status == "running":
+        if not live_feed.served:
+            st.markdown(fast_html(snap, worker.trainer.data, worker.trainer.settings, log_y), unsafe_allow_html=True)
+        return
+    st.progress(snap.progress, text=status_text(snap))
     if snap.status == "diverged":
         st.error(snap.message)
     if snap.note:
@@ -66,17 +73,15 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
         st.info(f"Done: {snap.epochs} epochs. Play trains {worker.trainer.settings.epochs} more epochs and Step one "
                 "more mini-batch; Reset starts a new run with the settings on the left.")
     panel_metrics(snap, worker.trainer)
-    if snap.status == "running":  # light while it moves; plotly (points to click) once it stops
-        st.markdown(loss_svg(snap, log_y, unit_of(worker.trainer)), unsafe_allow_html=True)
-    else:
-        loss_chart(snap, log_y, worker.trainer)
-    if live != (snap.status == "running"):
-        st.rerun()  # started or stopped: one full run to start or stop ticking
+    loss_chart(snap, log_y, worker.trainer)
 
 
 def slow_panel(worker: TrainingWorker) -> None:
     """Validation predictions and the norms: they move slowly, so while training they redraw every SLOW_S."""
     snap = worker.snapshot(max_points=MAX_POINTS)
+    if snap.status == "running":
+        st.markdown(slow_html(snap, worker.trainer.data), unsafe_allow_html=True)
+        return
     left, right = st.columns(2)
     left.plotly_chart(prediction_figure(snap, worker.trainer.data), key="train_pred_chart")
     norms_chart(right, snap, worker)
@@ -156,8 +161,12 @@ with main:
         quiz_gate(untrained_raw_loss(worker.spec[0].normalisation, worker.spec[0].is_classification,
                                      worker.trainer.step_count, worker.trainer.valid_loss))
         live = worker.running
-        st.fragment(run_every=PANEL_S if live else None)(live_panel)(worker, log_y, live)
-        st.fragment(run_every=SLOW_S if live else None)(slow_panel)(worker)
+        fed = live and live_feed.served  # the browser polls serve.py's route for the panel: no reruns for it
+        st.fragment(run_every=(SLOW_S if fed else PANEL_S) if live else None)(live_panel)(worker, log_y, live)
+        if fed:
+            st.html(board(worker, log_y), unsafe_allow_javascript=True)
+        else:
+            st.fragment(run_every=SLOW_S if live else None)(slow_panel)(worker)
         if live:  # every element on the page costs the browser time at each redraw, time training would lose
             st.caption("The downloads, the window into a step, the compared runs and the code show when training "
                        "stops: press Pause.")

@@ -112,6 +112,56 @@ def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> st
             + "</div>")
 
 
+def prediction_svg(snap: Snapshot, data: FeatureSet) -> str:
+    """prediction_figure while training plays: the validation rows' outputs against the truth, light."""
+    actual = data.y_valid.numpy().astype(float)
+    preds = np.asarray(snap.valid_preds, dtype=float)
+    if data.spec.is_classification:
+        logits = preds[:, 1] - preds[:, 0] if preds.ndim == 2 else preds
+        series = {"predicted P(up)": 1 / (1 + np.exp(-logits)), "actual (1 = up)": actual}
+        title = "Validation: predicted P(up) vs actual"
+    else:
+        series = {"actual": data.to_target_units(actual), "predicted": data.to_target_units(preds)}
+        unit = data.spec.target + (" (log return)" if data.spec.normalisation == "log_returns" else "")
+        title = f"Validation: predicted vs actual {unit}"
+    colors = dict(zip(series, ("#1f77b4", "#ff7f0e")))
+    values = {name: np.ravel(y).tolist() for name, y in series.items()}
+    low, high = svgplot.value_range(*values.values())
+    xs = list(range(len(actual)))
+    body = "".join(svgplot.curve(xs, ys, (0, max(1, len(xs) - 1)), (low, high), colors[name], 2,
+                                 markers=name.startswith("actual (")) for name, ys in values.items())
+    dates = [str(d)[:16] for d in (data.valid_index[0], data.valid_index[-1])] if len(xs) else ["", ""]
+    return _svg_panel("live-pred", title, colors, [svgplot.box(body, [f"{high:.4g}", f"{low:.4g}"], dates)])
+
+
+def norms_svg(snap: Snapshot) -> str:
+    """norms_figure while training plays: each parameter's weight and gradient norm, log scale, light."""
+    norms = pd.DataFrame(snap.norms, columns=["step", "parameter", "weight", "grad"]).replace([np.inf, -np.inf],
+                                                                                               np.nan)
+    names = list(dict.fromkeys(norms["parameter"]))
+    colors = {name: f"hsl({(i * 67) % 360},60%,45%)" for i, name in enumerate(names)}
+    panels = []
+    for what, title in (("weight", "weight norm ‖W‖"), ("grad", "gradient norm ‖∂loss/∂W‖")):
+        kept = norms[norms[what] > 0]
+        logs = np.log10(kept[what].to_numpy(dtype=float))
+        low, high = svgplot.value_range(logs.tolist())
+        body = "".join(svgplot.curve(*_thin(part["step"].to_numpy(), np.log10(part[what].to_numpy(dtype=float))),
+                                     (1, max(2, snap.step)), (low, high), colors[name], 2)
+                       for name, part in kept.groupby("parameter", sort=False))
+        panels.append(f'<div style="flex:1;display:flex;flex-direction:column;min-width:0">'
+                      f'<div style="{svgplot.SMALL}">{title} · log</div>'
+                      + svgplot.box(body, [f"{10 ** high:.3g}", f"{10 ** low:.3g}"], ["1", "step", str(snap.step)])
+                      + "</div>")
+    return _svg_panel("live-norms", "", colors, panels)
+
+
+def _svg_panel(css_class: str, title: str, colors: dict[str, str], drawings: list[str]) -> str:
+    """A title, a legend and the drawings side by side, at the height of the plotly chart it stands in for."""
+    return (f'<div class="{css_class}" style="height:320px;display:flex;flex-direction:column">'
+            f'<div style="font-weight:600">{title}</div><div style="{svgplot.SMALL}">{svgplot.legend(colors)}</div>'
+            f'<div style="flex:1;display:flex;gap:1em;min-height:0">{"".join(drawings)}</div></div>')
+
+
 def prediction_figure(snap: Snapshot, data: FeatureSet) -> go.Figure:
     """The model's output on the validation rows next to the truth, in the target's own units."""
     fig = go.Figure()

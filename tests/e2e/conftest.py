@@ -1,4 +1,4 @@
-"""Browser tests: one `streamlit run app.py` per test session on a free port, driven by Debian's Chromium."""
+"""Browser tests: one `streamlit run serve.py` per test session on a free port, driven by Debian's Chromium."""
 from __future__ import annotations
 
 import os
@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 
 def start_server(port: int | None = None, extra_env: dict | None = None,
-                 script: str = "app.py") -> tuple[subprocess.Popen, str]:
+                 script: str = "serve.py") -> tuple[subprocess.Popen, str]:
     """Start the app on 127.0.0.1 and wait for its health endpoint."""
     port = port or _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}

@@ -56,3 +56,8 @@ def choose_option(page: Page, key: str, option: str) -> None:
         except Exception:  # noqa: BLE001 - the list did not open (or closed on a rerun): open it by keyboard
             page.locator(f".st-key-{key} input").first.press("ArrowDown")
     wait_idle(page)
+
+
+# The Training page's status line: the live panel's while a run plays (serve.py's route feeds it), else the
+# progress bar's. Both read "running · epoch 3/20 · step 39/260 …".
+TRAIN_STATUS = ".live-status, [data-testid=stProgress]"

@@ -19,6 +19,7 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server
+from tests.e2e.helpers import TRAIN_STATUS
 
 LEARNERS = 20
 TIMEOUT = 180_000  # ms; 20 sessions on 2 shared cores queue up, but must all finish
@@ -113,11 +114,11 @@ async def learner(browser, url: str, i: int) -> dict:
 
         async def train_step():
             await page.locator(".st-key-train_step button").first.click()
-            await page.locator("[data-testid=stProgress]").filter(has_text=re.compile(r"step 1/")).wait_for()
+            await page.locator(TRAIN_STATUS).filter(has_text=re.compile(r"step 1/")).wait_for()
             await wait_idle(page)
         await timed(times, "training step", train_step)
         await no_exception(page)
-        progress = await page.locator("[data-testid=stProgress]").first.inner_text()
+        progress = await page.locator(TRAIN_STATUS).first.inner_text()
         loss = await page.locator("[data-testid=stMetric]").first.inner_text()
         return {"i": i, "rows": rows, "times": times, "graph_sidebar": graph_side,
                 "train_sidebar": await sidebar(page), "progress": progress, "loss": loss}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_no_exception, open_page, shot, wait_idle
+from tests.e2e.helpers import TRAIN_STATUS, assert_no_exception, open_page, shot, wait_idle
 
 TIMEOUT = 60_000
 
@@ -78,7 +78,7 @@ def fill_retain(page: Page) -> None:
 def fill_training(page: Page) -> None:
     for _ in range(3):
         click_key(page, "train_step")
-    expect(page.locator("[data-testid=stProgress]").first).to_contain_text("step 3/", timeout=TIMEOUT)
+    expect(page.locator(TRAIN_STATUS).first).to_contain_text("step 3/", timeout=TIMEOUT)
 
 
 PAGES = {"home": ("", fill_home), "data": ("data", None), "config": ("config", None),

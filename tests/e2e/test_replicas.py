@@ -31,7 +31,7 @@ from playwright.async_api import Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port
-from tests.e2e.helpers import SHOTS
+from tests.e2e.helpers import SHOTS, TRAIN_STATUS
 from pages._replica import CHECK_EVERY_MS
 from tests.e2e.test_concurrency import CHART_CODE, learner_csv, no_exception, sidebar, wait_idle
 
@@ -150,7 +150,7 @@ async def lesson(learner: Learner, url: str) -> None:
 
 
 async def progress_step(page: Page) -> int:
-    found = re.search(r"step (\d+)/", await page.locator("[data-testid=stProgress]").first.inner_text())
+    found = re.search(r"step (\d+)/", await page.locator(TRAIN_STATUS).first.inner_text())
     return int(found[1]) if found else -1
 
 
@@ -164,7 +164,7 @@ async def train(learner: Learner, steps: int) -> None:
             return
         await learner.click("train_step")
         try:
-            await page.locator("[data-testid=stProgress]").filter(has_text=f"step {done + 1}/").wait_for(
+            await page.locator(TRAIN_STATUS).filter(has_text=f"step {done + 1}/").wait_for(
                 timeout=20_000)
         except PlaywrightTimeout:
             pass

@@ -15,7 +15,7 @@ from playwright.sync_api import Page
 
 from explorer.training.worker import IDLE_TIMEOUT_S
 from tests.e2e.conftest import start_server
-from tests.e2e.helpers import assert_no_exception, wait_idle
+from tests.e2e.helpers import TRAIN_STATUS, assert_no_exception, wait_idle
 
 HEADER = b"timestamp,open,high,low,close,volume\n"
 SHORT_CYCLES, LONG_CYCLES = 3, 30
@@ -56,7 +56,7 @@ def train_to_the_end(page: Page) -> str:
     """Reset, play at full speed until the progress bar says done; returns the progress text."""
     click(page, "train_reset")
     click(page, "train_play")
-    progress = page.locator("[data-testid=stProgress]").first
+    progress = page.locator(TRAIN_STATUS).first
     progress.filter(has_text=re.compile(r"^(done|diverged)")).wait_for(timeout=240_000)
     wait_idle(page, timeout=120_000)
     return progress.inner_text()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.helpers import assert_no_exception, choose_option, open_page, shot, wait_idle
+from tests.e2e.helpers import TRAIN_STATUS, assert_no_exception, choose_option, open_page, shot, wait_idle
 
 
 def _status(page) -> tuple[str, int]:
     """The progress bar's text: status and step count."""
-    text = page.locator("[data-testid=stProgress]").first.inner_text()
+    text = page.locator(TRAIN_STATUS).first.inner_text()
     m = re.search(r"(\w+) · epoch \d+/\d+ · step (\d+)/", text)
     assert m, text
     return m.group(1), int(m.group(2))
@@ -88,17 +88,17 @@ def _set_epochs(page, epochs: int) -> None:
 
 
 def _wait_status(page, pattern: str) -> None:
-    page.locator("[data-testid=stProgress]").first.filter(has_text=re.compile(pattern)).wait_for(timeout=60_000)
+    page.locator(TRAIN_STATUS).first.filter(has_text=re.compile(pattern)).wait_for(timeout=60_000)
 
 
 def _wait_step_above(page, step: int) -> None:
     """Wait until the progress bar shows a step beyond `step` (the first Play starts the training process)."""
-    page.wait_for_function("document.querySelector('[data-testid=stProgress]').innerText.match(/step (\\d+)/)[1]"
+    page.wait_for_function("document.querySelector('" + TRAIN_STATUS + "').innerText.match(/step (\\d+)/)[1]"
                            f" > {step}", timeout=60_000)
 
 
 def _total(page) -> int:
-    return int(re.search(r"step \d+/(\d+)", page.locator("[data-testid=stProgress]").first.inner_text()).group(1))
+    return int(re.search(r"step \d+/(\d+)", page.locator(TRAIN_STATUS).first.inner_text()).group(1))
 
 
 def test_mlp_adam_at_full_speed_pauses_resumes_and_trains_on_after_done(page, app_url):
