@@ -56,6 +56,9 @@ def test_play_pause_keeps_state(page, app_url):
     status, later = _status(page)
     assert later > first, "the step count did not advance while playing"
     assert _loss_points(page) > points_early, "the loss chart did not grow"
+    # fed by serve.py's route, not by Streamlit reruns: the board polls, the fragment around it stays quiet
+    assert page.locator(".live-board[data-polling]").count() == 1
+    assert page.locator(".live-pred svg polyline").count() == 2 and page.locator(".live-norms svg polyline").count()
     shot(page, "training_running")
     _click(page, "train_pause")
     wait_idle(page)

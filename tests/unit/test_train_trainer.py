@@ -1,6 +1,8 @@
 """The Trainer against a bare PyTorch loop: same losses, determinism, divergence at the right step."""
 from __future__ import annotations
 
+import copy
+
 import math
 
 import pytest
@@ -104,6 +106,22 @@ def test_norms_are_recorded_before_the_update(candles):
     assert all(first[n][0] == pytest.approx(weights[n]) for n in weights)
     assert all(g > 0 for _, g in first.values())
     assert sorted({row[0] for row in trainer.history.norms}) == [1, 2, 4]
+
+
+@pytest.mark.parametrize("optimizer", ["manual_sgd", "sgd", "adam"])
+def test_grad_norms_are_the_gradients_backward_computed(candles, optimizer):
+    """The norms noted before the update equal a plain forward/backward on the same batch, parameter by parameter
+    (ManualSGD zeroes the gradient inside step(): they must be read before it)."""
+    data = make_features(candles, FeatureSpec(rows=300))
+    s = TrainSettings(model="mlp", hidden_sizes=(4,), optimizer=optimizer, epochs=1)
+    trainer = Trainer(data, s, norm_every=3)
+    reference = copy.deepcopy(trainer.model)
+    trainer.step(1)
+    idx = trainer.batch_indices(1)
+    make_loss(s.loss)(reference(data.x_train[idx]), data.y_train[idx]).backward()
+    noted = {name: (w, g) for step, name, w, g in trainer.history.norms if step == 1}
+    for name, p in reference.named_parameters():
+        assert noted[name] == pytest.approx((p.norm().item(), p.grad.norm().item()), rel=1e-6)
 
 
 def test_refused_settings_never_build_a_trainer(candles):
