@@ -1,4 +1,5 @@
-"""Cold start: `streamlit run app.py` to first paint in Chromium, against a minimal app that imports torch."""
+"""Cold start: `streamlit run serve.py` (what make run starts) to first paint in Chromium, against a minimal app
+that imports torch."""
 from __future__ import annotations
 
 import os
@@ -65,12 +66,12 @@ def main() -> dict:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         app, base, unwatched = [], [], []
         for _ in range(ROUNDS):
-            app.append(first_paint(browser, ROOT / "app.py"))
+            app.append(first_paint(browser, ROOT / "serve.py"))
             base.append(first_paint(browser, minimal))
-            unwatched.append(first_paint(browser, minimal, "--server.fileWatcherType", "none"))  # as app.py runs
+            unwatched.append(first_paint(browser, minimal, "--server.fileWatcherType", "none"))  # as the app runs
         browser.close()
     app_paint, base_paint = statistics.median(a for a, _ in app), statistics.median(b for b, _ in base)
-    return {"what": "cold start to first paint (Chromium): app.py vs a minimal app importing torch",
+    return {"what": "cold start to first paint (Chromium): serve.py (the app) vs a minimal app importing torch",
             "ratio": app_paint / base_paint, "target": f"<= {TARGET}", "app_first_paint_s": app_paint,
             "minimal_first_paint_s": base_paint, "app_first_run_done_s": statistics.median(f for _, f in app),
             "minimal_first_run_done_s": statistics.median(f for _, f in base),
@@ -79,11 +80,11 @@ def main() -> dict:
 
 if __name__ == "__main__":
     result = main()
-    print(f"app.py      first paint {result['app_first_paint_s']:.2f} s, first run done "
+    print(f"serve.py    first paint {result['app_first_paint_s']:.2f} s, first run done "
           f"{result['app_first_run_done_s']:.2f} s (median of {ROUNDS})")
     print(f"minimal app first paint {result['minimal_first_paint_s']:.2f} s, first run done "
           f"{result['minimal_first_run_done_s']:.2f} s")
     print(f"ratio {result['ratio']:.2f}x (target {result['target']})")
-    print(f"minimal app without a file watcher (as app.py's config runs it): first paint "
+    print(f"minimal app without a file watcher (as the app's config runs it): first paint "
           f"{result['unwatched_minimal_first_paint_s']:.2f} s, ratio "
           f"{result['app_first_paint_s'] / result['unwatched_minimal_first_paint_s']:.2f}x")
