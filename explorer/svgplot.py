@@ -68,6 +68,7 @@ def box(body: str, y_labels: Sequence[str], x_labels: Sequence[str], height: str
 
 def legend(colors: dict[str, str]) -> str:
     """A row of coloured swatches with their names."""
-    return "".join(f'<span style="margin-right:1.2em"><span style="display:inline-block;width:1.4em;height:3px;'
+    return "".join(f'<span style="margin-right:1.2em;display:inline-block;white-space:nowrap">'
+                   f'<span style="display:inline-block;width:1.4em;height:3px;'
                    f'background:{color};vertical-align:middle;margin-right:.35em"></span>{html.escape(name)}</span>'
                    for name, color in colors.items())

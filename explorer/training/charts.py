@@ -149,8 +149,8 @@ def norms_svg(snap: Snapshot) -> str:
                                      (1, max(2, snap.step)), (low, high), colors[name], 2)
                        for name, part in kept.groupby("parameter", sort=False))
         panels.append(f'<div style="flex:1;display:flex;flex-direction:column;min-width:0">'
-                      f'<div style="{svgplot.SMALL}">{title} · log</div>'
-                      + svgplot.box(body, [f"{10 ** high:.3g}", f"{10 ** low:.3g}"], ["1", "step", str(snap.step)])
+                      f'<div style="{svgplot.SMALL}">{title}</div>'
+                      + svgplot.box(body, [f"{10 ** high:.3g}", f"{10 ** low:.3g}"], ["1", "step · log y", str(snap.step)])
                       + "</div>")
     return _svg_panel("live-norms", "", colors, panels)
 

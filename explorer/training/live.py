@@ -58,8 +58,9 @@ def panel_numbers(snap: Snapshot, data) -> list[tuple[str, str, str | None, str 
 def fast_html(snap: Snapshot, data, settings, log_y: bool) -> str:
     """Progress, metrics and the loss curve: what changes at every poll."""
     text = html.escape(status_text(snap)).replace("**", "<b>", 1).replace("**", "</b>", 1)
+    # a bar like st.progress's (its blue), which takes over once the run stops
     bar = (f'<div style="height:6px;border-radius:3px;background:#e6e6e6;margin:.2em 0 .8em">'
-           f'<div style="height:100%;width:{100 * snap.progress:.2f}%;border-radius:3px;background:#ff4b4b">'
+           f'<div style="height:100%;width:{100 * snap.progress:.2f}%;border-radius:3px;background:#1c83e1">'
            f'</div></div>')
     numbers = "".join(f'<div title="{html.escape(hint or "")}" style="flex:1"><div style="font-size:.85em">'
                       f'{html.escape(label)}</div><div style="font-size:1.8em;line-height:1.3">{html.escape(value)}'
