@@ -3,13 +3,15 @@
 Only the view that is on screen is computed and drawn (a radio, not st.tabs: hidden tabs would still run)."""
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 import torch
 
 from explorer.autograd.gradcheck import GradcheckReport, check_gradients
 from explorer.autograd.graph_model import GraphModel
-from explorer.autograd.graph_plot import graph_figure
+from explorer.autograd.graph_plot import graph_svg
 from explorer.autograd.inspector import full, inspect_node
 from explorer.autograd.lesson import GraphLesson, explanations, run_lesson
 
@@ -67,25 +69,74 @@ def view_picker() -> str:
                     label_visibility="collapsed")
 
 
-def _take_click(chart_key: str) -> None:
-    """A node clicked in the drawing becomes the inspected node (read before anything is drawn)."""
-    event = st.session_state.get(chart_key)
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
-    clicked = points[0].get("customdata") if points else None
-    if clicked and clicked != st.session_state.get("graph_clicked"):
-        st.session_state["graph_node"] = clicked if isinstance(clicked, str) else clicked[0]
-    st.session_state["graph_clicked"] = clicked
+# The drawing in the page's own DOM (no iframe), redrawn only when its SVG changes. A click on a node (not the end
+# of a drag) reports the node's id; the wheel zooms in about the pointer (and back out to the fitted size, after
+# which it scrolls the page again); a drag pans; a double click fits the graph again.
+GRAPH_JS = """
+export default function ({ data, parentElement, setTriggerValue }) {
+  let box = parentElement.querySelector(".graph-box");
+  if (!box) {
+    box = Object.assign(document.createElement("div"), {className: "graph-box", zoom: 1});
+    parentElement.appendChild(box);
+    let press = null;
+    box.addEventListener("wheel", e => {
+      const zoom = Math.min(8, Math.max(1, box.zoom * (e.deltaY < 0 ? 1.25 : 0.8)));
+      if (zoom === box.zoom) return;
+      e.preventDefault();
+      const r = box.getBoundingClientRect(), px = e.clientX - r.left, py = e.clientY - r.top, f = zoom / box.zoom;
+      const sx = (box.scrollLeft + px) * f - px, sy = (box.scrollTop + py) * f - py;
+      box.zoom = zoom;
+      fit(box);
+      box.scrollTo(sx, sy);
+    }, {passive: false});
+    box.addEventListener("dblclick", () => { box.zoom = 1; fit(box); });
+    box.addEventListener("pointerdown", e => { press = {x: e.clientX, y: e.clientY, l: box.scrollLeft,
+                                                        t: box.scrollTop, moved: false}; });
+    box.addEventListener("pointermove", e => {
+      if (!press || !e.buttons) return;
+      press.moved ||= Math.abs(e.clientX - press.x) + Math.abs(e.clientY - press.y) > 4;
+      box.scrollTo(press.l - (e.clientX - press.x), press.t - (e.clientY - press.y));
+    });
+    box.addEventListener("click", e => {
+      const node = !(press && press.moved) && e.target.closest("[data-node]");
+      if (node) box.pick(node.dataset.node);
+    });
+  }
+  box.pick = id => setTriggerValue("clicked", id);
+  if (box.svg !== data) {
+    box.innerHTML = data;
+    box.svg = data;
+    fit(box);
+  }
+}
+
+function fit(box) {  // the fitted width (as wide as the column allows, labels at most their size) times the zoom
+  const svg = box.querySelector("svg");
+  if (svg) Object.assign(svg.style, {maxWidth: "none", width: `calc(min(100%, ${svg.getAttribute("width")}px) * ${box.zoom})`});
+}
+"""
+GRAPH_CSS = """
+.graph-box {overflow: auto; max-height: 85vh}
+.graph-box svg {display: block; margin: 0 auto}
+.graph-box [data-node] {cursor: pointer}
+"""
+_graph_drawing = st.components.v2.component("autograd_graph", js=GRAPH_JS, css=GRAPH_CSS, isolate_styles=False)
+
+
+def _take_click(key: str) -> None:
+    """A node clicked in the drawing becomes the inspected node."""
+    clicked = (st.session_state.get(key) or {}).get("clicked")
+    if clicked:
+        st.session_state["graph_node"] = clicked
 
 
 def draw_graph(model: GraphModel, highlight: str | None, name: str) -> None:
-    """Our graph, drawn with plotly at body-text size; click a node to inspect it, scroll to zoom."""
+    """Our graph as one SVG with its labels at body-text size; click a node to inspect it, scroll to zoom."""
     key = f"graph_plot_{name}"
-    _take_click(key)
     selected = st.session_state.get("graph_node") or None
-    fig = graph_figure(model, FONT_PX[presenting()], highlight, selected if selected in model.nodes else None)
-    st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", theme=None,
-                    config={"scrollZoom": True, "displaylogo": False, "modeBarButtonsToRemove": ["select2d",
-                                                                                                "lasso2d"]})
+    svg = graph_svg(model, FONT_PX[presenting()], highlight=highlight,
+                    selected=selected if selected in model.nodes else None)
+    _graph_drawing(key=key, data=svg, on_clicked_change=partial(_take_click, key))
 
 
 def inspector(lesson: GraphLesson, model: GraphModel, active: str | None, steps: int | None) -> None:

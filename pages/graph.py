@@ -61,7 +61,7 @@ with examples:
                "unary minus, `.T`, and relu sigmoid tanh exp log abs sum mean pow clamp softmax.")
 
 left, right = st.columns([3, 2])
-left.code(seed_printout(lesson), language="text", wrap_lines=True)
+left.code(lesson_extra("seed", lambda: seed_printout(lesson)), language="text", wrap_lines=True)
 right.markdown("**A leaf** is a tensor you made yourself, not the result of an op. `w` and `b` are leaves with "
                "`requires_grad=True`: each gets an `AccumulateGrad` node, the place where `.grad` is written. "
                "`x` is data and needs no gradient, so it is not a node of autograd's graph; the op that uses it "
@@ -98,8 +98,9 @@ def forward_panel() -> None:
     with st.container(key="secondary_graph_downloads", horizontal=True):
         st.download_button("Download DOT", dot, "graph.dot", key="graph_fwd_download", on_click="ignore",
                            help="The graph as Graphviz DOT text (open it with `dot -Tsvg`).")
-        st.download_button("Take it home: Python script", graph_script(lesson.x, row, seed, lesson.expression.text,
-                                                                        current_device()),
+        takehome = lesson_extra("takehome", lambda: graph_script(lesson.x, row, seed, lesson.expression.text,
+                                                                 current_device()))
+        st.download_button("Take it home: Python script", takehome,
                            "graph_lesson.py", key="graph_takehome", on_click="ignore", icon=":material/download:",
                            help="A plain script (torch only) that rebuilds x, w, b and y and prints the same "
                                 "numbers, then w.grad and b.grad.")

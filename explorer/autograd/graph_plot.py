@@ -1,10 +1,9 @@
-"""GraphModel → a plotly figure: a layered drawing whose text is set in pixels (readable on a projector) and
-whose nodes can be clicked (each node carries its id as customdata)."""
+"""GraphModel → one SVG: a layered drawing whose text is set in pixels (readable on a projector) and whose nodes
+can be clicked (each node's group carries its id as data-node)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import torch
 
 from explorer.autograd.graph_model import GraphModel, GraphNode
@@ -107,62 +106,12 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _box(nid: str, p: Placed, fill: str, line: str, width: float, dashed: bool) -> dict:
-    return dict(type="rect", x0=p.x - p.width / 2, x1=p.x + p.width / 2, y0=p.y - p.height / 2,
-                y1=p.y + p.height / 2, fillcolor=fill, layer="below", name=nid,
-                line=dict(color=line, width=width, dash="dash" if dashed else "solid"))
+def graph_svg(model: GraphModel, font_px: float = 16, labels=label_lines, highlight: str | None = None,
+              selected: str | None = None) -> str:
+    """The graph as one SVG: boxes, arrows, labels at `font_px` pixels; `highlight` drawn gold, `selected` outlined.
 
-
-def _edge(a: Placed, b: Placed, dashed: bool, label: str) -> dict:
-    """An arrow from a's bottom to b's top (data flows down the page, from leaves to the output)."""
-    return dict(x=b.x, y=b.y + b.height / 2, ax=a.x, ay=a.y - a.height / 2, xref="x", yref="y", axref="x",
-                ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5,
-                arrowcolor="#555" if dashed else "black", text="", hovertext=label or None)
-
-
-def graph_figure(model: GraphModel, font_px: float = 16, highlight: str | None = None,
-                 selected: str | None = None) -> go.Figure:
-    """The graph drawn with plotly: boxes, arrows, labels at `font_px` pixels; click a node to select it."""
-    placed = layout(model, font_px)  # the output at y = 0, leaves above it
-    top = max((p.y + p.height / 2 for p in placed.values()), default=0)
-    shapes, xs, ys, ids, texts = [], [], [], [], []
-    for nid, p in placed.items():
-        node = model.nodes[nid]
-        fill, line, width = FILL.get(node.kind, "white"), "black", 1.2
-        if nid == highlight:
-            fill, line, width = HIGHLIGHT_FILL, HIGHLIGHT_LINE, 4
-        if nid == selected:
-            line, width = SELECTED_LINE, 4
-        shapes.append(_box(nid, p, fill, line, width, node.kind == "input"))
-        texts.append("<br>".join(_escape(t) for t in p.lines))
-        for dx in _spread(p.width, font_px):  # several click targets per box, so a click anywhere on it counts
-            xs.append(p.x + dx)
-            ys.append(p.y)
-            ids.append(nid)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=ids, hoverinfo="none", name="nodes",
-                             marker=dict(size=font_px * 2, color="rgba(0,0,0,0)"), showlegend=False))
-    centres = list(placed.values())
-    fig.add_trace(go.Scatter(x=[p.x for p in centres], y=[p.y for p in centres], mode="text", text=texts,
-                             textfont=dict(size=font_px, family=LABEL_FONT, color="black"), hoverinfo="skip",
-                             showlegend=False, name="labels"))
-    arrows = [_edge(placed[e.src], placed[e.dst], e.dashed, e.label) for e in model.edges
-              if e.src in placed and e.dst in placed]
-    left = min((p.x - p.width / 2 for p in centres), default=0) - font_px
-    right = max((p.x + p.width / 2 for p in centres), default=1) + font_px
-    bottom = min((p.y - p.height / 2 for p in centres), default=0) - font_px / 2
-    height = top - bottom + font_px / 2
-    fig.update_layout(shapes=shapes, annotations=arrows, height=int(height) + 20, plot_bgcolor="white",
-                      paper_bgcolor="white", margin=dict(l=4, r=4, t=10, b=10), dragmode="pan",
-                      clickmode="event+select",
-                      xaxis=dict(visible=False, range=[left, right], fixedrange=False),
-                      yaxis=dict(visible=False, range=[bottom, bottom + height], scaleanchor="x", scaleratio=1))
-    return fig
-
-
-def graph_svg(model: GraphModel, font_px: float = 16, labels=label_lines) -> str:
-    """The same drawing (layout, boxes, labels) as one SVG, for a graph redrawn on every click that needs no
-    clicking: laying a graphviz chart out in the browser took 140 ms of each retain_graph click (Chromium)."""
+    One SVG, not a plotly figure or a graphviz chart: redrawing a plotly graph cost ~100 ms of each step click in
+    Chromium, laying a graphviz chart out 140 ms of each retain_graph click."""
     placed = layout(model, font_px, labels)
     if not placed:
         return ""
@@ -175,33 +124,42 @@ def graph_svg(model: GraphModel, font_px: float = 16, labels=label_lines) -> str
     def down(y: float) -> float:  # the layout's y grows upwards, SVG's downwards
         return top - y
 
-    parts = []
-    for e in model.edges:
-        if e.src in placed and e.dst in placed:
-            a, b = placed[e.src], placed[e.dst]
-            parts.append(f'<line x1="{a.x - left:.1f}" y1="{down(a.y - a.height / 2):.1f}" x2="{b.x - left:.1f}" '
-                         f'y2="{down(b.y + b.height / 2) - 2:.1f}" stroke="{"#555" if e.dashed else "black"}" '
-                         f'stroke-width="1.5" marker-end="url(#arrow)"/>')
+    parts = [_arrow(placed[e.src], placed[e.dst], left, down, e.dashed, e.label) for e in model.edges
+             if e.src in placed and e.dst in placed]
     for nid, p in placed.items():
         kind = model.nodes[nid].kind
+        fill, line, stroke = _colours(nid, kind, highlight, selected)
         dash = ' stroke-dasharray="5 3"' if kind == "input" else ""
-        parts.append(f'<rect x="{p.x - p.width / 2 - left:.1f}" y="{down(p.y + p.height / 2):.1f}" '
-                     f'width="{p.width:.1f}" height="{p.height:.1f}" fill="{FILL.get(kind, "white")}" stroke="black" '
-                     f'stroke-width="1.2"{dash}/>')
+        parts.append(f'<g data-node="{_escape(nid)}"><rect x="{p.x - p.width / 2 - left:.1f}" '
+                     f'y="{down(p.y + p.height / 2):.1f}" width="{p.width:.1f}" height="{p.height:.1f}" '
+                     f'fill="{fill}" stroke="{line}" stroke-width="{stroke}"{dash}/>')
         first = down(p.y) - (len(p.lines) - 1) / 2 * LINE_HEIGHT * font_px
         spans = "".join(f'<tspan x="{p.x - left:.1f}" y="{first + i * LINE_HEIGHT * font_px:.1f}">{_escape(t)}'
                         '</tspan>' for i, t in enumerate(p.lines))
-        parts.append(f'<text text-anchor="middle" dominant-baseline="central">{spans}</text>')
+        parts.append(f'<text text-anchor="middle" dominant-baseline="central">{spans}</text></g>')
     width, height = right - left, top - bottom
     return (f'<svg class="graph-svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-            f'style="max-width:100%;height:auto" font-family="{LABEL_FONT}" font-size="{font_px}">'
+            f'style="max-width:100%;height:auto;background:white" font-family="{LABEL_FONT}" font-size="{font_px}">'
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
             'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z"/></marker></defs>' + "".join(parts) + "</svg>")
 
 
-def _spread(width: float, font_px: float) -> list[float]:
-    n = max(1, int(width // (font_px * 2)))
-    return [(i - (n - 1) / 2) * width / n for i in range(n)]
+def _arrow(a: Placed, b: Placed, left: float, down, dashed: bool, label: str) -> str:
+    """An arrow from a's bottom to b's top (data flows down the page, from leaves to the output); its label on hover."""
+    title = f"<title>{_escape(label)}</title>" if label else ""
+    return (f'<line x1="{a.x - left:.1f}" y1="{down(a.y - a.height / 2):.1f}" x2="{b.x - left:.1f}" '
+            f'y2="{down(b.y + b.height / 2) - 2:.1f}" stroke="{"#555" if dashed else "black"}" stroke-width="1.5" '
+            f'marker-end="url(#arrow)">{title}</line>')
+
+
+def _colours(nid: str, kind: str, highlight: str | None, selected: str | None) -> tuple[str, str, float]:
+    """A box's fill, outline and outline width: this step's node gold and red, the inspected one outlined blue."""
+    fill, line, width = FILL.get(kind, "white"), "black", 1.2
+    if nid == highlight:
+        fill, line, width = HIGHLIGHT_FILL, HIGHLIGHT_LINE, 4
+    if nid == selected:
+        line, width = SELECTED_LINE, 4
+    return fill, line, width
 
 
 def _escape(text: str) -> str:

@@ -3,12 +3,13 @@ drawn, the inspector shows a chosen node in full, explanations and gradcheck fol
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from explorer.autograd.graph_plot import HIGHLIGHT_FILL
+from explorer.autograd.graph_plot import HIGHLIGHT_FILL, SELECTED_LINE
 from explorer.autograd.inspector import full
 from explorer.autograd.lesson import run_lesson
 from explorer.data.config import load_config
@@ -26,20 +27,26 @@ def at() -> AppTest:
     return open_app_page("pages/graph.py")
 
 
-def figures(at: AppTest) -> list[dict]:
-    """The plotly figures on the page (our graph drawings)."""
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+def figures(at: AppTest) -> list[dict[str, dict]]:
+    """Our graph drawings on the page (one SVG each): node id → its box's fill, outline colour and text."""
+    out = []
+    for drawing in at.get("bidi_component"):
+        svg = ElementTree.fromstring(json.loads(drawing.proto.json))
+        out.append({g.get("data-node"): {"fill": g.find("rect").get("fill"), "line": g.find("rect").get("stroke"),
+                                         "text": " ".join(g.find("text").itertext())}
+                    for g in svg.iter("g") if g.get("data-node")})
+    return out
 
 
 def highlighted(fig: dict) -> str:
     """The node id of the box drawn gold."""
-    found = [s["name"] for s in fig["layout"]["shapes"] if s.get("fillcolor") == HIGHLIGHT_FILL]
+    found = [nid for nid, box in fig.items() if box["fill"] == HIGHLIGHT_FILL]
     assert len(found) == 1, found
     return found[0]
 
 
 def labels(fig: dict) -> str:
-    return " ".join(t for trace in fig["data"] for t in (trace.get("text") or []))
+    return " ".join(box["text"] for box in fig.values())
 
 
 def show(at: AppTest, view: str) -> AppTest:
@@ -113,7 +120,7 @@ def test_choosing_a_node_shows_its_inspector_in_full(at, frame):
     assert any("self: freed by backward()" in c for c in codes)  # MmBackward0 ran at step 3
     assert any(full(torch.ones(1, 1)) in c for c in codes)  # the gradient that arrived there
     fig = figures(at)[0]
-    assert [s["line"]["color"] for s in fig["layout"]["shapes"] if s["name"] == mm] == ["#1f5fd6"]
+    assert fig[mm]["line"] == SELECTED_LINE and [n for n, box in fig.items() if box["line"] == SELECTED_LINE] == [mm]
 
 
 def test_bad_expression_shows_an_error_and_keeps_the_last_good_graph(at):

@@ -58,7 +58,7 @@ def test_a_copied_url_reproduces_the_page(frame):
     shown = [c.value for c in at.code]
     assert [c.value for c in again.code] == shown
     assert again.radio(key="graph_view").value == "bwd"
-    assert [g.proto.spec for g in again.get("plotly_chart")] == [g.proto.spec for g in at.get("plotly_chart")]
+    assert [g.proto.json for g in again.get("bidi_component")] == [g.proto.json for g in at.get("bidi_component")]
     lesson = run_lesson(frame, 42, 0, "((x @ w.T + b) ** 2).mean()")
     assert seed_printout(lesson) in shown
     while at.session_state["graph_bwd_pos"] < len(lesson.trace.steps):  # the last step prints the gradients

@@ -12,8 +12,7 @@ LABEL_SIZES = """() => {
   const intro = document.querySelector('[data-testid=stMain] [data-testid=stMarkdown] '
                                        + '[data-testid=stMarkdownContainer] p');
   const body = parseFloat(getComputedStyle(intro).fontSize);
-  const labels = [...document.querySelectorAll('[data-testid=stPlotlyChart] svg text tspan, '
-                   + '[data-testid=stPlotlyChart] svg text')].filter(t => /Backward0/.test(t.textContent)
+  const labels = [...document.querySelectorAll('.graph-box svg text tspan, .graph-box svg text')].filter(t => /Backward0/.test(t.textContent)
                    && !t.querySelector('tspan'));
   return {body, sizes: labels.map(t => {
     const text = t.closest('text');
@@ -23,10 +22,10 @@ LABEL_SIZES = """() => {
 }"""
 BLANK_CHARTS = """() => {
   const out = [];
-  for (const c of document.querySelectorAll('[data-testid=stPlotlyChart], [data-testid=stGraphVizChart]')) {
+  for (const c of document.querySelectorAll('.graph-box, [data-testid=stGraphVizChart]')) {
     const r = c.getBoundingClientRect();
-    const marks = c.querySelectorAll('g.node, .shapelayer path, g.textpoint text').length;
-    if (r.width < 50 || r.height < 50 || marks === 0) out.push(c.dataset.testid + ' ' + r.width + 'x' + r.height);
+    const marks = c.querySelectorAll('g.node, [data-node] rect').length;
+    if (r.width < 50 || r.height < 50 || marks === 0) out.push(c.className + ' ' + r.width + 'x' + r.height);
   }
   return out;
 }"""
@@ -38,7 +37,7 @@ def _open_graph(page, app_url, query: str = "") -> list[str]:
     page.on("pageerror", lambda e: errors.append(str(e)))
     open_page(page, app_url)
     open_page(page, app_url, "graph" + query)
-    page.wait_for_selector("[data-testid=stPlotlyChart] .shapelayer path", timeout=60_000)
+    page.wait_for_selector(".graph-box [data-node] rect", timeout=60_000)
     return errors
 
 
@@ -119,7 +118,7 @@ def test_every_view_and_option_draws_and_raises_nothing(page, app_url):
 
 def test_clicking_a_node_opens_its_inspector(page, app_url):
     _open_graph(page, app_url)
-    label = page.locator("[data-testid=stPlotlyChart] svg text", has_text="MmBackward0").first
+    label = page.locator(".graph-box svg text", has_text="MmBackward0").first
     label.scroll_into_view_if_needed()
     box = label.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -147,7 +146,7 @@ def test_arrow_keys_move_only_the_visible_stepper_and_the_link_keeps_the_step(pa
     page.goto("about:blank")
     page.goto(link)  # the copied link, opened afresh
     wait_idle(page)
-    page.wait_for_selector("[data-testid=stPlotlyChart] .shapelayer path", timeout=60_000)
+    page.wait_for_selector(".graph-box [data-node] rect", timeout=60_000)
     assert "step 3: MmBackward0" in page.locator("[data-testid=stMain]").inner_text()
     assert page.get_by_role("radio", name=re.compile("Backward step by step")).is_checked()
     assert_no_exception(page)
@@ -160,7 +159,7 @@ def test_bad_expression_keeps_last_graph(page, app_url):
     box.press("Enter")
     wait_idle(page)
     assert "'__bases__' are not allowed" in page.locator("[data-testid=stAlertContentError]").inner_text()
-    assert page.locator("[data-testid=stPlotlyChart] .shapelayer path").count() > 3
+    assert page.locator(".graph-box [data-node] rect").count() > 3
     box.fill("torch.sigmoid(x @ w.T + b)")
     box.press("Enter")
     wait_idle(page)

@@ -101,12 +101,14 @@ def test_dark_theme_graph_screenshot(app_url, browser):
     context, page = fresh_page(browser, color_scheme="dark")
     try:
         open_url(page, f"{app_url}/graph")
-        page.wait_for_selector("[data-testid=stPlotlyChart] svg g.textpoint text", timeout=60_000)
+        page.wait_for_selector(".graph-box svg text", timeout=60_000)
         background = page.evaluate("getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
         assert background != "rgb(255, 255, 255)"  # the dark theme is on
-        # the graph draws its own light node boxes (theme=None), so its labels stay dark on them in either theme
-        texts = page.evaluate("""Array.from(document.querySelectorAll('[data-testid=stPlotlyChart] g.textpoint text'))
+        # the graph draws its own light node boxes on a white sheet, so its labels stay dark in either theme
+        texts = page.evaluate("""Array.from(document.querySelectorAll('.graph-box svg text'))
                                   .map(t => getComputedStyle(t).fill)""")
+        sheet = page.evaluate("getComputedStyle(document.querySelector('.graph-box svg')).backgroundColor")
+        assert sheet == "rgb(255, 255, 255)", sheet
         assert texts and all(f != "rgb(255, 255, 255)" for f in texts), texts
         shot(page, "dark_graph")
     finally:

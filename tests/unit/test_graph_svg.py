@@ -1,15 +1,16 @@
-"""The graph drawn as one SVG (retain_graph's picture): every node of the real autograd graph, with its text, and
+"""The graph drawn as one SVG (the Graph and retain_graph pages' picture): every node of the real autograd graph, with its text, and
 every edge pointing from a node down to the one that consumes it."""
 from __future__ import annotations
 
 import html
 import re
+from xml.etree import ElementTree
 
 import torch
 
 from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_dot import node_lines
-from explorer.autograd.graph_plot import graph_svg, label_lines, layout
+from explorer.autograd.graph_plot import HIGHLIGHT_FILL, SELECTED_LINE, graph_svg, label_lines, layout
 
 
 def test_every_node_and_edge_of_the_graph_is_drawn_with_its_text():
@@ -37,3 +38,22 @@ def test_edges_run_down_from_a_box_to_the_box_below_it():
     expected = sorted(round(top - (placed[e.src].y - placed[e.src].height / 2), 1) for e in model.edges)
     assert sorted(round(y1, 1) for _, y1, _, _ in ends) == expected  # each starts at its source's bottom edge
     assert all(y2 > y1 for _, y1, _, y2 in ends)  # and goes down the page, to the output
+
+
+def test_each_node_is_one_clickable_group_with_this_steps_node_gold_and_the_inspected_one_outlined():
+    w = torch.tensor([[0.5, -1.0]], requires_grad=True)
+    b = torch.tensor([0.25], requires_grad=True)
+    x = torch.tensor([[2.0, 3.0]])
+    y = (x @ w.T + b).sum()
+    model = build_graph(y, {"x": x, "w": w, "b": b}, output_name="y")
+    mm = next(nid for nid, n in model.nodes.items() if n.name == "MmBackward0")
+    svg = ElementTree.fromstring(graph_svg(model, 20, highlight=model.root, selected=mm))
+    groups = {g.get("data-node"): g for g in svg.iter("g") if g.get("data-node")}
+    assert set(groups) == set(model.nodes)  # every node is a click target carrying its id, and nothing else is
+    for nid, g in groups.items():
+        rect = g.find("rect")
+        assert (rect.get("fill") == HIGHLIGHT_FILL) == (nid == model.root)
+        assert (rect.get("stroke") == SELECTED_LINE) == (nid == mm)
+        assert [t.text for t in g.iter("tspan")] == label_lines(model.nodes[nid])
+    assert f"{y.item():.6g}" == "-1.75" and "-1.75" in " ".join(groups[model.root].itertext())  # the real y
+    assert svg.get("font-size") == "20"
