@@ -112,25 +112,28 @@ def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> st
             + "</div>")
 
 
-def prediction_svg(snap: Snapshot, data: FeatureSet) -> str:
-    """prediction_figure while training plays: the validation rows' outputs against the truth, light."""
-    actual = data.y_valid.numpy().astype(float)
-    preds = np.asarray(snap.valid_preds, dtype=float)
+def prediction_series(snap: Snapshot, data: FeatureSet) -> tuple[str, str, dict[str, np.ndarray]]:
+    """The validation rows' truth and the model's output, in the target's own units: title, unit, curves."""
+    actual, preds = data.y_valid.numpy(), snap.valid_preds
     if data.spec.is_classification:
-        logits = preds[:, 1] - preds[:, 0] if preds.ndim == 2 else preds
-        series = {"predicted P(up)": 1 / (1 + np.exp(-logits)), "actual (1 = up)": actual}
-        title = "Validation: predicted P(up) vs actual"
-    else:
-        series = {"actual": data.to_target_units(actual), "predicted": data.to_target_units(preds)}
-        unit = data.spec.target + (" (log return)" if data.spec.normalisation == "log_returns" else "")
-        title = f"Validation: predicted vs actual {unit}"
+        logits = preds[:, 1] - preds[:, 0] if preds.ndim == 2 else preds  # 2-class softmax = sigmoid of the gap
+        return ("Validation: predicted P(up) vs actual", "P(up)",
+                {"predicted P(up)": 1 / (1 + np.exp(-logits)), "actual (1 = up)": actual})
+    unit = data.spec.target + (" (log return)" if data.spec.normalisation == "log_returns" else "")
+    return (f"Validation: predicted vs actual {unit}", unit,
+            {"actual": data.to_target_units(actual), "predicted": data.to_target_units(preds)})
+
+
+def prediction_svg(snap: Snapshot, data: FeatureSet) -> str:
+    """prediction_figure while training plays: the same curves, light."""
+    title, _, series = prediction_series(snap, data)
     colors = dict(zip(series, ("#1f77b4", "#ff7f0e")))
-    values = {name: np.ravel(y).tolist() for name, y in series.items()}
+    values = {name: np.ravel(y).astype(float).tolist() for name, y in series.items()}
     low, high = svgplot.value_range(*values.values())
-    xs = list(range(len(actual)))
-    body = "".join(svgplot.curve(xs, ys, (0, max(1, len(xs) - 1)), (low, high), colors[name], 2,
+    n = len(data.y_valid)
+    body = "".join(svgplot.curve(list(range(n)), ys, (0, max(1, n - 1)), (low, high), colors[name], 2,
                                  markers=name.startswith("actual (")) for name, ys in values.items())
-    dates = [str(d)[:16] for d in (data.valid_index[0], data.valid_index[-1])] if len(xs) else ["", ""]
+    dates = [str(d)[:16] for d in (data.valid_index[0], data.valid_index[-1])] if n else ["", ""]
     return _svg_panel("live-pred", title, colors, [svgplot.box(body, [f"{high:.4g}", f"{low:.4g}"], dates)])
 
 
@@ -164,20 +167,12 @@ def _svg_panel(css_class: str, title: str, colors: dict[str, str], drawings: lis
 
 def prediction_figure(snap: Snapshot, data: FeatureSet) -> go.Figure:
     """The model's output on the validation rows next to the truth, in the target's own units."""
+    title, unit, series = prediction_series(snap, data)
     fig = go.Figure()
-    index = data.valid_index
-    actual = data.y_valid.numpy()
-    preds = snap.valid_preds
-    if data.spec.is_classification:
-        logits = preds[:, 1] - preds[:, 0] if preds.ndim == 2 else preds  # 2-class softmax = sigmoid of the gap
-        fig.add_scatter(x=index, y=1 / (1 + np.exp(-logits)), name="predicted P(up)", mode="lines")
-        fig.add_scatter(x=index, y=actual, name="actual (1 = up)", mode="markers", marker=dict(size=4))
-        title, unit = "Validation: predicted P(up) vs actual", "P(up)"
-    else:
-        fig.add_scatter(x=index, y=data.to_target_units(actual), name="actual", mode="lines")
-        fig.add_scatter(x=index, y=data.to_target_units(preds), name="predicted", mode="lines")
-        unit = f"{data.spec.target}" + (" (log return)" if data.spec.normalisation == "log_returns" else "")
-        title = f"Validation: predicted vs actual {unit}"
+    for name, y in series.items():
+        dots = name.startswith("actual (")  # up/down labels are points, not a line
+        fig.add_scatter(x=data.valid_index, y=np.ravel(y), name=name, mode="markers" if dots else "lines",
+                        **({"marker": dict(size=4)} if dots else {}))
     fig.update_yaxes(title=unit)
     return _layout(fig, title)
 

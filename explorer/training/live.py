@@ -98,7 +98,7 @@ def board(worker: TrainingWorker, log_y: bool) -> str:
     """The panel as first drawn, and the script that keeps it current (for st.html with JavaScript on)."""
     snap = worker.snapshot(max_points=MAX_POINTS)
     t = worker.trainer
-    url = "api/live/" + publish(worker) + ("?log_y=1" if log_y else "?log_y=0")
+    url = ROUTE.format(token=publish(worker)).lstrip("/") + ("?log_y=1" if log_y else "?log_y=0")  # page-relative
     return (f'<div class="live-board" data-src="{url}" data-poll-ms="{POLL_MS}" data-slow-every="{SLOW_EVERY}">'
             f'<div class="live-fast">{fast_html(snap, t.data, t.settings, log_y)}</div>'
             f'<div class="live-slow">{slow_html(snap, t.data)}</div></div><script>{_SCRIPT}</script>')

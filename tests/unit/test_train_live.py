@@ -95,11 +95,10 @@ def test_the_prediction_svg_draws_every_validation_row(worker, data):
     actual, predicted = polylines(prediction_svg(snap, data))
     assert len(actual) == len(predicted) == len(data.y_valid)
     truth = data.to_target_units(data.y_valid.numpy()).ravel()
-    top, bottom = min(y for _, y in actual + predicted), max(y for _, y in actual + predicted)
-    highest = int(np.argmax(np.concatenate([truth, data.to_target_units(snap.valid_preds).ravel()])))
-    if highest < len(truth):  # the highest value of both curves sits at the top of the box
-        assert actual[highest][1] == pytest.approx(top, abs=0.06)
-    assert bottom == pytest.approx(300, abs=0.06)
+    both = np.concatenate([truth, data.to_target_units(snap.valid_preds).ravel()])
+    drawn = [y for _, y in actual + predicted]  # in the same order: the truth's points, then the predictions'
+    assert drawn[int(np.argmax(both))] == pytest.approx(0, abs=0.06)  # the highest value at the top of the box
+    assert drawn[int(np.argmin(both))] == pytest.approx(300, abs=0.06)  # the lowest at the bottom
 
 
 def test_the_norms_svg_draws_each_parameter_in_both_panels_on_a_log_scale(worker):
