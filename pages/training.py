@@ -58,13 +58,14 @@ def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
     only every SLOW_S where serve.py's route feeds the panel (then this run only notices that training stopped)."""
     controls_row(worker)
     snap = worker.snapshot(max_points=MAX_POINTS)
+    if snap.status != "running":
+        st.progress(snap.progress, text=status_text(snap))  # "paused" shows now, before the page's redraw below
     if live != (snap.status == "running"):
         st.rerun()  # started or stopped: one full run to start or stop ticking
     if snap.status == "running":
         if not live_feed.served:
             st.markdown(fast_html(snap, worker.trainer.data, worker.trainer.settings, log_y), unsafe_allow_html=True)
         return
-    st.progress(snap.progress, text=status_text(snap))
     if snap.status == "diverged":
         st.error(snap.message)
     if snap.note:

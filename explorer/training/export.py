@@ -61,7 +61,7 @@ def main(epochs: int | None = None) -> list[float]:
     print("t_indep", data["x_train"].shape, "t_dep", data["y_train"].shape)
     epoch_losses = []
     for epoch in range(1, (epochs or s["epochs"]) + 1):
-        losses = [train_step(model, loss_fn, optimizer, data["x_train"][idx], data["y_train"][idx]).item()
+        losses = [train_step(model, loss_fn, optimizer, data["x_train"][idx], data["y_train"][idx])
                   for idx in batch_order(len(data["x_train"]), s["batch_size"], generator)]
         train_loss = sum(losses) / len(losses)
         with torch.no_grad():

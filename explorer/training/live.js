@@ -5,6 +5,9 @@
   for (const board of boards) {
     board.dataset.polling = '1';
     const poll = Number(board.dataset.pollMs), slowEvery = Number(board.dataset.slowEvery);
+    const first = JSON.parse(board.dataset.first);  // the panel as the page drew it: charts at once
+    board.querySelector('.live-fast').innerHTML = first.fast;
+    board.querySelector('.live-slow').innerHTML = first.slow;
     let n = 0;
     const tick = async () => {
       if (!board.isConnected) return;

@@ -8,6 +8,7 @@ the page draws the same HTML from a fragment.
 from __future__ import annotations
 
 import html
+import json
 import secrets
 import weakref
 from pathlib import Path
@@ -99,7 +100,9 @@ def board(worker: TrainingWorker, log_y: bool) -> str:
     snap = worker.snapshot(max_points=MAX_POINTS)
     t = worker.trainer
     url = ROUTE.format(token=publish(worker)).lstrip("/") + ("?log_y=1" if log_y else "?log_y=0")  # page-relative
-    return (f'<div class="live-board" data-src="{url}" data-poll-ms="{POLL_MS}" data-slow-every="{SLOW_EVERY}">'
-            f'<div class="live-fast">{fast_html(snap, t.data, t.settings, log_y)}</div>'
-            f'<div class="live-slow">{slow_html(snap, t.data)}</div></div><script>{_SCRIPT}</script>')
+    # The first panel rides in an attribute for the script to put in: st.html's sanitiser would strip its SVG.
+    first = html.escape(json.dumps({"fast": fast_html(snap, t.data, t.settings, log_y), "slow": slow_html(snap, t.data)}))
+    return (f'<div class="live-board" data-src="{url}" data-poll-ms="{POLL_MS}" data-slow-every="{SLOW_EVERY}" '
+            f'data-first="{first}"><div class="live-fast"></div><div class="live-slow"></div></div>'
+            f'<script>{_SCRIPT}</script>')
 

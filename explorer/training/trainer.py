@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ MAX_STEPS = int(os.environ.get("AUTOGRAD_EXPLORER_MAX_STEPS", 200_000))
 EXPLODE_FACTOR = 1e4
 # A run keeps a checkpoint every CHECKPOINT_EVERY steps, at most CHECKPOINTS of them (past that, every other one
 # goes and the interval doubles): the step window replays from the nearest one, never from step 0.
-CHECKPOINT_EVERY, CHECKPOINTS = 100, 128
+CHECKPOINT_EVERY, CHECKPOINTS = 200, 128
 # Model building draws from torch's global RNG; two sessions seeding it at once would interleave their draws.
 _SEED_LOCK = threading.Lock()
 
@@ -44,9 +45,8 @@ class TrainSettings:
     seed: int = 0
 
 
-@dataclass(frozen=True)
-class StepMetrics:
-    """What one optimisation step reports."""
+class StepMetrics(NamedTuple):
+    """What one optimisation step reports (a tuple: the loop makes thousands a second)."""
     step: int
     epoch: int
     loss: float
@@ -59,13 +59,13 @@ def batch_order(n_rows: int, batch_size: int, generator: torch.Generator) -> lis
     return list(torch.randperm(n_rows, generator=generator).split(batch_size))
 
 
-def train_step(model, loss_fn, optimizer, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-    """One mini-batch: zero the gradients, forward, loss, backward, update."""
+def train_step(model, loss_fn, optimizer, xb: torch.Tensor, yb: torch.Tensor) -> float:
+    """One mini-batch: zero the gradients, forward, loss, backward, update; returns the loss as a float."""
     optimizer.zero_grad()
     loss = loss_fn(model(xb), yb)
     loss.backward()
     optimizer.step()
-    return loss.detach()
+    return loss.item()
 
 
 def specs_from_config(section, rows: int) -> tuple[FeatureSpec, TrainSettings]:
@@ -117,6 +117,7 @@ class Trainer:
             self.model = build_model(settings.model, data.x_train.shape[1], n_outputs_for(settings.loss),
                                      list(settings.hidden_sizes), settings.activation, settings.init).to(device)
         self.device = torch.device(device)
+        self._named = list(self.model.named_parameters())  # the same tensors for the run's life (loads copy in)
         self.loss_fn = make_loss(settings.loss)
         self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(), settings.learning_rate,
                                         settings.momentum, settings.zero_grad)
@@ -131,6 +132,7 @@ class Trainer:
         self._batches: list[torch.Tensor] = []
         self._epoch_losses: list[float] = []
         self._first_loss: float | None = None
+        self._limit = _explode_limit(None)
         self.checkpoint_every, self.checkpoints = CHECKPOINT_EVERY, {}
         self.valid_loss, self.valid_preds = self.evaluate()
 
@@ -142,14 +144,14 @@ class Trainer:
     def step(self, n: int = 1) -> list[StepMetrics]:
         """Run up to n mini-batches (fewer if training ends or diverges); each one's metrics go to the callbacks."""
         out = []
+        model, loss_fn = self.model, self.loss_fn  # the loop runs thousands of times a second: few lookups in it
         for _ in range(n):
             if self.done:
                 break
             if self.step_count and self.step_count % self.checkpoint_every == 0:
                 self._keep_checkpoint()
             xb, yb = self.next_batch()
-            loss = train_step(self.model, self.loss_fn, self._noting_optimizer(), xb, yb)
-            out.append(self._report(loss.item()))
+            out.append(self._report(train_step(model, loss_fn, self._noting_optimizer(), xb, yb)))
         return out
 
     @property
@@ -188,6 +190,7 @@ class Trainer:
             self.torch_optimizer.load_state_dict(_cloned(cp.optimizer))  # it would update cp's tensors
         self.generator.set_state(cp.generator)
         self._batches, self._epoch_losses, self._first_loss = list(cp.batches), list(cp.epoch_losses), cp.first_loss
+        self._limit = _explode_limit(cp.first_loss)
         self.step_count, self.epoch = cp.step, cp.epoch
 
     def add_callback(self, callback: Callable[[Trainer, StepMetrics], None]) -> None:
@@ -230,21 +233,25 @@ class Trainer:
     def _note_norms(self) -> None:
         """Each parameter's norm and its gradient's, after backward() and before the update (ManualSGD zeroes the
         gradient inside step())."""
-        named = [(name, p) for name, p in self.model.named_parameters() if p.grad is not None]
+        named = [(name, p) for name, p in self._named if p.grad is not None]
         with torch.no_grad():  # torch._foreach_norm: one call for all tensors, as clip_grad_norm_ does
-            weights = torch.stack(torch._foreach_norm([p for _, p in named])).tolist()
-            grads = torch.stack(torch._foreach_norm([p.grad for _, p in named])).tolist()
-        self.history.norms.extend((self.step_count, name, w, g) for (name, _), w, g in zip(named, weights, grads))
+            norms = torch.stack(torch._foreach_norm([p for _, p in named] + [p.grad for _, p in named])).tolist()
+        step, half = self.step_count, len(named)
+        self.history.norms.extend((step, name, norms[i], norms[half + i]) for i, (name, _) in enumerate(named))
 
     def _report(self, loss: float) -> StepMetrics:
         """Bookkeeping after a step: history, divergence, epoch end; then the callbacks."""
-        if math.isfinite(loss):  # an explosion is drawn; NaN/inf never reach the chart
+        if self._first_loss is None:
+            self._first_loss, self._limit = loss, _explode_limit(loss)
+        if loss <= self._limit:  # one comparison is False for NaN, inf and an explosion alike
             self.history.step_losses.append(loss)
-        if self._diverged(loss):
-            metrics = StepMetrics(self.step_count, self.epoch, loss)
-        else:
             self._epoch_losses.append(loss)
             metrics = StepMetrics(self.step_count, self.epoch, loss) if self._batches else self._end_epoch(loss)
+        else:
+            if math.isfinite(loss):  # an explosion is drawn; NaN/inf never reach the chart
+                self.history.step_losses.append(loss)
+            self._stop(loss, "loss")
+            metrics = StepMetrics(self.step_count, self.epoch, loss)
         for callback in self.callbacks:
             callback(self, metrics)
         return metrics
@@ -263,7 +270,7 @@ class Trainer:
 
     def evaluate(self) -> tuple[float, np.ndarray]:
         """Validation loss and the model's raw outputs on the validation rows (no gradients recorded)."""
-        with torch.no_grad():
+        with torch.inference_mode():
             preds = self.model(self._x_valid)
             return self.loss_fn(preds, self._y_valid).item(), preds.cpu().numpy()  # a new tensor: nothing writes it
 
@@ -272,14 +279,6 @@ class Trainer:
         preds = self.valid_preds
         up = preds.argmax(axis=1) == 1 if preds.ndim == 2 else preds > 0  # logit > 0 means p(up) > 0.5
         return float((up == (self.data.y_valid.numpy() > 0.5)).mean())
-
-    def _diverged(self, loss: float) -> bool:
-        if self._first_loss is None:
-            self._first_loss = loss
-        if math.isfinite(loss) and loss <= EXPLODE_FACTOR * max(abs(self._first_loss), 1e-12):
-            return False
-        self._stop(loss, "loss")
-        return True
 
     def _stop(self, loss: float, what: str) -> None:
         if not math.isfinite(loss):
@@ -317,6 +316,14 @@ class _NotingStep:
     def step(self) -> None:
         self.note()
         self.optimizer.step()
+
+
+def _explode_limit(first_loss: float | None) -> float:
+    """The largest loss that is still training, not exploding: EXPLODE_FACTOR times the first loss (-inf when that
+    was not finite; inf before there is one)."""
+    if first_loss is None:
+        return math.inf
+    return EXPLODE_FACTOR * max(abs(first_loss), 1e-12) if math.isfinite(first_loss) else -math.inf
 
 
 def _cloned(state):

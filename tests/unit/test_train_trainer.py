@@ -233,4 +233,4 @@ def test_the_loop_a_learner_reads_is_the_five_lines():
     from explorer.training.trainer import train_step
     body = [line.strip() for line in inspect.getsource(train_step).splitlines()[2:]]
     assert body == ["optimizer.zero_grad()", "loss = loss_fn(model(xb), yb)", "loss.backward()", "optimizer.step()",
-                    "return loss.detach()"]
+                    "return loss.item()"]
