@@ -7,13 +7,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_panels, grad_zero_, history_frame,
+from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_panels, grad_zero_, history_table,
                                        run_click, zero_grad)
 from explorer.labs.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
 from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, sgd_step
 from explorer.teaching.questions import accumulation_question
 from explorer.teaching.takehome import accumulation_script, microbatch_script, optimizer_script
-from pages._common import current_device, show_code
+from pages._common import current_device, light_html, show_code
 from pages._quiz import quiz_gate
 from pages._state import init_widgets
 
@@ -67,11 +67,8 @@ def xwb_tab(lab: AccumulationLab, names: list[str]) -> None:
     quiz_gate(accumulation_question(lab.history, lab.x.flatten().tolist()))  # predict first, then see
     st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
             f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
-    st.dataframe(history_frame(lab.history, names), key="acc_history_table",
-                 column_config={"action": st.column_config.TextColumn(width=190),
-                                "y": st.column_config.NumberColumn(width=95),
-                                "note": st.column_config.TextColumn(width="medium")})  # fits 1280 px
-    st.markdown(grad_panels(lab.history, names, lab.x.flatten().tolist()), unsafe_allow_html=True)
+    light_html(history_table(lab.history, names) + grad_panels(lab.history, names, lab.x.flatten().tolist()),
+               key="acc_history")
     st.caption("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
                "(a second backward through the *same* y fails: see the retain_graph page). "
                "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "

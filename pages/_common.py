@@ -138,9 +138,23 @@ def _source(fn) -> str:
 
 def show_code(*functions, caption: str = "The code that ran") -> None:
     """Show the source of the functions that produced what is on screen (the code shown is the code run)."""
-    with st.expander(caption, expanded=False):
-        for fn in functions:
-            st.code(_source(fn), language="python")
+    with st.expander(caption, expanded=False):  # one block, not one per function: each element costs every rerun
+        st.code("\n\n".join(_source(fn) for fn in functions), language="python")
+
+
+_LIGHT_HTML = st.components.v2.component("light_html", isolate_styles=False, js="""
+export default function ({ data, parentElement }) {
+  if (parentElement.drawn !== data) {
+    parentElement.innerHTML = data;
+    parentElement.drawn = data;
+  }
+}""")
+
+
+def light_html(html: str, key: str) -> None:
+    """Trusted HTML + SVG that the browser parses itself: st.markdown runs it through its markdown pipeline (for the
+    six SVG gradient panels, 20 ms of each click in Chromium), and st.html's sanitiser strips SVG."""
+    _LIGHT_HTML(key=key, data=html)
 
 
 def presenter_mode() -> bool:

@@ -1,8 +1,12 @@
 """Shared AppTest helpers: the app's entry script, a page opened through it, a click that must not raise."""
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from xml.etree import ElementTree
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -22,3 +26,24 @@ def click(at: AppTest, key: str) -> AppTest:
     at.button(key=key).click().run()
     assert not at.exception
     return at
+
+
+def component_html(at: AppTest, marker: str) -> str:
+    """The HTML a light_html component on screen draws (its data), the one that contains `marker`."""
+    return next(h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if marker in h)
+
+
+def html_table(html: str) -> pd.DataFrame:
+    """The first <table> of some HTML as a DataFrame: numbers as floats (thousands commas dropped), "None" as NaN."""
+    table = ElementTree.fromstring(re.search(r"<table>.*?</table>", html, re.S).group(0))
+    columns = [th.text for th in table.iter("th")]
+
+    def value(text: str):
+        if text == "None":
+            return float("nan")
+        try:
+            return float(text.replace(",", ""))
+        except ValueError:
+            return text
+    return pd.DataFrame([[value(td.text or "") for td in tr.iter("td")] for tr in table.find("tbody")],
+                        columns=columns)

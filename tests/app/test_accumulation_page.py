@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import load_candles
 from explorer.data.config import load_config, resolve_data_path
-from tests.app.apptest import click, open_app_page
+from tests.app.apptest import click, component_html, html_table, open_app_page
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +29,13 @@ def at() -> AppTest:
 
 
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The dataframe on screen that has `column`."""
+    """The table on screen that has `column` (the history is a light HTML table, the others dataframes)."""
     for df in at.dataframe:
         if column in df.value.columns:
             return df.value
+    history = html_table(component_html(at, 'class="acc-history"'))
+    if column in history.columns:
+        return history
     raise AssertionError(f"no table with column {column!r}")
 
 
@@ -140,8 +143,8 @@ def test_code_shown_is_the_code_run(at):
 
 
 def grad_panels_html(at: AppTest) -> str:
-    """The small multiples of the gradients (light HTML + SVG in a markdown element)."""
-    return next(m.value for m in at.markdown if 'class="acc-grads"' in m.value)
+    """The small multiples of the gradients (light HTML + SVG, drawn by a component: its data is the HTML)."""
+    return component_html(at, 'class="acc-grads"')
 
 
 def test_chart_gives_each_gradient_its_own_panel_with_torchs_values(at, frame):

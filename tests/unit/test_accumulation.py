@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 import torch
 
-from explorer.labs.accumulation import AccumulationLab, grad_panels, history_frame
+from explorer.labs.accumulation import AccumulationLab, grad_panels, history_frame, history_table
 from explorer.tensors import candle_row, seeded_leaves
 
 NAMES = ["open", "high", "low", "close", "volume"]
@@ -155,6 +155,22 @@ def test_history_frame_and_chart(frame):
     assert "<span>2</span><span>1</span>" in b_panel  # its y axis: 2 at the top, 1 at the foot
     w_panel = panels[0]  # w.grad[open] grows by x[0] per backward
     assert f"<span>{2 * x[0]:.6g}</span><span>{x[0]:.6g}</span>" in w_panel
+
+
+def test_history_table_shows_torchs_grads_and_none(frame):
+    lab = AccumulationLab(candle_row(frame, 1), seed=0, feature_names=NAMES)
+    lab.run_steps(2)
+    w_grad = lab.w.grad.flatten().tolist()
+    lab.zero_grad(set_to_none=True)
+    html = history_table(lab.history, NAMES)
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    assert heads == ["event", "action", "y"] + [f"w.grad[{n}]" for n in NAMES] + ["b.grad", "note"]
+    rows = re.findall(r"<tr>(.*?)</tr>", html)[1:]  # after the header
+    cells = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in rows]
+    assert [row[0] for row in cells] == ["0", "1", "2", "3"]
+    assert cells[2][3:3 + len(NAMES)] == [f"{v:,.4f}" for v in w_grad]  # after 2 backwards: w.grad = 2x
+    assert cells[2][-2] == "2.0000"
+    assert cells[3][1] == "zero_grad(set_to_none=True)" and cells[3][2:-1] == ["None"] * (len(NAMES) + 2)
 
 
 @settings(max_examples=25, deadline=None)
