@@ -49,8 +49,7 @@ def loss_chart(snap: Snapshot, log_y: bool, trainer) -> None:
 def panel_metrics(snap: Snapshot, trainer) -> None:
     """Last batch, epoch and validation loss, in their units; the direction target's accuracy against chance."""
     numbers = panel_numbers(snap, trainer.data)
-    for col, (label, value, delta, hint) in zip(st.columns(len(numbers)), numbers):
-        gap = float(delta.split(" ")[0]) if delta else 0.0
+    for col, (label, value, delta, hint, gap) in zip(st.columns(len(numbers)), numbers):
         col.metric(label, value, delta=delta, delta_arrow="auto" if gap else "off", help=hint)
     st.caption(f"Losses are the {unit_of(trainer)}.")
 

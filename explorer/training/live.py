@@ -12,6 +12,7 @@ import json
 import secrets
 import weakref
 from pathlib import Path
+from typing import NamedTuple
 
 from explorer.training.charts import MAX_POINTS, chance_accuracy, loss_svg, loss_unit, norms_svg, prediction_svg
 from explorer.training.worker import Snapshot, TrainingWorker
@@ -41,18 +42,29 @@ def status_text(snap: Snapshot) -> str:
     return f"**{snap.status}** · epoch {snap.epoch}/{snap.epochs} · step {snap.step}/{snap.total_steps}{rate}"
 
 
-def panel_numbers(snap: Snapshot, data) -> list[tuple[str, str, str | None, str | None]]:
-    """The metrics as (label, value, delta, help): last batch, epoch and validation loss; accuracy vs chance."""
+class PanelNumber(NamedTuple):
+    """One metric of the panel: its label, value and help; delta and gap (in points) compare accuracy with chance."""
+    label: str
+    value: str
+    delta: str | None = None
+    hint: str | None = None
+    gap: float = 0.0
+
+
+def panel_numbers(snap: Snapshot, data) -> list[PanelNumber]:
+    """The metrics: last batch, epoch and validation loss; accuracy against chance."""
     last = snap.epochs_table[-1] if snap.epochs_table else {}
-    out = [("Last batch loss", f"{snap.step_losses[-1]:.4g}" if snap.step_losses else "–", None, None),
-           ("Epoch train loss", f"{last['train_loss']:.4g}" if last else "–", None, None),
-           ("Validation loss", f"{snap.valid_loss:.4g}", None, None)]
+    out = [PanelNumber("Last batch loss", f"{snap.step_losses[-1]:.4g}" if snap.step_losses else "–"),
+           PanelNumber("Epoch train loss", f"{last['train_loss']:.4g}" if last else "–"),
+           PanelNumber("Validation loss", f"{snap.valid_loss:.4g}")]
     if data.spec.is_classification:
         chance, guess = chance_accuracy(data.y_valid.numpy())
         accuracy = last.get("valid_accuracy")
-        delta = None if accuracy is None else f"{(accuracy - chance) * 100:+.1f} pts vs chance {chance:.0%}"
-        out.append(("Validation accuracy", "–" if accuracy is None else f"{accuracy:.0%}", delta,
-                    f"Chance: always guessing '{guess}' is right {chance:.0%} of the time on these rows."))
+        gap = 0.0 if accuracy is None else round((accuracy - chance) * 100, 1)
+        out.append(PanelNumber("Validation accuracy", "–" if accuracy is None else f"{accuracy:.0%}",
+                               None if accuracy is None else f"{gap:+.1f} pts vs chance {chance:.0%}",
+                               f"Chance: always guessing '{guess}' is right {chance:.0%} of the time on these rows.",
+                               gap))
     return out
 
 
@@ -66,7 +78,7 @@ def fast_html(snap: Snapshot, data, settings, log_y: bool) -> str:
     numbers = "".join(f'<div title="{html.escape(hint or "")}" style="flex:1"><div style="font-size:.85em">'
                       f'{html.escape(label)}</div><div style="font-size:1.8em;line-height:1.3">{html.escape(value)}'
                       f'</div>{"" if delta is None else f"<div style=font-size:.85em>{html.escape(delta)}</div>"}'
-                      f'</div>' for label, value, delta, hint in panel_numbers(snap, data))
+                      f'</div>' for label, value, delta, hint, _ in panel_numbers(snap, data))
     unit = loss_unit(data.spec, settings.loss)
     notes = "".join(f'<div style="background:#fff4e5;padding:.5em .8em;border-radius:.4em;margin:.4em 0">'
                     f'{html.escape(m)}</div>' for m in {snap.message, snap.note} if m)

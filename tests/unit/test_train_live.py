@@ -81,11 +81,12 @@ def test_panel_numbers_compare_accuracy_with_chance():
         snap = w.snapshot()
     finally:
         w.close()
-    *_, (label, value, delta, hint) = live.panel_numbers(snap, data)
+    *_, (label, value, delta, hint, gap) = live.panel_numbers(snap, data)
     up = float(np.mean(data.y_valid.numpy() > 0.5))
     chance, accuracy = max(up, 1 - up), snap.epochs_table[-1]["valid_accuracy"]
     assert label == "Validation accuracy" and value == f"{accuracy:.0%}"
     assert delta == f"{(accuracy - chance) * 100:+.1f} pts vs chance {chance:.0%}"
+    assert gap == round((accuracy - chance) * 100, 1)  # the arrow's direction (none for a gap of 0.0)
     assert hint.startswith("Chance: always guessing")
 
 
