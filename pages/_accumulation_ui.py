@@ -68,7 +68,7 @@ def xwb_tab(lab: AccumulationLab, names: list[str]) -> None:
     st.code(f"x      = {lab.x}\nw      = {lab.w.data}\nb      = {lab.b.data}\n"
             f"w.grad = {lab.w.grad}\nb.grad = {lab.b.grad}", language="text")
     light_html(history_table(lab.history, names) + grad_panels(lab.history, names, lab.x.flatten().tolist()),
-               key="acc_history")
+               key="acc_history_view")
     st.caption("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
                "(a second backward through the *same* y fails: see the retain_graph page). "
                "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "

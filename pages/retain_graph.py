@@ -9,7 +9,8 @@ from explorer.labs.retain import (TRADING_LOSSES, RetainLab, autograd_grad, back
                                   fixed_trading_loss, replay_calls, run_call, saved_tensor_table)
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_script
-from pages._common import current_device, publish_state, share_state, show_code
+from explorer import svgplot
+from pages._common import current_device, light_html, publish_state, share_state, show_code
 from pages._quiz import quiz_gate
 from explorer.autograd.graph import GraphError, build_graph
 from explorer.autograd.graph_dot import node_lines
@@ -91,7 +92,7 @@ elif lab.error:
                "freed the saved tensors below (see *now*). Build a fresh graph (forward again), or turn on "
                "`retain_graph` for every call but the last one.")
 st.code(f"pnl      = {lab.pnl}\nloss     = {lab.loss}\npnl.grad = {lab.pnl.grad}", language="text")
-st.dataframe(lab.events_frame(), key="retain_events", hide_index=True)
+light_html(svgplot.table(lab.events_frame(), "retain-events"), key="retain_events")
 st.caption("`backward()` **adds** into `pnl.grad` (with retain_graph: −6, then −12 at pnl = −3); "
            "`torch.autograd.grad` **returns** the gradient and leaves `pnl.grad` alone.")
 
@@ -103,14 +104,16 @@ st.markdown("Each backward node keeps what its derivative needs: `PowBackward0` 
             "*freed*.")
 before, now = st.columns(2)
 before.markdown("**right after the forward pass**")
-before.dataframe(lab.saved_after_forward, key="retain_saved_before", hide_index=True)
+with before:
+    light_html(svgplot.table(lab.saved_after_forward, "retain-saved-before"), key="retain_saved_before")
 now.markdown("**now**")
-now.dataframe(saved_tensor_table(lab.loss), key="retain_saved_now", hide_index=True)
+with now:
+    light_html(svgplot.table(saved_tensor_table(lab.loss), "retain-saved-now"), key="retain_saved_now")
 if lab.loss is not None:
     try:
         st.caption("The loss's graph now: saved values in each node, *freed* once backward released them.")
         model = build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")
-        st.markdown(graph_svg(model, FONT_PX[presenting()], node_lines), unsafe_allow_html=True)
+        light_html(graph_svg(model, FONT_PX[presenting()], node_lines), key="retain_graph_drawing")
     except GraphError as exc:
         st.error(f"Cannot draw the graph: {exc}")
 with st.container(key="secondary_retain_takehome"):

@@ -163,37 +163,10 @@ def history_frame(history: list[GradRecord], feature_names: list[str]) -> pd.Dat
     return pd.DataFrame(rows).set_index("#")
 
 
-HISTORY_CSS = """<style>
-.acc-history {max-height: 330px; overflow: auto; border: 1px solid rgba(49, 51, 63, .15); border-radius: .5rem;
-  margin-bottom: 1rem}
-.acc-history table {border-collapse: collapse; width: 100%; font-size: .9em}
-.acc-history th {position: sticky; top: 0; background: #f3f4f7; color: #555; font-weight: 400; text-align: right}
-.acc-history th, .acc-history td {padding: .3em .7em; white-space: nowrap; text-align: right}
-.acc-history td {border-top: 1px solid rgba(49, 51, 63, .1); font-variant-numeric: tabular-nums}
-.acc-history .text {text-align: left}
-.acc-history .none {color: #999}
-</style>"""
-
-
 def history_table(history: list[GradRecord], feature_names: list[str]) -> str:
-    """history_frame as a light HTML table that scrolls inside its box (None where a .grad is None). It redraws on
-    every click: as st.dataframe it cost 20 ms of each click in Chromium, as st.table (a markdown render per cell)
-    plus its Styler, 17 ms on the server."""
+    """history_frame as a light HTML table that scrolls inside its box (None where a .grad is None)."""
     frame = history_frame(history, feature_names).reset_index().rename(columns={"#": "event"})
-    text = {"action", "note"}
-
-    def cell(column: str, value) -> str:
-        if column in text:
-            return f'<td class="text">{html.escape(value)}</td>'
-        if pd.isna(value):
-            return '<td class="none">None</td>'
-        return f"<td>{value:,.4f}</td>" if isinstance(value, float) else f"<td>{value}</td>"
-
-    head = "".join(f'<th class="text">{c}</th>' if c in text else f"<th>{html.escape(c)}</th>" for c in frame.columns)
-    rows = "".join("<tr>" + "".join(cell(c, v) for c, v in zip(frame.columns, row)) + "</tr>"
-                   for row in frame.itertuples(index=False))
-    return (f'{HISTORY_CSS}<div class="acc-history"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
-            f'</table></div>')
+    return svgplot.table(frame, "acc-history")
 
 
 def grad_panels(history: list[GradRecord], feature_names: list[str], x: list[float] | None = None) -> str:

@@ -18,8 +18,8 @@ from explorer.training.charts import MAX_POINTS, chance_accuracy, loss_svg, loss
 from explorer.training.worker import Snapshot, TrainingWorker
 
 ROUTE = "/api/live/{token}"  # what serve.py mounts
-POLL_MS = 200  # five updates a second
-SLOW_EVERY = 5  # predictions and norms move slowly: every fifth poll (once a second)
+POLL_MS = 180  # at least five updates a second (200 ms measured 4.9: timer and frame jitter)
+SLOW_EVERY = 6  # predictions and norms move slowly: every sixth poll (about once a second)
 served = False  # serve.py sets it when it mounts ROUTE in this process
 
 _RUNS: weakref.WeakValueDictionary[str, TrainingWorker] = weakref.WeakValueDictionary()

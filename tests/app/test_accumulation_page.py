@@ -33,7 +33,7 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
     for df in at.dataframe:
         if column in df.value.columns:
             return df.value
-    history = html_table(component_html(at, 'class="acc-history"'))
+    history = html_table(component_html(at, "acc-history"))
     if column in history.columns:
         return history
     raise AssertionError(f"no table with column {column!r}")

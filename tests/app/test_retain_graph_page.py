@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import html
+import json
 
 
 import pandas as pd
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
-from tests.app.apptest import click, open_app_page
+from tests.app.apptest import click, component_html, html_table, open_app_page
 
 
 def torch_second_backward_error() -> str:
@@ -33,13 +34,14 @@ def state(at: AppTest) -> str:
 
 
 def table_with(at: AppTest, column: str, nth: int = 0) -> pd.DataFrame:
-    tables = [df.value for df in at.dataframe if column in df.value.columns]
-    return tables[nth]
+    """The nth table on screen with `column` (light HTML tables, drawn by components: their data is the HTML)."""
+    tables = [html_table(h) for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if "<table>" in h]
+    return [t for t in tables if column in t.columns][nth]
 
 
 def dot(at: AppTest) -> str:
     """The loss's graph as drawn: its SVG, HTML-escaped."""
-    return html.unescape(next(m.value for m in at.markdown if 'class="graph-svg"' in m.value))
+    return html.unescape(component_html(at, 'class="graph-svg"'))
 
 
 def test_backward_twice_shows_torchs_error(at):

@@ -65,7 +65,7 @@ def test_a_wrong_gradient_fails_in_both(frame):
 
 def test_lesson_matches_the_seed_cells(frame):
     lesson = run_lesson(frame, 100, 0)
-    x = torch.from_numpy(frame.values).to(torch.float32)[100].reshape(1, -1)
+    x = torch.tensor(frame.values[100], dtype=torch.float32).reshape(1, -1)
     torch.manual_seed(0)
     w = torch.randn_like(x, requires_grad=True)
     b = torch.randn(1, requires_grad=True)
