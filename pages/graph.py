@@ -13,7 +13,8 @@ from explorer.autograd.lesson import (DEFAULT_EXPRESSION, GraphLesson, backward_
                                       run_lesson, seed_printout)
 from explorer.data.sources import literal
 from explorer.teaching.takehome import graph_script
-from pages._common import current_candles, current_device, publish_state, share_state, show_code
+from explorer import svgplot
+from pages._common import current_candles, current_device, light_html, publish_state, share_state, show_code
 from pages._quiz import quiz_ask
 from explorer.teaching.questions import graph_w_grad
 from pages._state import init_widgets
@@ -81,10 +82,8 @@ def journal_panel(lesson: GraphLesson, k: int) -> None:
         st.info("No op has run yet: only the leaves x, w and b exist.")
     else:
         st.code(lesson.journal.entries[k - 1].describe(), language="text", wrap_lines=True)
-    # a static table: st.dataframe's data grid cost each step click 9 ms of script in Chromium
-    journal = pd.DataFrame([e.as_row() for e in lesson.journal.entries[:k]]).rename(columns={"#": "step"})
-    st.table(journal, hide_index=True,  # (a header "#" would be a markdown heading)
-             height="content" if k <= 6 else 300)
+        journal = pd.DataFrame([e.as_row() for e in lesson.journal.entries[:k]]).astype({"#": int})
+        light_html(svgplot.table(journal, "graph-journal"), key="graph_journal")  # redrawn at every step: light
 
 
 def forward_panel() -> None:
