@@ -243,7 +243,7 @@ class Trainer:
         """Bookkeeping after a step: history, divergence, epoch end; then the callbacks."""
         if self._first_loss is None:
             self._first_loss, self._limit = loss, _explode_limit(loss)
-        if loss <= self._limit:  # one comparison is False for NaN, inf and an explosion alike
+        if abs(loss) <= self._limit:  # one comparison is False for NaN, ±inf and an explosion alike
             self.history.step_losses.append(loss)
             self._epoch_losses.append(loss)
             metrics = StepMetrics(self.step_count, self.epoch, loss) if self._batches else self._end_epoch(loss)
