@@ -165,7 +165,7 @@ def history_frame(history: list[GradRecord], feature_names: list[str]) -> pd.Dat
 
 def history_table(history: list[GradRecord], feature_names: list[str]) -> str:
     """history_frame as a light HTML table that scrolls inside its box (None where a .grad is None)."""
-    frame = history_frame(history, feature_names).reset_index().rename(columns={"#": "event"})
+    frame = history_frame(history, feature_names).reset_index()
     return svgplot.table(frame, "acc-history")
 
 

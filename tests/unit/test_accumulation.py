@@ -164,7 +164,7 @@ def test_history_table_shows_torchs_grads_and_none(frame):
     lab.zero_grad(set_to_none=True)
     html = history_table(lab.history, NAMES)
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", html)
-    assert heads == ["event", "action", "y"] + [f"w.grad[{n}]" for n in NAMES] + ["b.grad", "note"]
+    assert heads == ["#", "action", "y"] + [f"w.grad[{n}]" for n in NAMES] + ["b.grad", "note"]
     rows = re.findall(r"<tr>(.*?)</tr>", html)[1:]  # after the header
     cells = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in rows]
     assert [row[0] for row in cells] == ["0", "1", "2", "3"]
