@@ -74,7 +74,7 @@ def legend(colors: dict[str, str]) -> str:
                    for name, color in colors.items())
 
 
-TABLE_CSS = """<style>
+TABLE_CSS = """
 .light-table {max-height: 330px; overflow: auto; border: 1px solid rgba(49, 51, 63, .15); border-radius: .5rem;
   margin-bottom: 1rem}
 .light-table table {border-collapse: collapse; width: 100%; font-size: .9em}
@@ -83,7 +83,7 @@ TABLE_CSS = """<style>
 .light-table td {border-top: 1px solid rgba(49, 51, 63, .1); font-variant-numeric: tabular-nums}
 .light-table .text {text-align: left; white-space: normal; min-width: 6em}
 .light-table .none {color: #999}
-</style>"""
+"""  # sent once per page run, in pages/_style.LAYOUT_CSS, not with every table
 
 
 def table(frame, css_class: str, digits: int = 4) -> str:
@@ -103,5 +103,5 @@ def table(frame, css_class: str, digits: int = 4) -> str:
                    for c in frame.columns)
     rows = "".join("<tr>" + "".join(cell(c, v) for c, v in zip(frame.columns, row)) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return (f'{TABLE_CSS}<div class="light-table {css_class}"><table><thead><tr>{head}</tr></thead>'
+    return (f'<div class="light-table {css_class}"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{rows}</tbody></table></div>')

@@ -1,4 +1,5 @@
 """The layout CSS every page gets, and the presenter mode's larger type (pages/_common.presenter_mode)."""
+from explorer.svgplot import TABLE_CSS
 
 LAYOUT_CSS = """<style>
 /* a button label wraps instead of being cut to "Pre…" when its column is narrow (shortcut hints take room) */
@@ -10,7 +11,7 @@ LAYOUT_CSS = """<style>
 [data-testid=stCode] pre, [data-testid=stCode] code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
 /* a tooltip never takes a click meant for the control under it */
 [role=tooltip], [role=tooltip] *, [data-baseweb=popover]:has([role=tooltip]) { pointer-events: none !important; }
-</style>"""
+""" + TABLE_CSS + "</style>"
 
 PRESENTER_CSS = """<style>
 html { font-size: 20px; }
