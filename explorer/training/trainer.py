@@ -129,7 +129,9 @@ class Trainer:
         self.planned_epochs = settings.epochs
         self.callbacks: list[Callable[[Trainer, StepMetrics], None]] = []
         self.divergence: str | None = None
-        self._batches: list[torch.Tensor] = []
+        self._batches: list[torch.Tensor] = []  # the epoch's batches still to come, last first (row indices)
+        self._xs: list[torch.Tensor] = []  # and their rows (_gather)
+        self._ys: list[torch.Tensor] = []
         self._epoch_losses: list[float] = []
         self._first_loss: float | None = None
         self._limit = _explode_limit(None)
@@ -190,6 +192,7 @@ class Trainer:
             self.torch_optimizer.load_state_dict(_cloned(cp.optimizer))  # it would update cp's tensors
         self.generator.set_state(cp.generator)
         self._batches, self._epoch_losses, self._first_loss = list(cp.batches), list(cp.epoch_losses), cp.first_loss
+        self._gather()
         self._limit = _explode_limit(cp.first_loss)
         self.step_count, self.epoch = cp.step, cp.epoch
 
@@ -202,10 +205,28 @@ class Trainer:
         if not self._batches:
             self._batches = batch_order(len(self.data.x_train), self.settings.batch_size, self.generator)
             self._batches.reverse()  # pop() from the end hands them out in order
+            self._gather()
             self.epoch += 1
         idx = self._batches.pop()
         self.step_count += 1
+        if self._xs:
+            return self._xs.pop(), self._ys.pop()
         return self._x[idx], self._y[idx]
+
+    def _gather(self) -> None:
+        """The epoch's remaining batches with one indexing each for x and y, cut into views: the same values as
+        x[idx] at every step, for about 1 µs a step instead of 5 (a linear model's whole step is 190 µs).
+
+        Only where every view starts on a 64-byte boundary, as a fresh x[idx] does (batch sizes that are multiples
+        of 16 rows; CUDA's allocator aligns to 512 bytes): off it, BLAS sums in another order and the run would no
+        longer match its replay bit for bit. Other batch sizes index at each step."""
+        self._xs = self._ys = []
+        size = self.settings.batch_size
+        if self._batches and size % (16 if self.device.type == "cpu" else 128) == 0:
+            order = torch.cat(self._batches[::-1])  # full batches first, the short one (if any) last
+            self._xs, self._ys = list(self._x[order].split(size)), list(self._y[order].split(size))
+            self._xs.reverse()
+            self._ys.reverse()
 
     def batch_indices(self, step: int) -> torch.Tensor:
         """The training rows that step `step` (1-based) uses: the seeded order, recomputed from the seed."""

@@ -43,6 +43,8 @@ def bare_losses(data, s: TrainSettings, steps: int) -> list[float]:
     TrainSettings(model="mlp", hidden_sizes=(8, 8), activation="tanh", optimizer="adam", learning_rate=3e-3,
                   batch_size=32, epochs=3, seed=5, init="seed_sqrt_n"),
     TrainSettings(model="linear", optimizer="sgd", momentum=0.9, loss="huber", epochs=3, seed=2),
+    # 10 rows of 15 features: batches gathered per epoch end on unaligned addresses unless padded (Trainer._gather)
+    TrainSettings(model="linear", optimizer="sgd", batch_size=10, epochs=3, seed=4),
 ])
 def test_trainer_matches_a_bare_loop(candles, settings):
     data = make_features(candles, FeatureSpec(rows=300))
