@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -149,6 +150,13 @@ export default function ({ data, parentElement }) {
     parentElement.drawn = data;
   }
 }""")
+
+
+def graphviz_chart(dot: str) -> None:
+    """st.graphviz_chart with each run of spaces in no-break spaces. With plain ones (torchviz's aligned attribute
+    tables, tensor printouts), Streamlit's d3-graphviz drew the chart blank (0x0, a page error) every second time
+    it was shown again at the same place: after a switch of view and back."""
+    st.graphviz_chart(re.sub(r" {2,}", lambda run: "\u00a0" * len(run.group()), dot))
 
 
 def light_html(html: str, key: str) -> None:

@@ -1,15 +1,17 @@
 """Widgets for the Graph page: step controls with play, and the large-graph (MLP) section."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from explorer.autograd.graph import build_graph, graph_to_dot
 from explorer.autograd.large_graph import make_mlp, mlp_loss, tag_modules
 from explorer.teaching.shareable import Shared
-from pages._common import current_candles, current_device, show_code
+from pages._common import current_candles, current_device, graphviz_chart, show_code
 from pages._state import init_widgets
 
 PLAY_DELAY = 0.7  # seconds between steps while playing
@@ -55,6 +57,9 @@ def readable_dot(dot: str | None) -> str | None:
     if dot is None:
         return None
     dot = dot.replace("fontname=monospace", "fontname=Courier")  # a font whose metrics graphviz knows: text fits
+    # line breaks in labels as \n escapes: with raw ones, the browser's graphviz (WebAssembly) failed to lay the
+    # picture out when it was shown again after another graph (drawn blank, a page error 'undefined')
+    dot = re.sub(r'label="[^"]*"', lambda label: label.group().replace("\n", "\\n"), dot)
     return dot.replace("{", "{\n\tbgcolor=white\n\tnode [fontcolor=black]\n\tedge [color=black]", 1)
 
 
@@ -104,12 +109,14 @@ def stepper(name: str, last: int, label: str, default: int, keys: tuple[str, str
     return st.session_state[pos]
 
 
-def advance_players(lasts: dict[str, int]) -> None:
-    """Called at the end of the page: a playing stepper moves one step, then the page reruns."""
-    for name, last in lasts.items():
-        if st.session_state.get(f"graph_{name}_playing") and st.session_state[_pos(name)] < last:
-            time.sleep(PLAY_DELAY)
-            st.session_state[_pos(name)] += 1
+def advance_players(name: str, last: int) -> None:
+    """Called at the end of a stepper's panel: while playing, the stepper moves one step, then the panel reruns."""
+    if st.session_state.get(f"graph_{name}_playing") and st.session_state[_pos(name)] < last:
+        time.sleep(PLAY_DELAY)
+        st.session_state[_pos(name)] += 1
+        try:
+            st.rerun(scope="fragment")
+        except StreamlitAPIException:  # the panel ran as part of the whole page (not allowed there): rerun that
             st.rerun()
 
 
@@ -166,7 +173,7 @@ def large_graph_section() -> None:
         (st.warning if "only the" in note else st.caption)(note)
     st.caption(f"{graph.total_nodes} nodes in the full graph · {len(graph.nodes)} drawn · loss = {loss.item():.4f}")
     dot = graph_to_dot(graph)
-    st.graphviz_chart(dot)
+    graphviz_chart(dot)
     with st.container(key="secondary_graph_mlp_code"):
         st.download_button("Download DOT", dot, "mlp_graph.dot", key="graph_mlp_download", on_click="ignore",
                            help="This graph as Graphviz DOT text.")

@@ -32,7 +32,8 @@ def url_value(key: str) -> str | None:
 def set_url(key: str, value: str | None) -> None:
     """Write one URL parameter; None or '' removes it, so defaults stay out of a copied link."""
     if value:
-        st.query_params[key] = value
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
     else:
         st.query_params.pop(key, None)
 
@@ -73,6 +74,8 @@ def link_clicks(key: str) -> str | None:
 
 def publish_state(*spec: Shared, **clicks: str) -> None:
     """Call after a page's widgets and buttons: the URL mirrors their values and the click histories given."""
-    st.query_params.update(encode(st.session_state, spec))
+    values = encode(st.session_state, spec)
+    if any(st.query_params.get(k) != v for k, v in values.items()):
+        st.query_params.update(values)
     for key, code in clicks.items():
         set_url(key, code)

@@ -12,7 +12,7 @@ from explorer.training.replay import (BLOWUP_STEPS, StepView, batch_frame, check
                                       replay_norms, replay_step, resumed_trainer, step_graph)
 from explorer.training.live import panel_numbers
 from explorer.training.worker import Snapshot, TrainingWorker
-from pages._common import show_code
+from pages._common import graphviz_chart, show_code
 
 PICK = "train_window_step"  # the step number input
 FOLLOW = "train_window_follow"  # (worker, step): the step the window chose itself, so it may follow the latest
@@ -125,7 +125,7 @@ def graph_tab(view: StepView) -> None:
     model = step_graph(view, collapse=True, hide_accumulate=True)
     for note in model.notes:
         st.caption(note)
-    st.graphviz_chart(graph_to_dot(model))
+    graphviz_chart(graph_to_dot(model))
 
 
 def step_params(view: StepView) -> None:

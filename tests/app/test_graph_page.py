@@ -151,6 +151,7 @@ def test_classic_view_and_after_backward_explanation(at):
     at.toggle(key="graph_classic").set_value(True).run()
     dots = [g.proto.spec for g in at.get("graphviz_chart")]
     assert len(dots) == 1 and "AccumulateGrad" in dots[0] and "bgcolor=white" in dots[0]  # torchviz, below ours
+    assert "  " not in dots[0] and "\u00a0\u00a0" in dots[0]  # its aligned columns (plain runs: drawn blank)
     show(at, "bwd")
     at.toggle(key="graph_classic_after").set_value(True).run()
     assert any("freed" in w.value for w in at.warning) and not at.exception
