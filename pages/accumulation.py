@@ -50,6 +50,13 @@ def session_lab(name: str, fresh, matches) -> object:
     return lab
 
 
+@st.fragment  # a click in the lab reruns the lab only, not the page around it
+def lab_panel(lab: AccumulationLab) -> None:
+    """The x, w, b lab's tab; the link carries its clicks (written after the buttons ran)."""
+    xwb_tab(lab, names)
+    publish_state(*SPEC, acc_history=history_code(lab.history))
+
+
 st.title("Gradient accumulation")
 st.markdown("`backward()` does not *set* `.grad`, it **adds** to it. Run the seed's loop a few times and watch "
             "`w.grad` grow by `x` and `b.grad` by 1 per call, then clear it the ways PyTorch offers.")
@@ -79,7 +86,7 @@ if clicks and lab is not before:
 lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun", bind="query-params")
 if lab_tab.open:
     with lab_tab:
-        xwb_tab(lab, names)
+        lab_panel(lab)
 if optim_tab.open:
     with optim_tab:
         optimizer_tab(x, inputs.seed, names, session_lab)
@@ -87,4 +94,4 @@ if micro_tab.open:
     with micro_tab:
         microbatch_tab(frame, inputs.row, inputs.seed)
 
-publish_state(*SPEC, acc_history=history_code(st.session_state["acc_lab"].history))  # after the buttons
+publish_state(*SPEC, acc_history=history_code(st.session_state["acc_lab"].history))  # after every widget
