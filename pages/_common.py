@@ -5,6 +5,7 @@ import functools
 import inspect
 import re
 import textwrap
+import time
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -152,11 +153,39 @@ export default function ({ data, parentElement }) {
 }""")
 
 
-def graphviz_chart(dot: str) -> None:
-    """st.graphviz_chart with each run of spaces in no-break spaces. With plain ones (torchviz's aligned attribute
-    tables, tensor printouts), Streamlit's d3-graphviz drew the chart blank (0x0, a page error) every second time
-    it was shown again at the same place: after a switch of view and back."""
-    st.graphviz_chart(re.sub(r" {2,}", lambda run: "\u00a0" * len(run.group()), dot))
+# Watches the graphviz chart just above it: still without a drawing after REDRAW_AFTER_MS, it asks for a redraw.
+_REDRAW = st.components.v2.component("graphviz_redraw", isolate_styles=False, js="""
+export default function ({ data, parentElement, setTriggerValue }) {
+  clearTimeout(parentElement.redrawTimer);
+  parentElement.redrawTimer = setTimeout(() => {
+    const holder = parentElement.closest('[data-testid=stElementContainer]');
+    const chart = holder?.previousElementSibling?.querySelector('[data-testid=stGraphVizChart]');
+    if (chart && !chart.querySelector('svg g')) setTriggerValue('blank', data.attempt);
+  }, data.after_ms);
+}""")
+REDRAW_AFTER_MS = 2500  # blank this long after it was drawn: ask for a redraw
+REDRAW_PAUSE_S = 10.0  # and not again within this time (a chart that never draws must not rerun the page forever)
+
+
+def graphviz_chart(dot: str, key: str) -> None:
+    """st.graphviz_chart, drawn again when the browser left it blank.
+
+    The browser's graphviz (WebAssembly, shared by every chart of the page) now and then fails to lay a graph out
+    when another graph was laid out before it (hpcc-js/wasm#139: its C library is not re-entrant): the chart stays
+    blank, with a page error 'undefined'. The next layout works, so a watcher asks for a rerun that draws the chart
+    again (a DOT comment makes it new). Runs of spaces go as no-break spaces: with plain ones (torchviz's aligned
+    attribute tables) the failure came at every second showing."""
+    redraws, last = st.session_state.setdefault("_graphviz_redraws", {}).get(key, (0, -REDRAW_PAUSE_S))
+    st.graphviz_chart(re.sub(r" {2,}", lambda run: "\u00a0" * len(run.group()), dot)
+                      + (f"\n// drawn again ({redraws})" if redraws else ""))
+    if time.monotonic() - last >= REDRAW_PAUSE_S:
+        _REDRAW(key=f"{key}_gvredraw", data={"attempt": redraws, "after_ms": REDRAW_AFTER_MS},
+                on_blank_change=functools.partial(_draw_again, key))
+
+
+def _draw_again(key: str) -> None:
+    redraws = st.session_state["_graphviz_redraws"]
+    redraws[key] = (redraws.get(key, (0, 0.0))[0] + 1, time.monotonic())
 
 
 def light_html(html: str, key: str) -> None:

@@ -173,7 +173,7 @@ def large_graph_section() -> None:
         (st.warning if "only the" in note else st.caption)(note)
     st.caption(f"{graph.total_nodes} nodes in the full graph · {len(graph.nodes)} drawn · loss = {loss.item():.4f}")
     dot = graph_to_dot(graph)
-    graphviz_chart(dot)
+    graphviz_chart(dot, "graph_mlp_chart")
     with st.container(key="secondary_graph_mlp_code"):
         st.download_button("Download DOT", dot, "mlp_graph.dot", key="graph_mlp_download", on_click="ignore",
                            help="This graph as Graphviz DOT text.")

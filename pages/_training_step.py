@@ -125,7 +125,7 @@ def graph_tab(view: StepView) -> None:
     model = step_graph(view, collapse=True, hide_accumulate=True)
     for note in model.notes:
         st.caption(note)
-    graphviz_chart(graph_to_dot(model))
+    graphviz_chart(graph_to_dot(model), "train_step_graph")
 
 
 def step_params(view: StepView) -> None:

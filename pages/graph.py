@@ -121,7 +121,7 @@ def forward_panel() -> None:
                             help="torchviz's make_dot drawing of the same graph, for comparison.")
     if classic:  # torchviz draws the finished graph only, and only before backward()
         st.caption("torchviz `make_dot(y, params=…, show_attrs=True, show_saved=True)`, before backward()")
-        graphviz_chart(readable_dot(lesson_extra("classic", lambda: lesson.classic_before)))
+        graphviz_chart(readable_dot(lesson_extra("classic", lambda: lesson.classic_before)), "graph_classic_chart")
     with st.container(key="secondary_graph_code_fwd"):
         show_code(make_leaves, forward_with_journal, run_lesson)
 

@@ -116,6 +116,27 @@ def test_every_view_and_option_draws_and_raises_nothing(page, app_url):
     assert_no_exception(page)
 
 
+def test_torchviz_picture_is_drawn_again_after_other_graphs(page, app_url):
+    """The browser's graphviz fails now and then on a layout after another one (at the last step of this path, on
+    this machine): the picture must not stay blank (pages._common.graphviz_chart draws it again)."""
+    _open_graph(page, app_url)
+    page.get_by_text("below it: torchviz's classic make_dot picture").click()
+    wait_idle(page)
+    for name in ("Large graph", "options", "Forward: op journal", "Backward step by step", "Large graph",
+                 "Forward: op journal", "Gradcheck", "Forward: op journal"):
+        if name == "options":
+            for option in ("after backward()", "hide AccumulateGrad", "hide view / reshape nodes"):
+                page.get_by_text(option, exact=True).click()
+                wait_idle(page)
+        else:
+            _view(page, name)
+        page.wait_for_timeout(1500)  # each layout done before the next (the failure depends on their order)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stGraphVizChart] svg g.node').length > 0",
+                           timeout=30_000)
+    assert page.evaluate(BLANK_CHARTS) == []
+    assert_no_exception(page)
+
+
 def test_clicking_a_node_opens_its_inspector(page, app_url):
     _open_graph(page, app_url)
     label = page.locator(".graph-box svg text", has_text="MmBackward0").first
