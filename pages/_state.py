@@ -31,11 +31,10 @@ def url_value(key: str) -> str | None:
 
 def set_url(key: str, value: str | None) -> None:
     """Write one URL parameter; None or '' removes it, so defaults stay out of a copied link."""
-    if value:
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
-    else:
+    if not value:
         st.query_params.pop(key, None)
+    elif st.query_params.get(key) != value:  # every write sends the browser a URL change (a pushState)
+        st.query_params[key] = value
 
 
 def init_widgets(defaults: dict[str, Any]) -> None:
@@ -75,7 +74,7 @@ def link_clicks(key: str) -> str | None:
 def publish_state(*spec: Shared, **clicks: str) -> None:
     """Call after a page's widgets and buttons: the URL mirrors their values and the click histories given."""
     values = encode(st.session_state, spec)
-    if any(st.query_params.get(k) != v for k, v in values.items()):
+    if any(st.query_params.get(k) != v for k, v in values.items()):  # unchanged: no URL change to send
         st.query_params.update(values)
     for key, code in clicks.items():
         set_url(key, code)

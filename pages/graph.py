@@ -113,8 +113,8 @@ def forward_steps() -> None:
 
 
 def forward_panel() -> None:
-    """The forward steps; torchviz's picture below ours on request (outside the fragment: a graphviz chart in one
-    was drawn blank, 0x0, after a switch of view and back)."""
+    """The forward steps; torchviz's picture below ours on request, and the code (neither changes with the step,
+    so neither is in the steps' fragment)."""
     forward_steps()
     with st.container(key="secondary_graph_classic"):
         classic = st.toggle("below it: torchviz's classic make_dot picture", key="graph_classic",
