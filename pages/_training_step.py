@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.autograd.graph import graph_to_dot
+from explorer.autograd.graph_plot import graph_svg
 from explorer.training.charts import (RunRecord, compare_figure, compare_labels, loss_figure,
                                       loss_unit, norms_figure, run_settings)
 from explorer.training.replay import (BLOWUP_STEPS, StepView, batch_frame, check_step, param_frame, param_summary,
                                       replay_norms, replay_step, resumed_trainer, step_graph)
 from explorer.training.live import panel_numbers
 from explorer.training.worker import Snapshot, TrainingWorker
-from pages._common import graphviz_chart, show_code
+from pages._common import light_html, show_code
+from pages._graph_views import FONT_PX, presenting
 
 PICK = "train_window_step"  # the step number input
 FOLLOW = "train_window_follow"  # (worker, step): the step the window chose itself, so it may follow the latest
@@ -125,7 +126,7 @@ def graph_tab(view: StepView) -> None:
     model = step_graph(view, collapse=True, hide_accumulate=True)
     for note in model.notes:
         st.caption(note)
-    graphviz_chart(graph_to_dot(model), "train_step_graph")
+    light_html(graph_svg(model, FONT_PX[presenting()]), key="train_step_graph")
 
 
 def step_params(view: StepView) -> None:

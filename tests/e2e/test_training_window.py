@@ -59,8 +59,8 @@ def test_a_real_click_on_the_loss_curve_opens_that_step(page, app_url):
     assert heading.startswith("Step 3 (epoch 1) · 64 rows · loss = ") and "the same number the run recorded" in heading
     assert page.locator(".st-key-train_window_step input").input_value() == "3"
     page.get_by_role("tab", name="Autograd graph of the loss").click()
-    page.wait_for_selector("[data-testid=stGraphVizChart] svg", timeout=30_000)
-    assert "MulBackward0" in page.locator("[data-testid=stGraphVizChart] svg").first.text_content()
+    page.wait_for_selector(".st-key-train_step_graph svg", timeout=30_000)
+    assert "MulBackward0" in page.locator(".st-key-train_step_graph svg").first.text_content()
     page.get_by_role("tab", name="Parameters").click()
     assert "p ← p − lr·g" in page.locator("p", has_text="Update rule").first.inner_text()
     assert_no_exception(page)
@@ -135,8 +135,8 @@ def test_the_window_in_presenter_mode(page, app_url):
         _click(page, "train_step")
     assert _window_heading(page).startswith("Step 3")
     page.get_by_role("tab", name="Autograd graph of the loss").click()
-    page.wait_for_selector("[data-testid=stGraphVizChart] svg", timeout=30_000)
-    drawn = page.locator("[data-testid=stGraphVizChart] svg").first.text_content()
+    page.wait_for_selector(".st-key-train_step_graph svg", timeout=30_000)
+    drawn = page.locator(".st-key-train_step_graph svg").first.text_content()
     assert "0: Linear" in drawn and "4: Linear" in drawn and "MseLossBackward0" in drawn
     assert_no_exception(page)
     shot(page, "training_window_present_1280")
