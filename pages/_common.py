@@ -105,11 +105,13 @@ def current_candles() -> CandleData:
             from explorer.data.config import load_config
             set_url("data", config_link(load_config()))  # the link's data could not be met
     if CANDLES_KEY not in st.session_state:
-        config, problem = config_from_link(url_value("data"))
+        link = url_value("data")
+        config, problem = config_from_link(link)
         if problem:
             st.warning(problem)
+        # a link made with an upload keeps saying so: a reload (a new replica, say) then explains the sample again
         set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample",
-                    config_link(config))
+                    "upload" if link == "upload" else config_link(config))
     return st.session_state[CANDLES_KEY]
 
 

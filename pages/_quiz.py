@@ -46,6 +46,7 @@ def quiz_ask(question: Question | None) -> bool:
             answers[question.key] = question, verdict
             st.session_state.setdefault("quiz_score", Score()).record(f"{question.key}={question.answer}",
                                                                       verdict.correct)
+            st.rerun()  # the whole page: asked inside a fragment, the sidebar's score would not move until later
         verdict = answers[question.key][1]
         (st.success if verdict.correct else st.warning)(verdict.message)
     return True

@@ -95,6 +95,7 @@ def test_shared_link_with_upload_explains_it_cannot_travel():
     assert "cannot travel in a URL" in at.warning[0].value
     at.switch_page("pages/data.py").run()
     assert metric(at, "shape") == "([1000, 5])"
+    assert at.query_params["data"] == "upload"  # a reload (another replica) explains the sample again
 
 
 def test_undecidable_dates_are_settled_by_the_date_order_choice():
