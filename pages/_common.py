@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 import textwrap
 import time
 from typing import TYPE_CHECKING
@@ -175,11 +174,11 @@ def graphviz_chart(dot: str, key: str) -> None:
     The browser's graphviz (WebAssembly, shared by every chart of the page) now and then fails to lay a graph out
     when another graph was laid out before it (hpcc-js/wasm#139: its C library is not re-entrant): the chart stays
     blank, with a page error 'undefined'. The next layout works, so a watcher asks for a rerun that draws the chart
-    again (a DOT comment makes it new). Runs of spaces go as no-break spaces: with plain ones (torchviz's aligned
-    attribute tables) the failure came at every second showing."""
+    again (a DOT comment makes it new). browser_safe_dot makes the failure rarer."""
+    from explorer.autograd.graph_dot import browser_safe_dot  # only pages with a graphviz chart pay its import
+
     redraws, last = st.session_state.setdefault("_graphviz_redraws", {}).get(key, (0, -REDRAW_PAUSE_S))
-    st.graphviz_chart(re.sub(r" {2,}", lambda run: "\u00a0" * len(run.group()), dot)
-                      + (f"\n// drawn again ({redraws})" if redraws else ""))
+    st.graphviz_chart(browser_safe_dot(dot) + (f"\n// drawn again ({redraws})" if redraws else ""))
     if time.monotonic() - last >= REDRAW_PAUSE_S:
         _REDRAW(key=f"{key}_gvredraw", data={"attempt": redraws, "after_ms": REDRAW_AFTER_MS},
                 on_blank_change=functools.partial(_draw_again, key))

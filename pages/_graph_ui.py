@@ -1,7 +1,6 @@
 """Widgets for the Graph page: step controls with play, and the large-graph (MLP) section."""
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -57,9 +56,6 @@ def readable_dot(dot: str | None) -> str | None:
     if dot is None:
         return None
     dot = dot.replace("fontname=monospace", "fontname=Courier")  # a font whose metrics graphviz knows: text fits
-    # line breaks in labels as \n escapes: with raw ones, the browser's graphviz (WebAssembly) failed to lay the
-    # picture out when it was shown again after another graph (drawn blank, a page error 'undefined')
-    dot = re.sub(r'label="[^"]*"', lambda label: label.group().replace("\n", "\\n"), dot)
     return dot.replace("{", "{\n\tbgcolor=white\n\tnode [fontcolor=black]\n\tedge [color=black]", 1)
 
 

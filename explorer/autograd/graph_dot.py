@@ -1,6 +1,8 @@
 """GraphModel → Graphviz DOT text (built with the `graphviz` package), one style per node kind."""
 from __future__ import annotations
 
+import re
+
 import graphviz
 
 from explorer.autograd.graph_model import GraphModel, GraphNode
@@ -77,3 +79,11 @@ def graph_to_dot(model: GraphModel, highlight: str | None = None, show_values: b
             attrs["fontsize"] = "9"
         dot.edge(e.src, e.dst, **attrs)
     return dot.source
+
+
+def browser_safe_dot(dot: str) -> str:
+    """DOT that the browser's graphviz (WebAssembly, under st.graphviz_chart) lays out reliably: line breaks inside
+    labels as \\n escapes, runs of spaces as no-break spaces. With either as plain text (torchviz writes both), a
+    layout that followed another graph's failed now and then, leaving the chart blank (hpcc-js/wasm#139)."""
+    dot = re.sub(r'label="[^"]*"', lambda label: label.group().replace("\n", "\\n"), dot)
+    return re.sub(r" {2,}", lambda run: "\u00a0" * len(run.group()), dot)

@@ -159,3 +159,16 @@ def test_no_grad_fn_is_a_clear_error():
         build_graph(w)
     with pytest.raises(GraphError, match="requires grad"):
         build_graph(x * 2)
+
+
+def test_browser_safe_dot_keeps_torchvizs_labels_without_raw_breaks_or_space_runs():
+    from explorer.autograd.graph_dot import browser_safe_dot
+
+    x, w = torch.ones(1, 3), torch.ones(1, 3, requires_grad=True)
+    dot = make_dot(x @ w.T, params={"w": w}, show_attrs=True, show_saved=True).source
+    safe = browser_safe_dot(dot)
+    labels = re.findall(r'label="([^"]*)"', safe)
+    assert labels and not any("\n" in label or "  " in label for label in labels)
+    assert "  " in dot and "\u00a0\u00a0" in safe  # torchviz's aligned attribute columns stay aligned
+    # the same text once the escapes are read back
+    assert [s.replace("\\n", "\n").replace("\u00a0", " ") for s in labels] == re.findall(r'label="([^"]*)"', dot)
