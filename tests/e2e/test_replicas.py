@@ -196,6 +196,11 @@ async def after_kill(learner: Learner) -> None:
     says what was lost; the others: nothing happens. Then everyone steps the graph on."""
     page, loads, killed_at = learner.page, learner.loads, time.perf_counter()
     if learner.seen["killed"]:
+        # Streamlit's reconnect may rerun the page on the survivor first (and show GONE there): the watcher's reload
+        # still comes, and it is what this test is about, so wait for it before reading what the page says
+        deadline = time.perf_counter() + TIMEOUT / 1000
+        while learner.loads == loads and time.perf_counter() < deadline:
+            await asyncio.sleep(0.1)
         await page.locator("[data-testid=stAlert]").filter(has_text=GONE).wait_for()
         learner.seen["told_after_s"] = time.perf_counter() - killed_at
         await wait_idle(page)
