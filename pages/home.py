@@ -46,9 +46,9 @@ def stop_picker() -> int:
     number = st.radio("Stop", range(1, len(STOPS) + 1), key="home_stop", horizontal=True,
                       format_func=lambda n: STOPS[n - 1].title, label_visibility="collapsed")
     back, ahead, _ = st.columns([1, 1, 3])
-    back.button("← previous stop", key="home_prev", on_click=_move, args=(-1,), disabled=number == 1,
+    back.button("previous stop", key="home_prev", on_click=_move, args=(-1,), disabled=number == 1,
                 shortcut="Left", width="stretch")
-    ahead.button("next stop →", key="home_next", on_click=_move, args=(1,), disabled=number == len(STOPS),
+    ahead.button("next stop", key="home_next", on_click=_move, args=(1,), disabled=number == len(STOPS),
                  shortcut="Right", width="stretch", type="primary")
     return number
 
