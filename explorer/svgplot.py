@@ -83,7 +83,18 @@ TABLE_CSS = """
 .light-table td {border-top: 1px solid rgba(49, 51, 63, .1); font-variant-numeric: tabular-nums}
 .light-table .text {text-align: left; white-space: normal; min-width: 6em}
 .light-table .none {color: #999}
+.light-pre {white-space: pre-wrap; overflow-wrap: anywhere; font-family: "Source Code Pro", monospace;
+  font-size: .875rem; line-height: 1.6; background: rgba(128, 128, 128, .08); border-radius: .5rem;
+  padding: .9rem 1rem; margin: 0 0 1rem; max-height: 24rem; overflow: auto}
+.light-note {opacity: .6; font-size: .875rem; margin: 0 0 .5rem}
+.light-columns {display: grid; grid-template-columns: 1fr 1fr; column-gap: 1rem}
 """  # sent once per page run, in pages/_style.LAYOUT_CSS, not with every table
+
+
+def pre(text: str) -> str:
+    """A printout as a plain <pre> block that wraps its lines (st.code's look, without its highlighter: a light
+    block costs a click about a millisecond in Chromium, st.code several)."""
+    return f'<pre class="light-pre">{html.escape(text)}</pre>'
 
 
 def table(frame, css_class: str, digits: int = 4) -> str:

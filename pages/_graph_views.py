@@ -12,8 +12,9 @@ import torch
 from explorer.autograd.gradcheck import GradcheckReport, check_gradients
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.graph_plot import graph_svg
-from explorer.autograd.inspector import full, inspect_node
+from explorer.autograd.inspector import details_html, inspect_node
 from explorer.autograd.lesson import GraphLesson, explanations, run_lesson
+from pages._common import light_html
 
 VIEWS = {"fwd": "1 · Forward: op journal", "bwd": "2 · Backward step by step", "check": "3 · Gradcheck",
          "mlp": "4 · Large graph (MLP)"}
@@ -124,10 +125,11 @@ _graph_drawing = st.components.v2.component("autograd_graph", js=GRAPH_JS, css=G
 
 
 def _take_click(key: str) -> None:
-    """A node clicked in the drawing becomes the inspected node."""
+    """A node clicked in the drawing becomes the inspected node (the picker, outside the steps, shows it after
+    the page's next run: draw_graph asks for one)."""
     clicked = (st.session_state.get(key) or {}).get("clicked")
     if clicked:
-        st.session_state["graph_node"] = clicked
+        st.session_state["graph_node"] = st.session_state["_graph_node_clicked"] = clicked
 
 
 def draw_graph(model: GraphModel, highlight: str | None, name: str) -> None:
@@ -137,37 +139,31 @@ def draw_graph(model: GraphModel, highlight: str | None, name: str) -> None:
     svg = graph_svg(model, FONT_PX[presenting()], highlight=highlight,
                     selected=selected if selected in model.nodes else None)
     _graph_drawing(key=key, data=svg, on_clicked_change=partial(_take_click, key))
+    if st.session_state.pop("_graph_node_clicked", None):
+        st.rerun(scope="app")  # the click reran the steps only: the whole page, so that the picker shows the node
+
+
+def node_picker(lesson: GraphLesson) -> None:
+    """Which node the inspector shows: this step's (the highlighted one) or any node of the graph. It sits above the
+    steps, outside their fragment: a selectbox redrawn at every step cost a click 10-15 ms in Chromium."""
+    nodes = lesson.after.nodes
+    if st.session_state.get("graph_node") not in ["", *nodes]:
+        st.session_state["graph_node"] = ""
+    st.selectbox("inspect node (or click it in the graph)", ["", *nodes], key="graph_node",
+                 format_func=lambda n: f"{nodes[n].name} ({nodes[n].kind}, node {n})" if n else
+                 "this step's node (the highlighted one)",
+                 help="The inspector below the graph shows everything about this node of the real graph, unabridged.")
 
 
 def inspector(lesson: GraphLesson, model: GraphModel, active: str | None, steps: int | None) -> None:
-    """Pick a node (or click it above) and see all of it: value, grad, grad_fn, saved tensors, next_functions."""
-    ids = list(model.nodes)
-    if st.session_state.get("graph_node") not in [""] + ids:
-        st.session_state["graph_node"] = ""
-    current = active or model.root
-
-    def name(nid: str) -> str:
-        nid = nid or current
-        return f"{model.nodes[nid].name} ({model.nodes[nid].kind}, node {nid})"
-
-    chosen = st.selectbox("inspect node (or click it in the graph)", [""] + ids, key="graph_node",
-                          format_func=lambda n: f"this step's node: {name(n)}" if not n else name(n),
-                          help="Everything about one node of the real graph, unabridged.") or current
-    d = inspect_node(lesson, chosen, steps)
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"Inspecting **{d.name}** (node {d.node_id}) · grad_fn: `{d.grad_fn}`")
-        st.code("value: " + (full(d.value) if d.value is not None else "—"), language="text", wrap_lines=True)
-        st.code("grad: " + (full(d.grad) if d.grad is not None else "None") + f"\n({d.grad_note})",
-                language="text", wrap_lines=True)
-    with right:
-        saved = [f"{k}: {v if isinstance(v, str) else full(v)}" for k, v in d.saved.items()]
-        st.code("saved tensors:\n" + ("\n".join(saved) or "none") + "\n\nnext_functions:\n" +
-                ("\n".join(d.next_functions) or "none (a leaf or the output)"), language="text", wrap_lines=True)
-        if d.step is not None:
-            when = "ran here" if d.step_ran else "runs here when backward() gets to it"
-            st.caption(f"The chain-rule step that {when} (backward step {d.step.index}), with its real numbers:")
-            st.code(d.step.chain_rule(), language="text", wrap_lines=True)
+    """All of the picked node (or this step's): value, grad, grad_fn, saved tensors, next_functions, its step."""
+    chosen, note = st.session_state.get("graph_node") or "", ""
+    if chosen not in model.nodes:
+        if chosen:  # the forward pass has not built it yet
+            note = f'<p class="light-note">{lesson.after.nodes[chosen].name} is not built yet at this step: ' \
+                   "this is the step's own node.</p>"
+        chosen = active or model.root
+    light_html(note + details_html(inspect_node(lesson, chosen, steps)), key="graph_inspector")  # one element
 
 
 def why_gradients(lesson: GraphLesson) -> None:

@@ -22,7 +22,7 @@ from pages._state import init_widgets
 from pages._graph_ui import (advance_players, large_graph_section, lesson_spec, readable_dot, refuse_past_end,
                              start_over_when_changed, stepper)
 from pages._graph_views import (cached_lesson, draw_graph, gradcheck_view, graph_and_side, inspector, lesson_extra,
-                                view_picker, why_gradients)
+                                node_picker, view_picker, why_gradients)
 
 st.title("The computational graph, live")
 st.markdown("Every tensor operation records a node of PyTorch's autograd graph. Step through the forward pass "
@@ -82,9 +82,9 @@ def journal_panel(lesson: GraphLesson, k: int) -> None:
     if k == 0:
         st.info("No op has run yet: only the leaves x, w and b exist.")
     else:
-        st.code(lesson.journal.entries[k - 1].describe(), language="text", wrap_lines=True)
         journal = pd.DataFrame([e.as_row() for e in lesson.journal.entries[:k]]).astype({"#": int})
-        light_html(svgplot.table(journal, "graph-journal"), key="graph_journal")  # redrawn at every step: light
+        light_html(svgplot.pre(lesson.journal.entries[k - 1].describe()) + svgplot.table(journal, "graph-journal"),
+                   key="graph_journal")  # redrawn at every step: light
 
 
 @st.fragment  # a step click reruns these steps only, not the page around them (Chromium: 104 -> 77 ms to idle)
@@ -113,8 +113,9 @@ def forward_steps() -> None:
 
 
 def forward_panel() -> None:
-    """The forward steps; torchviz's picture below ours on request, and the code (neither changes with the step,
-    so neither is in the steps' fragment)."""
+    """The node picker, the forward steps; torchviz's picture below ours on request, and the code (none of them
+    changes with the step, so none is in the steps' fragment)."""
+    node_picker(lesson)
     forward_steps()
     with st.container(key="secondary_graph_classic"):
         classic = st.toggle("below it: torchviz's classic make_dot picture", key="graph_classic",
@@ -138,9 +139,10 @@ def backward_steps() -> None:
         if k == 0:
             st.info("backward() has not run yet. It starts at y with ∂y/∂y = 1 and runs the nodes in reverse.")
         else:
-            st.code(lesson.trace.steps[k - 1].chain_rule(), language="text", wrap_lines=True)
-        st.table(pd.DataFrame([{"step": s.index, "node": s.name, "inputs": ", ".join(s.input_names)}
-                               for s in lesson.trace.steps[:k]]))
+            steps = pd.DataFrame([{"step": s.index, "node": s.name, "inputs": ", ".join(s.input_names)}
+                                  for s in lesson.trace.steps[:k]])
+            light_html(svgplot.pre(lesson.trace.steps[k - 1].chain_rule()) + svgplot.table(steps, "graph-steps"),
+                       key="graph_steps")
         answered = k != n_steps or quiz_ask(graph_w_grad(lesson.w.grad.flatten().tolist(), lesson.expression.text))
         if k == n_steps and answered:
             st.code(gradient_printout(lesson), language="text", wrap_lines=True)
@@ -153,7 +155,8 @@ def backward_steps() -> None:
 
 
 def backward_panel() -> None:
-    """The backward steps, then torchviz asked for its picture after backward()."""
+    """The node picker, the backward steps, then torchviz asked for its picture after backward()."""
+    node_picker(lesson)
     backward_steps()
     with st.container(key="secondary_graph_classic_after"):
         after = st.toggle("ask torchviz for the picture now, after backward()", key="graph_classic_after",

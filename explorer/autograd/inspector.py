@@ -1,6 +1,7 @@
 """The node inspector: everything about one node of the lesson's graph, in full, from the real tensors."""
 from __future__ import annotations
 
+import html
 import sys
 from dataclasses import dataclass, field
 
@@ -9,6 +10,7 @@ import torch
 
 from explorer.autograd.backward import BackwardStep
 from explorer.autograd.lesson import GraphLesson
+from explorer.svgplot import pre
 
 FREED = "freed by backward()"
 
@@ -95,3 +97,20 @@ def inspect_node(lesson: GraphLesson, node_id: str, steps: int | None = None) ->
         else:
             details.saved[slot.name] = FREED if ran else step.saved.get(slot.name, FREED)
     return details
+
+
+def details_html(d: NodeDetails) -> str:
+    """The inspector's two columns as one block of HTML: what it is, its value and grad | its saved tensors,
+    next_functions and the chain-rule step that runs at it."""
+    saved = [f"{k}: {v if isinstance(v, str) else full(v)}" for k, v in d.saved.items()]
+    left = (f"<p>Inspecting <b>{html.escape(d.name)}</b> (node {d.node_id}) · grad_fn: "
+            f"<code>{html.escape(str(d.grad_fn))}</code></p>"
+            + pre("value: " + (full(d.value) if d.value is not None else "—"))
+            + pre("grad: " + (full(d.grad) if d.grad is not None else "None") + f"\n({d.grad_note})"))
+    right = pre("saved tensors:\n" + ("\n".join(saved) or "none") + "\n\nnext_functions:\n"
+                + ("\n".join(d.next_functions) or "none (a leaf or the output)"))
+    if d.step is not None:
+        when = "ran here" if d.step_ran else "runs here when backward() gets to it"
+        right += (f'<p class="light-note">The chain-rule step that {when} (backward step {d.step.index}), with its '
+                  f"real numbers:</p>" + pre(d.step.chain_rule()))
+    return f'<div class="light-columns"><div>{left}</div><div>{right}</div></div>'

@@ -1,6 +1,7 @@
 """Shared AppTest helpers: the app's entry script, a page opened through it, a click that must not raise."""
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -31,6 +32,13 @@ def click(at: AppTest, key: str) -> AppTest:
 def component_html(at: AppTest, marker: str) -> str:
     """The HTML a light_html component on screen draws (its data), the one that contains `marker`."""
     return next(h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if marker in h)
+
+
+def printouts(at: AppTest) -> list[str]:
+    """Every printout on screen: the st.code blocks, then the <pre> blocks that light_html components draw."""
+    drawn = [h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if isinstance(h, str)]
+    return [c.value for c in at.code] + [html.unescape(text) for h in drawn
+                                         for text in re.findall(r'<pre class="light-pre">(.*?)</pre>', h, re.S)]
 
 
 def html_table(html: str) -> pd.DataFrame:

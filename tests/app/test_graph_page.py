@@ -14,7 +14,7 @@ from explorer.autograd.inspector import full
 from explorer.autograd.lesson import run_lesson
 from explorer.data.config import load_config
 from pages._common import load_from_config
-from tests.app.apptest import open_app_page
+from tests.app.apptest import open_app_page, printouts
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_backward_stepping_and_play_to_the_end(at, frame):
         at.button(key="graph_bwd_next").click().run()
         assert at.session_state["graph_bwd_pos"] == expected
         seen.append(highlighted(figures(at)[0]))
-    assert len(set(seen)) == 3 and any("step 3: MmBackward0" in c.value for c in at.code)
+    assert len(set(seen)) == 3 and any("step 3: MmBackward0" in c for c in printouts(at))
     at.button(key="graph_bwd_play").click().run()  # plays the remaining steps, then stops
     assert at.session_state["graph_bwd_pos"] == 5 and at.session_state["graph_bwd_playing"] is False
     assert any("w.grad == x" in s.value for s in at.success) and not at.exception
@@ -112,14 +112,14 @@ def test_choosing_a_node_shows_its_inspector_in_full(at, frame):
     lesson = run_lesson(frame, 100, 0)
     mm = next(nid for nid, n in lesson.before.nodes.items() if n.name == "MmBackward0")
     at.selectbox(key="graph_node").set_value(mm).run()
-    codes = [c.value for c in at.code]
+    codes = printouts(at)
     assert any(full(lesson.journal.entries[1].output) in c for c in codes)  # value x @ w.T, every digit
     assert any("saved tensors:\nself: " + full(lesson.x) in c for c in codes)  # before backward: x, saved
     assert any("1: PermuteBackward0" in c for c in codes)
     show(at, "bwd")
     for _ in range(3):
         at.button(key="graph_bwd_next").click().run()
-    codes = [c.value for c in at.code]
+    codes = printouts(at)
     assert any("self: freed by backward()" in c for c in codes)  # MmBackward0 ran at step 3
     assert any(full(torch.ones(1, 1)) in c for c in codes)  # the gradient that arrived there
     fig = figures(at)[0]

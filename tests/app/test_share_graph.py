@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import load_candles
 from explorer.data.config import load_config, resolve_data_path
 from explorer.autograd.lesson import gradient_printout, run_lesson, seed_printout
-from tests.app.apptest import APP
+from tests.app.apptest import APP, printouts
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,8 @@ def test_a_copied_url_reproduces_the_page(frame):
     assert url["graph_fwd_pos"] == str(len(run_lesson(frame, 42, 0, url["graph_expr"]).journal.entries) - 1)
     again = open_link(url)
     assert not again.warning
-    shown = [c.value for c in at.code]
-    assert [c.value for c in again.code] == shown
+    shown = printouts(at)
+    assert printouts(again) == shown
     assert again.radio(key="graph_view").value == "bwd"
     assert [g.proto.json for g in again.get("bidi_component")] == [g.proto.json for g in at.get("bidi_component")]
     lesson = run_lesson(frame, 42, 0, "((x @ w.T + b) ** 2).mean()")
@@ -98,5 +98,5 @@ def test_a_link_copied_at_backward_step_3_opens_there(frame):
     at = open_link({"graph_view": "bwd", "graph_bwd_pos": "3", "present": "1"})
     assert not at.warning and at.radio(key="graph_view").value == "bwd"
     assert at.slider(key="graph_bwd_slider").value == 3
-    assert any(run_lesson(frame, 100, 0).trace.steps[2].chain_rule() == c.value for c in at.code)
+    assert any(run_lesson(frame, 100, 0).trace.steps[2].chain_rule() == c for c in printouts(at))
     assert at.button(key="graph_bwd_next").proto.shortcut == "right"

@@ -1,6 +1,8 @@
 """Explanations, NaN/inf naming, gradcheck verdicts and the node inspector, with plain PyTorch as the reference."""
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import pytest
 import torch
@@ -8,7 +10,7 @@ import torch
 from explorer.autograd.explain import chain_value
 from explorer.autograd.gradcheck import check_gradients
 from explorer.autograd.graph_plot import brief
-from explorer.autograd.inspector import FREED, inspect_node
+from explorer.autograd.inspector import FREED, details_html, full, inspect_node
 from explorer.autograd.lesson import (example_notes, explanations, gradient_stoppers, make_leaves, problems,
                                       run_lesson)
 from tests.unit.test_graph_gradcheck import frame  # noqa: F401  (candles priced around 4,000, like the sample)
@@ -150,3 +152,7 @@ def test_inspector_values_are_the_real_graph_before_and_after_backward(frame):
     permute = inspect_node(lesson, ids["PermuteBackward0"], len(lesson.trace.steps))
     assert torch.equal(permute.grad, x.T)  # the gradient MmBackward0 sent into it: xᵀ @ g
     assert inspect_node(lesson, ids["w"], 2).grad is None  # w's AccumulateGrad has not run by step 2
+    shown = details_html(after)  # the inspector as drawn: every number of the real tensors, as text
+    assert f"grad: {full(torch.ones(1, 1))}" in shown and "self: freed by backward()" in shown
+    assert html.escape(after.step.chain_rule()) in shown and "(backward step 3)" in shown
+    assert "saved tensors:\nself: " + full(x) in details_html(mm)
