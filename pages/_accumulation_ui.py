@@ -28,14 +28,20 @@ def keep_widget_values(*keys: str) -> None:
             st.session_state[key] = st.session_state[key]
 
 
-def _xwb_buttons(lab: AccumulationLab) -> None:
-    """The lab's buttons: each calls one lab method (the methods shown under 'The code that ran')."""
+def xwb_settings(lab: AccumulationLab) -> int:
+    """N for 'run N steps', and whether the loop zeroes after each step (outside the lab's fragment: they change
+    what the buttons do, not what the lab shows)."""
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
     steps = int(c1.number_input("N (steps per 'run N')", 1, 50, key="acc_steps",
                                 help="How many forward + backward passes one click of 'run N steps' makes."))
     lab.zero_after_step = c2.toggle("zero after each step (seed cell 12: `w.grad.zero_(); b.grad.zero_()` "
                                     "in the loop)", key="acc_zero_each",
                                     help="Zero both grads right after each backward, as the seed's cell 12 does.")
+    return steps
+
+
+def _xwb_buttons(lab: AccumulationLab, steps: int) -> None:
+    """The lab's buttons: each calls one lab method (the methods shown under 'The code that ran')."""
     b1, b2, b3 = st.columns(3)
     if b1.button("forward + backward", key="acc_step", width="stretch", shortcut="F",
                  help="y = x @ w.T + b, then y.backward(): adds x to w.grad and 1 to b.grad (keyboard: F)."):
@@ -57,9 +63,9 @@ def _xwb_buttons(lab: AccumulationLab) -> None:
         lab.grad_zero_()
 
 
-def xwb_tab(lab: AccumulationLab, names: list[str]) -> None:
+def xwb_tab(lab: AccumulationLab, names: list[str], steps: int) -> None:
     """The seed's x, w, b: buttons, the tensors now, the history table and one small chart per gradient."""
-    _xwb_buttons(lab)
+    _xwb_buttons(lab, steps)
     if lab.error:
         st.warning(f"`w.grad.zero_()` failed: **{lab.error}**. After `set_to_none=True` (or before the first "
                    "backward) `.grad` is `None`, and `None` has no `.zero_()`: that is why `optimizer.zero_grad()` "
@@ -79,6 +85,11 @@ def xwb_tab(lab: AccumulationLab, names: list[str]) -> None:
                            "gradient_accumulation.py", key="acc_takehome", on_click="ignore",
                            icon=":material/download:", help="A plain script (torch only) that replays these "
                            "clicks and prints w.grad and b.grad after each, as the table above shows.")
+
+
+def xwb_code() -> None:
+    """The lab's methods (outside its fragment: they do not change with a click)."""
+    with st.container(key="secondary_acc_code"):
         show_code(forward_backward, zero_grad, grad_zero_, run_click)
 
 

@@ -9,7 +9,8 @@ import torch
 from explorer.labs.accumulation import AccumulationLab, history_code, replay
 from explorer.teaching.shareable import Shared
 from explorer.tensors import candle_row
-from pages._accumulation_ui import LEARNING_RATES, TABS, keep_widget_values, microbatch_tab, optimizer_tab, xwb_tab
+from pages._accumulation_ui import (LEARNING_RATES, TABS, keep_widget_values, microbatch_tab, optimizer_tab, xwb_code,
+                                    xwb_settings, xwb_tab)
 from pages._common import current_candles, current_device, publish_state, share_state
 from pages._state import init_widgets, link_clicks
 
@@ -51,9 +52,9 @@ def session_lab(name: str, fresh, matches) -> object:
 
 
 @st.fragment  # a click in the lab reruns the lab only, not the page around it
-def lab_panel(lab: AccumulationLab) -> None:
-    """The x, w, b lab's tab; the link carries its clicks (written after the buttons ran)."""
-    xwb_tab(lab, names)
+def lab_panel(lab: AccumulationLab, steps: int) -> None:
+    """The x, w, b lab's buttons and what they did; the link carries its clicks (written after the buttons ran)."""
+    xwb_tab(lab, names, steps)
     publish_state(*SPEC, acc_history=history_code(lab.history))
 
 
@@ -86,7 +87,8 @@ if clicks and lab is not before:
 lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun", bind="query-params")
 if lab_tab.open:
     with lab_tab:
-        lab_panel(lab)
+        lab_panel(lab, xwb_settings(lab))
+        xwb_code()
 if optim_tab.open:
     with optim_tab:
         optimizer_tab(x, inputs.seed, names, session_lab)
