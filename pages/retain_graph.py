@@ -92,27 +92,25 @@ def lab_panel(lab: RetainLab) -> None:
 
 
 def saved_tensors(lab: RetainLab) -> None:
-    """The saved tensors right after the forward pass and now, and the loss's graph with them."""
+    """The saved tensors right after the forward pass and now, and the loss's graph with them (one light block:
+    it is redrawn at every call)."""
     st.subheader("Saved tensors of the loss's graph")
     st.markdown("Each backward node keeps what its derivative needs: `PowBackward0` keeps the base `pnl` "
                 "(`_saved_self`, d(pnl²)/dpnl = 2·pnl) and the exponent; `MulBackward0` keeps the constant 0.05 as "
                 "a 0-dim tensor (`_saved_other`) and not `pnl` (nothing needs d/d0.05). Plain Python numbers such "
                 "as the exponent stay readable; tensors are released by backward and reading them then raises — "
                 "shown as *freed*.")
-    before, now = st.columns(2)
-    before.markdown("**right after the forward pass**")
-    with before:
-        light_html(svgplot.table(lab.saved_after_forward, "retain-saved-before"), key="retain_saved_before")
-    now.markdown("**now**")
-    with now:
-        light_html(svgplot.table(saved_tensor_table(lab.loss), "retain-saved-now"), key="retain_saved_now")
+    drawn = (f'<div class="light-columns"><div><p><b>right after the forward pass</b></p>'
+             f'{svgplot.table(lab.saved_after_forward, "retain-saved-before")}</div>'
+             f'<div><p><b>now</b></p>{svgplot.table(saved_tensor_table(lab.loss), "retain-saved-now")}</div></div>')
     if lab.loss is not None:
         try:
-            st.caption("The loss's graph now: saved values in each node, *freed* once backward released them.")
             model = build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")
-            light_html(graph_svg(model, FONT_PX[presenting()], node_lines), key="retain_graph_drawing")
+            drawn += ('<p class="light-note">The loss\'s graph now: saved values in each node, <i>freed</i> once '
+                      "backward released them.</p>" + graph_svg(model, FONT_PX[presenting()], node_lines))
         except GraphError as exc:
             st.error(f"Cannot draw the graph: {exc}")
+    light_html(drawn, key="retain_saved")
 
 
 st.title("retain_graph")

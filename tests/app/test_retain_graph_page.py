@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import json
-
+import re
 
 import pandas as pd
 import pytest
@@ -35,13 +35,14 @@ def state(at: AppTest) -> str:
 
 def table_with(at: AppTest, column: str, nth: int = 0) -> pd.DataFrame:
     """The nth table on screen with `column` (light HTML tables, drawn by components: their data is the HTML)."""
-    tables = [html_table(h) for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if "<table>" in h]
+    drawn = [h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if isinstance(h, str)]
+    tables = [html_table(table) for h in drawn for table in re.findall(r"<table>.*?</table>", h, re.S)]
     return [t for t in tables if column in t.columns][nth]
 
 
 def dot(at: AppTest) -> str:
     """The loss's graph as drawn: its SVG, HTML-escaped."""
-    return html.unescape(component_html(at, 'class="graph-svg"'))
+    return html.unescape(re.search(r"<svg.*</svg>", component_html(at, 'class="graph-svg"'), re.S).group(0))
 
 
 def test_backward_twice_shows_torchs_error(at):
