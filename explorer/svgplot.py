@@ -88,6 +88,8 @@ TABLE_CSS = """
   padding: .9rem 1rem; margin: 0 0 1rem; max-height: 24rem; overflow: auto}
 .light-note {opacity: .6; font-size: .875rem; margin: 0 0 .5rem}
 .light-columns {display: grid; grid-template-columns: 1fr 1fr; column-gap: 1rem}
+.light-columns p code {font-size: .85em; background: rgba(128, 128, 128, .1); padding: .1em .3em;
+  border-radius: .25rem}
 """  # sent once per page run, in pages/_style.LAYOUT_CSS, not with every table
 
 
