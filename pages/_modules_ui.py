@@ -15,7 +15,8 @@ from explorer.labs.modules import NeuralNetwork
 from explorer.labs.shapes import (BOX_CSS, ShapeError, boxes_html, index_tensor, nesting_sentence, parse_shape,
                                   seed_tensor)
 from explorer.teaching.questions import index_shape, raw_price_loss
-from pages._common import show_code
+from explorer import svgplot
+from pages._common import light_html, show_code
 from pages._quiz import quiz_ask
 
 DEFAULT_SHAPE = (3, 2, 4, 2)
@@ -130,7 +131,7 @@ def _per_row_bias(t_indep: torch.Tensor, t_dep: torch.Tensor, preds: torch.Tenso
         rows.append({"code": fn.__name__, "bias.shape": str(list(bias.shape)), "parameters": bias.numel(),
                      "lowest training MSE the bias alone reaches": f"{bugs.best_loss_with_bias(preds, t_dep, bias):.4g}"})
         new_rows.append(f"{fn.__name__}: preds_new + bias → {bugs.bias_on_new_rows(preds[:10].detach(), bias)}")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="modules_bias_table")
+    light_html(svgplot.table(pd.DataFrame(rows), "modules-bias"), key="modules_bias_table")
     st.code("10 rows the model has not seen:\n" + "\n".join(new_rows), language="text", wrap_lines=True)
     st.markdown("`n, c = t_indep.shape` makes **n the number of rows**, so `torch.zeros(n)` is one bias *per row*. "
                 "With one free number per row the model can copy every row's error and reach a training loss of "

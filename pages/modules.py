@@ -8,7 +8,8 @@ from explorer.labs.modules import (INITS, CandleNetwork, NeuralNetwork, candle_p
                                    linear_by_hand, make_linear, parameter_table, predict_class, seed_flatten,
                                    seed_input_image, seed_linear)
 from explorer.teaching.questions import linear_weight_shape
-from pages._common import current_candles, show_code
+from explorer import svgplot
+from pages._common import current_candles, light_html, show_code
 from pages._modules_ui import seed_bug_lessons, shape_explorer, side_by_side
 from pages._quiz import quiz_ask
 
@@ -72,7 +73,8 @@ model = NeuralNetwork() if which.startswith("the seed") else CandleNetwork(windo
 m1, m2 = st.columns(2)
 m1.code(f"print(model)\n\n{model}", language="text", wrap_lines=True)
 table = parameter_table(model)
-m2.dataframe(table, hide_index=True, key="modules_params")
+with m2:
+    light_html(svgplot.table(table, "modules-params"), key="modules_params")
 m2.markdown(f"**{table['values'].sum():,} parameters** in {len(table)} tensors.")
 frame = current_candles().frame
 if st.session_state.get("modules_end", 100) < window - 1:  # a wider window needs a later last candle
@@ -83,7 +85,7 @@ prediction = candle_prediction(frame, window, hidden, end)
 st.markdown(f"Candles {end - window + 1}…{end} through the **untrained** candle-sized model (seed 0): softmax turns "
             f"the 3 logits into probabilities that sum to 1; `argmax(1)` picks **{prediction.predicted}**. Training "
             "would move these numbers; the shapes stay.")
-st.dataframe(prediction.table, hide_index=True, key="modules_softmax")
+light_html(svgplot.table(prediction.table, "modules-softmax"), key="modules_softmax")
 with st.container(key="secondary_modules_model_code"):
     show_code(NeuralNetwork, CandleNetwork, predict_class, candle_prediction)
 

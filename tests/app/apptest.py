@@ -34,11 +34,20 @@ def component_html(at: AppTest, marker: str) -> str:
     return next(h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if marker in h)
 
 
+def light_drawn(at: AppTest) -> list[str]:
+    """The HTML of every light_html component on screen."""
+    return [h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if isinstance(h, str)]
+
+
 def printouts(at: AppTest) -> list[str]:
     """Every printout on screen: the st.code blocks, then the <pre> blocks that light_html components draw."""
-    drawn = [h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if isinstance(h, str)]
-    return [c.value for c in at.code] + [html.unescape(text) for h in drawn
+    return [c.value for c in at.code] + [html.unescape(text) for h in light_drawn(at)
                                          for text in re.findall(r'<pre class="light-pre">(.*?)</pre>', h, re.S)]
+
+
+def light_tables(at: AppTest) -> list[pd.DataFrame]:
+    """Every light HTML table on screen (svgplot.table, drawn by light_html components), in page order."""
+    return [html_table(table) for h in light_drawn(at) for table in re.findall(r"<table>.*?</table>", h, re.S)]
 
 
 def html_table(html: str) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from tests.app.apptest import APP, open_app_page
+from tests.app.apptest import APP, light_tables, open_app_page
 
 
 def one_line(text: str) -> str:
@@ -27,7 +27,7 @@ def live_blocks(at: AppTest) -> list[str]:
 
 
 def table_with(at: AppTest, column: str):
-    return next(df.value for df in at.dataframe if column in df.value.columns)
+    return next(table for table in light_tables(at) if column in table.columns)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_models_and_softmax(at):
     at.slider(key="modules_window").set_value(4).run()
     assert table_with(at, "parameter")["values"].sum() == 20 * 16 + 16 + 16 * 3 + 3
     probs = table_with(at, "softmax")
-    assert abs(probs["softmax"].sum() - 1) < 1e-6
+    assert abs(probs["softmax"].sum() - 1) < 2e-4  # three values shown with 4 decimals
 
 
 def test_shape_explorer_indexes_like_torch_and_refuses_bad_text(at):

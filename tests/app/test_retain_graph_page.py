@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 
 import pandas as pd
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
-from tests.app.apptest import click, component_html, html_table, open_app_page
+from tests.app.apptest import click, component_html, light_tables, open_app_page
 
 
 def torch_second_backward_error() -> str:
@@ -35,9 +34,7 @@ def state(at: AppTest) -> str:
 
 def table_with(at: AppTest, column: str, nth: int = 0) -> pd.DataFrame:
     """The nth table on screen with `column` (light HTML tables, drawn by components: their data is the HTML)."""
-    drawn = [h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if isinstance(h, str)]
-    tables = [html_table(table) for h in drawn for table in re.findall(r"<table>.*?</table>", h, re.S)]
-    return [t for t in tables if column in t.columns][nth]
+    return [t for t in light_tables(at) if column in t.columns][nth]
 
 
 def dot(at: AppTest) -> str:
