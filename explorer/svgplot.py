@@ -83,6 +83,8 @@ TABLE_CSS = """
 .light-table td {border-top: 1px solid rgba(49, 51, 63, .1); font-variant-numeric: tabular-nums}
 .light-table .text {text-align: left; white-space: normal; min-width: 6em}
 .light-table .none {color: #999}
+.light-table.candles {max-height: none}  /* head() and tail(): five rows, all on screen */
+.light-table.candles .text {white-space: nowrap}
 .light-pre {white-space: pre-wrap; overflow-wrap: anywhere; font-family: "Source Code Pro", monospace;
   font-size: .875rem; line-height: 1.6; background: rgba(128, 128, 128, .08); border-radius: .5rem;
   padding: .9rem 1rem; margin: 0 0 1rem; max-height: 24rem; overflow: auto}
@@ -99,9 +101,9 @@ def pre(text: str) -> str:
     return f'<pre class="light-pre">{html.escape(text)}</pre>'
 
 
-def table(frame, css_class: str, digits: int = 4) -> str:
+def table(frame, css_class: str, digits: int | None = 4) -> str:
     """A DataFrame as a plain HTML table that scrolls inside its box: text left, numbers right with `digits`
-    decimals, missing values as None. For tables that redraw on every click: as st.dataframe, its data grid cost
+    decimals (None: each float as Python prints it, every digit it has), missing values as None. For tables that redraw on every click: as st.dataframe, its data grid cost
     a lesson step 10-20 ms in Chromium; st.table renders every cell as markdown."""
     text = {c for c in frame.columns if frame[c].dtype.kind not in "biuf"}  # strings (object or str dtype)
 
@@ -110,7 +112,9 @@ def table(frame, css_class: str, digits: int = 4) -> str:
             return '<td class="none">None</td>'
         if column in text:
             return f'<td class="text">{html.escape(str(value))}</td>'
-        return f"<td>{value:,.{digits}f}</td>" if isinstance(value, float) else f"<td>{value}</td>"
+        if isinstance(value, float):
+            return f"<td>{value:,}</td>" if digits is None else f"<td>{value:,.{digits}f}</td>"
+        return f"<td>{value}</td>"
 
     head = "".join(f'<th class="text">{html.escape(str(c))}</th>' if c in text else f"<th>{html.escape(str(c))}</th>"
                    for c in frame.columns)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import CandleFormatError
+from explorer import CandleFormatError, svgplot
 from explorer.data.config import DEFAULT_CONFIG, ConfigError, parse_config, resolve_data_path
 from explorer.data.sources import config_link, config_source_label, literal
-from pages._common import current_candles, load_from_config, set_candles, show_code
+from pages._common import current_candles, light_html, load_from_config, set_candles, show_code
 
 st.title("Config: YAML drives the loader")
 st.caption("Seed notebook Part D. Edit the config or upload one, then apply it: it is validated, the file it names "
@@ -50,6 +50,7 @@ if "config_applied" in st.session_state:
     st.markdown('`print(config)` — the dictionary the seed printed after `yaml.safe_load`:')
     st.code(repr(st.session_state["config_applied"]), language="python")
     st.markdown("`data.head()` of the loaded candles:")
-    st.dataframe(current_candles().frame.head(), key="config_head")
+    light_html(svgplot.table(current_candles().frame.head().reset_index(), "candles", digits=None),
+               key="config_head")
 
 show_code(parse_config, resolve_data_path, load_from_config)

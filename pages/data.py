@@ -6,7 +6,7 @@ import datetime as dt
 import streamlit as st
 from plotly.graph_objects import Figure
 
-from explorer import CandleFormatError
+from explorer import CandleFormatError, svgplot
 from explorer.data.charts import candlestick_figure, chart_frame
 from explorer.data.config import ConfigError, load_config
 from explorer.data.fetch import FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, make_request, parse_link
@@ -14,7 +14,7 @@ from explorer.teaching.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from explorer.data.sources import MAX_SAMPLE_ROWS, config_link, config_source_label, literal
 from pages._common import (LINK_KEY, current_candles, current_device, load_archive, load_from_config, load_upload,
-                           set_candles, show_code)
+                           light_html, set_candles, show_code)
 
 DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "month first (MM/DD/YYYY)": False}
 SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}
@@ -151,11 +151,9 @@ for note in data.report.notes:
 with st.expander("Load report: what was detected and cleaned", expanded=True):
     st.table({"item": [k for k, _ in data.report.as_table()], "value": [v for _, v in data.report.as_table()]})
 
-head, tail = st.columns(2)
-head.markdown("`data.head()`")
-head.dataframe(frame.head(), key="data_head")
-tail.markdown("`data.tail()`")
-tail.dataframe(frame.tail(), key="data_tail")
+for name, rows in (("head", frame.head()), ("tail", frame.tail())):  # light tables, one above the other: their
+    st.markdown(f"`data.{name}()`")  # type follows presenter mode (a data grid's stays at 13 px), every column shows
+    light_html(svgplot.table(rows.reset_index(), "candles", digits=None), key=f"data_{name}")
 
 drawn, rule = chart_frame(frame)
 if rule:

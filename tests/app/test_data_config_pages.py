@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.data.sample import SAMPLE_PATH
-from tests.app.apptest import APP, open_app_page
+from tests.app.apptest import APP, light_tables, open_app_page
 
 SEED_ROWS = SAMPLE_PATH.read_bytes().splitlines(keepends=True)
 
@@ -26,7 +26,7 @@ def test_data_page_shows_sample_as_tensor():
     assert metric(at, "shape") == "([1000, 5])"
     assert metric(at, "device") == "device(type='cpu')"
     assert "synthetic sample" in at.session_state["candles_source"]
-    head = at.dataframe[0].value
+    head = light_tables(at)[0]
     first = SEED_ROWS[0].decode().split("|")
     assert head["open"].iloc[0] == float(first[1]) and head["volume"].iloc[0] == float(first[5])
 

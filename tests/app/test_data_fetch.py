@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.apptest import APP, click, open_app_page
+from tests.app.apptest import APP, click, light_tables, open_app_page
 from tests.unit.archive_server import archive  # noqa: F401 (the fixture)
 
 DAYS = (dt.date(2024, 12, 31), dt.date(2025, 1, 1))  # a millisecond day and a microsecond day
@@ -32,7 +32,7 @@ def test_fetching_a_range_shows_progress_per_file_then_the_candles(archive):
     pd.testing.assert_frame_equal(at.session_state["candles"].frame, expected, check_freq=False)
     assert at.session_state["candles_source"] == "Binance archive: ETHUSDT 1h, 2024-12-31 → 2025-01-01"
     assert next(m.value for m in at.metric if m.label == "shape") == "([48, 5])"
-    assert at.dataframe[0].value["close"].iloc[0] == expected["close"].iloc[0]
+    assert light_tables(at)[0]["close"].iloc[0] == expected["close"].iloc[0]
     assert at.query_params["data"] == LINK
 
 

@@ -1,8 +1,11 @@
-"""The light SVG charts: points land where their values say, gaps where values are missing, labels escaped."""
+"""The light SVG charts and tables: points land where their values say, gaps where values are missing, labels
+escaped, numbers printed as asked."""
 from __future__ import annotations
 
 import math
 import re
+
+import pandas as pd
 
 from explorer import svgplot
 
@@ -28,3 +31,12 @@ def test_value_range_ignores_gaps_and_widens_a_flat_series():
 def test_labels_are_html_escaped():
     out = svgplot.box("", ["<b>"], ["a & b"]) + svgplot.legend({"x<y": "#000"})
     assert "&lt;b&gt;" in out and "a &amp; b" in out and "x&lt;y" in out and "<b>" not in out
+
+
+def test_table_prints_floats_with_the_digits_asked_or_all_of_them():
+    frame = pd.DataFrame({"name": ["a<b"], "close": [4261.48], "volume": [0.111082], "n": [3]})
+    assert "<td>4,261.4800</td>" in svgplot.table(frame, "t") and "<td>0.1111</td>" in svgplot.table(frame, "t")
+    every = svgplot.table(frame, "t", digits=None)  # data.head(): each value as the file had it
+    assert "<td>4,261.48</td>" in every and "<td>0.111082</td>" in every and "<td>3</td>" in every
+    assert '<td class="text">a&lt;b</td>' in every
+    assert svgplot.pre("x < 1\n") == '<pre class="light-pre">x &lt; 1\n</pre>'
