@@ -31,7 +31,7 @@ def click(at: AppTest, key: str) -> AppTest:
 
 def component_html(at: AppTest, marker: str) -> str:
     """The HTML a light_html component on screen draws (its data), the one that contains `marker`."""
-    return next(h for h in (json.loads(c.proto.json) for c in at.get("bidi_component")) if marker in h)
+    return next(h for h in light_drawn(at) if marker in h)
 
 
 def light_drawn(at: AppTest) -> list[str]:
