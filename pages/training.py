@@ -10,7 +10,7 @@ from explorer.training.models import (ForgetfulOptimizer, ManualSGD, SettingsErr
 from explorer.training.trainer import Trainer, describe_model, train_step
 from explorer.training import live as live_feed
 from explorer.training.charts import MAX_POINTS, prediction_figure
-from explorer.training.live import board, fast_html, slow_html, status_text
+from explorer.training.live import SCRIPT, board, fast_html, slow_html, status_text
 from explorer.training.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, current_device, show_code
 from pages._training_controls import PACES, train_controls
@@ -21,6 +21,8 @@ from pages._training_step import compare_runs, loss_chart, norms_chart, panel_me
 WORKER = "train_worker"
 PANEL_S = 0.2  # the live panel redraws 5 times a second while training (where serve.py's route does not feed it)
 SLOW_S = 1.0  # the prediction and norm charts, once a second
+# serve.py's route feeds it while training; it reruns the page when the run stops (live.js)
+LIVE_BOARD = st.components.v2.component("live_board", isolate_styles=False, js=SCRIPT)
 
 
 def new_worker(frame, spec, settings, token) -> TrainingWorker:
@@ -54,8 +56,9 @@ def controls_row(worker: TrainingWorker) -> None:
 
 
 def live_panel(worker: TrainingWorker, log_y: bool, live: bool) -> None:
-    """Buttons, progress, metrics and the loss curve from one snapshot; while training, re-run every PANEL_S, or
-    only every SLOW_S where serve.py's route feeds the panel (then this run only notices that training stopped)."""
+    """Buttons, progress, metrics and the loss curve from one snapshot; while training, re-run every PANEL_S where
+    serve.py's route does not feed the panel (where it does, the live board draws it and reruns the page when the run
+    stops)."""
     controls_row(worker)
     snap = worker.snapshot(max_points=MAX_POINTS)
     if snap.status != "running":
@@ -163,9 +166,9 @@ with main:
                                      worker.trainer.step_count, worker.trainer.valid_loss))
         live = worker.running
         fed = live and live_feed.served  # the browser polls serve.py's route for the panel: no reruns for it
-        st.fragment(run_every=(SLOW_S if fed else PANEL_S) if live else None)(live_panel)(worker, log_y, live)
+        st.fragment(run_every=PANEL_S if live and not fed else None)(live_panel)(worker, log_y, live)
         if fed:
-            st.html(board(worker, log_y), unsafe_allow_javascript=True)
+            LIVE_BOARD(key="train_live_board", data=board(worker, log_y), on_stopped_change=lambda: None)
         else:
             st.fragment(run_every=SLOW_S if live else None)(slow_panel)(worker)
         if live:  # every element on the page costs the browser time at each redraw, time training would lose

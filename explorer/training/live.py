@@ -2,8 +2,9 @@
 
 Measured with MLP + Adam in Chromium on 2 cores: a fragment rerun costs the renderer about 64 ms however little it
 draws (Streamlit re-renders the app around it), so five a second took a third of a core away from training. A
-fetch of this panel and one innerHTML costs a few milliseconds. Without the route (AppTest, `streamlit run app.py`)
-the page draws the same HTML from a fragment.
+fetch of this panel and one innerHTML costs a few milliseconds. When the run stops, the board asks for one rerun
+(a fragment that reran every second to notice the stop cost Chromium a third of the panel's CPU). Without the route
+(AppTest, `streamlit run app.py`) the page draws the same HTML from a fragment.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ served = False  # serve.py sets it when it mounts ROUTE in this process
 
 _RUNS: weakref.WeakValueDictionary[str, TrainingWorker] = weakref.WeakValueDictionary()
 _TOKENS: weakref.WeakKeyDictionary[TrainingWorker, str] = weakref.WeakKeyDictionary()
-_SCRIPT = Path(__file__).with_name("live.js").read_text()
+SCRIPT = Path(__file__).with_name("live.js").read_text()  # the board component's JavaScript
 
 
 def publish(worker: TrainingWorker) -> str:
@@ -107,14 +108,10 @@ def payload(token: str, log_y: bool, slow: bool) -> dict | None:
     return out
 
 
-def board(worker: TrainingWorker, log_y: bool) -> str:
-    """The panel as first drawn, and the script that keeps it current (for st.html with JavaScript on)."""
+def board(worker: TrainingWorker, log_y: bool) -> dict:
+    """The live board component's data (SCRIPT draws it): its route, poll timing and the panel as first drawn."""
     snap = worker.snapshot(max_points=MAX_POINTS)
     t = worker.trainer
     url = ROUTE.format(token=publish(worker)).lstrip("/") + ("?log_y=1" if log_y else "?log_y=0")  # page-relative
-    # The first panel rides in an attribute for the script to put in: st.html's sanitiser would strip its SVG.
-    first = html.escape(json.dumps({"fast": fast_html(snap, t.data, t.settings, log_y), "slow": slow_html(snap, t.data)}))
-    return (f'<div class="live-board" data-src="{url}" data-poll-ms="{POLL_MS}" data-slow-every="{SLOW_EVERY}" '
-            f'data-first="{first}"><div class="live-fast"></div><div class="live-slow"></div></div>'
-            f'<script>{_SCRIPT}</script>')
-
+    return {"src": url, "poll_ms": POLL_MS, "slow_every": SLOW_EVERY,
+            "first": {"fast": fast_html(snap, t.data, t.settings, log_y), "slow": slow_html(snap, t.data)}}

@@ -104,6 +104,27 @@ def _total(page) -> int:
     return int(re.search(r"step \d+/(\d+)", page.locator(TRAIN_STATUS).first.inner_text()).group(1))
 
 
+def test_a_run_that_ends_while_the_board_polls_redraws_the_page(page, app_url):
+    """The board polls serve.py's route and nothing reruns the page while it plays; the run's end must still bring
+    the stopped page (its message, the stopped charts)."""
+    _open_training(page, app_url)
+    page.locator(".st-key-train_pace input[type=range]").press("Home")
+    page.locator(".st-key-train_pace input[type=range]").press("ArrowRight")  # 20 steps/s
+    wait_idle(page)
+    _set_epochs(page, 3)
+    _click(page, "train_reset")
+    wait_idle(page)
+    total = _total(page)
+    _click(page, "train_play")
+    page.wait_for_selector(".live-board[data-polling]", timeout=30_000)
+    assert _status(page)[0] == "running"
+    page.get_by_text("Done: 3 epochs.").wait_for(timeout=60_000)  # about 2 s of steps, then the board's rerun
+    wait_idle(page)
+    assert _status(page) == ("done", total)
+    assert page.locator(".live-board").count() == 0 and page.locator(".st-key-train_loss_chart .main-svg").count()
+    assert_no_exception(page)
+
+
 def test_mlp_adam_at_full_speed_pauses_resumes_and_trains_on_after_done(page, app_url):
     _open_training(page, app_url)
     choose_option(page, "train_model", "mlp")

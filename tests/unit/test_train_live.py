@@ -63,12 +63,13 @@ def test_a_run_that_is_gone_is_not_served(data):
     assert live.payload(token, False, False) is None
 
 
-def test_the_board_carries_its_route_and_the_script(worker):
+def test_the_board_carries_its_route_and_the_first_panel(worker):
     board = live.board(worker, log_y=True)
     token = live.publish(worker)
-    assert f'data-src="api/live/{token}?log_y=1"' in board
-    assert board.index('class="live-fast"') < board.index("<script>") and "fetch(" in board
-    assert live.ROUTE.format(token=token) == f"/api/live/{token}"
+    assert board["src"] == f"api/live/{token}?log_y=1" and live.ROUTE.format(token=token) == f"/api/live/{token}"
+    polled = live.payload(token, True, True)  # what the first poll brings: the board starts from the same panel
+    assert board["first"] == {"fast": polled["fast"], "slow": polled["slow"]} and "live-status" in polled["fast"]
+    assert (board["poll_ms"], board["slow_every"]) == (live.POLL_MS, live.SLOW_EVERY)
 
 
 def test_panel_numbers_compare_accuracy_with_chance():
