@@ -83,8 +83,9 @@ TABLE_CSS = """
 .light-table td {border-top: 1px solid rgba(49, 51, 63, .1); font-variant-numeric: tabular-nums}
 .light-table .text {text-align: left; white-space: normal; min-width: 6em}
 .light-table .none {color: #999}
-.light-table.candles {max-height: none}  /* head() and tail(): five rows, all on screen */
-.light-table.candles .text {white-space: nowrap}
+.light-table.candles, .light-table.rounding {max-height: none}  /* head() and tail(): five rows; rounding: ten */
+.light-table.candles .text, .light-table.rounding .text, .light-table.train-batch .text {white-space: nowrap}
+.light-table.train-batch {max-height: 16rem}  /* the step's 64 rows, in a short box */
 .light-pre {white-space: pre-wrap; overflow-wrap: anywhere; font-family: "Source Code Pro", monospace;
   font-size: .875rem; line-height: 1.6; background: rgba(128, 128, 128, .08); border-radius: .5rem;
   padding: .9rem 1rem; margin: 0 0 1rem; max-height: 24rem; overflow: auto}
@@ -101,11 +102,23 @@ def pre(text: str) -> str:
     return f'<pre class="light-pre">{html.escape(text)}</pre>'
 
 
-def table(frame, css_class: str, digits: int | None = 4) -> str:
+def table(frame, css_class: str, digits: int | None = 4, formats: dict[str, str] | None = None) -> str:
     """A DataFrame as a plain HTML table that scrolls inside its box: text left, numbers right with `digits`
-    decimals (None: each float as Python prints it, every digit it has), missing values as None. For tables that redraw on every click: as st.dataframe, its data grid cost
-    a lesson step 10-20 ms in Chromium; st.table renders every cell as markdown."""
+    decimals (a value that is not 0 but would read 0.0000 shows its first `digits` digits instead, as -9.984e-07;
+    None: each float as Python prints it, every digit it has), or as `formats` says for its column (a format spec
+    such as ".2e"); missing values as None. For tables that redraw on every click: as st.dataframe, its data grid
+    cost a lesson step 10-20 ms in Chromium; st.table renders every cell as markdown."""
     text = {c for c in frame.columns if frame[c].dtype.kind not in "biuf"}  # strings (object or str dtype)
+    formats = formats or {}
+
+    def number(column, value: float) -> str:
+        if column in formats:
+            return format(value, formats[column])
+        if digits is None:
+            return f"{value:,}"
+        if value and abs(value) < 0.5 * 10 ** -digits:  # a value that is not 0 never reads 0.0000
+            return f"{value:.{max(digits - 1, 0)}e}"
+        return f"{value:,.{digits}f}"
 
     def cell(column, value) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -113,7 +126,7 @@ def table(frame, css_class: str, digits: int | None = 4) -> str:
         if column in text:
             return f'<td class="text">{html.escape(str(value))}</td>'
         if isinstance(value, float):
-            return f"<td>{value:,}</td>" if digits is None else f"<td>{value:,.{digits}f}</td>"
+            return f"<td>{number(column, value)}</td>"
         return f"<td>{value}</td>"
 
     head = "".join(f'<th class="text">{html.escape(str(c))}</th>' if c in text else f"<th>{html.escape(str(c))}</th>"

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from explorer import svgplot
 from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_panels, grad_zero_, history_table,
                                        run_click, zero_grad)
 from explorer.labs.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
@@ -116,7 +117,7 @@ def optimizer_tab(x: torch.Tensor, seed: int, names: list[str], session_lab: Cal
         st.code(f"weight      = {opt.model.weight.data}\nbias        = {opt.model.bias.data}\n"
                 f"weight.grad = {opt.model.weight.grad}\nbias.grad   = {opt.model.bias.grad}", language="text")
     if opt.steps:
-        st.dataframe(optimizer_frame(opt.steps, names), key="acc_opt_table")
+        light_html(svgplot.table(optimizer_frame(opt.steps, names).reset_index(), "acc-opt"), key="acc_opt_table")
     else:
         st.info("Click a step button: each row will show the gradient `step()` used and the change it made.")
     st.caption("`Δ == −lr·grad` checks plain SGD's rule on every parameter. `optimizer.zero_grad()` sets grads to "
@@ -152,7 +153,8 @@ def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:
         c1, c2 = st.columns(2)
         c1.metric("max relative difference, Σ loss_i / k vs full batch", f"{result.max_rel_diff_divided:.2e}")
         c2.metric("‖Σ loss_i‖ / ‖full batch‖ (no / k)", f"{result.ratio_undivided:.4f}")
-        st.dataframe(result.table, key="acc_mb_table")
+        light_html(svgplot.table(result.table.rename_axis("gradient").reset_index(), "acc-microbatch"),
+                   key="acc_mb_table")
         st.caption("The difference with `/ k` is float32 rounding (sums taken in a different order), not maths.")
         with st.container(key="secondary_acc_mb_takehome"):
             st.download_button("Take it home: Python script", microbatch_script(

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from explorer import svgplot
 from explorer.autograd.gradcheck import GradcheckReport, check_gradients
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.graph_plot import graph_svg
@@ -182,7 +183,8 @@ def gradcheck_view(lesson: GraphLesson) -> GradcheckReport:
     report = lesson_extra("gradcheck", lambda: check_gradients(lesson.expression, lesson.x, lesson.w, lesson.b))
     st.markdown(f"Autograd's Jacobian against central finite differences (eps = {report.eps:g}) in float64; "
                 f"PASS when |diff| ≤ {report.atol:g} + {report.rtol:g}·|numeric| everywhere (gradcheck's rule).")
-    st.dataframe(pd.DataFrame([leaf.as_row() for leaf in report.leaves]), hide_index=True)
+    light_html(svgplot.table(pd.DataFrame([leaf.as_row() for leaf in report.leaves]), "graph-gradcheck"),
+               key="graph_gradcheck")
     if report.nonfinite:
         st.warning(f"Not checkable: the function or its gradient is **{report.nonfinite}** at this input, so "
                    "neither PASS nor FAIL means anything (torch.autograd.gradcheck reports "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer import svgplot
 from explorer.autograd.graph_plot import graph_svg
 from explorer.training.charts import (RunRecord, compare_figure, compare_labels, loss_figure,
                                       loss_unit, norms_figure, run_settings)
@@ -112,7 +113,7 @@ def step_window(worker: TrainingWorker) -> None:
                 f"({unit_of(t)}) — {same}.")
     batch, graph, params = st.tabs(["Mini-batch and predictions", "Autograd graph of the loss", "Parameters"])
     with batch, st.container(key="train_window_batch_box"):  # one column per lagged feature: it scrolls in its box
-        st.dataframe(batch_frame(view, t.data), key="train_window_batch", height=260)
+        light_html(svgplot.table(batch_frame(view, t.data).reset_index(), "train-batch"), key="train_window_batch")
         st.caption("Features and target in their own units; `target as trained` and `prediction` are what the "
                    "loss compared (after normalisation).")
     with graph:
@@ -133,10 +134,11 @@ def step_params(view: StepView) -> None:
     """For each parameter: value, grad and the update the optimiser applied, with the rule and its state."""
     summary = param_summary(view)
     st.markdown("**Update rule:** " + summary["rule"].iloc[0] if len(summary) else "")
-    st.dataframe(summary.drop(columns="rule"), key="train_window_summary", hide_index=True)
+    light_html(svgplot.table(summary.drop(columns="rule"), "train-summary", digits=6), key="train_window_summary")
     st.caption("`update` is after − before, the change `optimizer.step()` made; `max |rule − change|` is how far "
                "the rule written above, computed from the parts, lands from it (float32 rounding).")
-    st.dataframe(param_frame(view), key="train_window_params", height=300)
+    light_html(svgplot.table(param_frame(view).rename_axis("element").reset_index(), "train-params", digits=6),
+               key="train_window_params")
     show_code(resumed_trainer, replay_step, caption="How the step was replayed")
 
 

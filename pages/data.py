@@ -171,9 +171,10 @@ st.code(f"data_tensor.dtype, data_tensor.shape, data_tensor.device\n"
         f"({summary.dtype}, {summary.shape}, {summary.device})", language="text")
 st.code(summary.text, language="text", height=260)
 st.markdown("**float32 keeps about 7 significant digits**: prices in the thousands lose their last cents.")
-st.dataframe(float32_rounding(frame, rows=2), key="data_rounding", hide_index=True, column_config={
-    "float64": st.column_config.NumberColumn(format="%.8f"), "float32": st.column_config.NumberColumn(format="%.8f"),
-    "error": st.column_config.NumberColumn(format="%.2e")})
+light_html(svgplot.table(float32_rounding(frame, rows=2), "rounding", digits=None, formats={"error": ".2e"}),
+           key="data_rounding")  # digits=None: each value with every digit Python prints for it
+st.caption("`float64`: the value as loaded; `float32`: the value the tensor holds, with every digit Python "
+           "prints for it; `error` = float32 − float64.")
 with st.container(key="secondary_data_takehome"):
     source = st.session_state["candles_source"]
     st.download_button("Take it home: Python script", lambda: data_script(frame, source, current_device()),

@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -48,6 +49,20 @@ def printouts(at: AppTest) -> list[str]:
 def light_tables(at: AppTest) -> list[pd.DataFrame]:
     """Every light HTML table on screen (svgplot.table, drawn by light_html components), in page order."""
     return [html_table(table) for h in light_drawn(at) for table in re.findall(r"<table>.*?</table>", h, re.S)]
+
+
+def light_table(at: AppTest, css_class: str) -> pd.DataFrame:
+    """The light HTML table on screen drawn with this CSS class (svgplot.table's css_class)."""
+    marker = f'<div class="light-table {css_class}">'
+    return html_table(next(h[h.index(marker):] for h in light_drawn(at) if marker in h))
+
+
+def as_shown(value: float, digits: int = 4):
+    """`value` as svgplot.table prints it with `digits`, for ==: to `digits` decimals, or to `digits` significant
+    digits where it prints e-notation (a value that would read 0.0000)."""
+    if value and abs(value) < 0.5 * 10 ** -digits:
+        return pytest.approx(value, rel=0.5 * 10 ** (1 - digits), abs=0)
+    return pytest.approx(value, rel=0, abs=0.5 * 10 ** -digits * (1 + 1e-9) + abs(value) * 1e-15)
 
 
 def html_table(html: str) -> pd.DataFrame:

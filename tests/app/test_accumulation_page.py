@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import load_candles
 from explorer.data.config import load_config, resolve_data_path
-from tests.app.apptest import click, component_html, html_table, open_app_page
+from explorer.labs.microbatch import compare_microbatches
+from tests.app.apptest import as_shown, click, component_html, light_table, light_tables, open_app_page
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +30,10 @@ def at() -> AppTest:
 
 
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The table on screen that has `column` (the history is a light HTML table, the others dataframes)."""
-    for df in at.dataframe:
-        if column in df.value.columns:
-            return df.value
-    history = html_table(component_html(at, "acc-history"))
-    if column in history.columns:
-        return history
+    """The table on screen that has `column` (each is a light HTML table)."""
+    for table in light_tables(at):
+        if column in table.columns:
+            return table
     raise AssertionError(f"no table with column {column!r}")
 
 
@@ -108,22 +106,48 @@ def test_optimizer_zero_grad_vs_forgetting(at, frame):
     open_tab(at, "nn.Linear + optimizer")
     for key in ("acc_opt_zero", "acc_opt_zero", "acc_opt_forget", "acc_opt_forget"):
         click(at, key)
-    table = table_with(at, "Δbias")
+    table = light_table(at, "acc-opt")
+    assert table["step"].tolist() == [1, 2, 3, 4]
+    assert table["optimizer.zero_grad()"].tolist() == ["called", "called", "forgotten", "forgotten"]
     assert table["bias.grad"].tolist() == [1.0, 1.0, 2.0, 3.0]
-    assert table["Δbias"].tolist() == pytest.approx([-lr, -lr, -2 * lr, -3 * lr], rel=1e-3)
-    assert table["weight.grad[open]"].iloc[-1] == pytest.approx(3 * x_row(frame, 100)[0].item(), rel=1e-6)
-    assert table["Δ == −lr·grad"].all()
+    assert table["Δbias"].tolist() == [as_shown(-k * lr) for k in (1, 1, 2, 3)]
+    assert table["weight.grad[open]"].iloc[-1] == as_shown(3 * x_row(frame, 100)[0].item())
+    assert table["Δweight[open]"].iloc[-1] == as_shown(-lr * 3 * x_row(frame, 100)[0].item())
+    assert table["Δ == −lr·grad"].tolist() == ["True"] * 4
     click(at, "acc_opt_reset")
-    assert not any("Δbias" in df.value.columns for df in at.dataframe)
+    assert not any("Δbias" in t.columns for t in light_tables(at))
 
 
-def test_micro_batches_match_full_batch_and_bad_k_is_an_error(at):
+def test_optimizer_table_shows_a_tiny_update_with_its_digits(at, frame):
+    """At lr = 1e-6 the bias moves by about -1e-6: the table shows its first four digits, not -0.0000."""
+    open_tab(at, "nn.Linear + optimizer")
+    at.select_slider(key="acc_lr").set_value(1e-6).run()
+    click(at, "acc_opt_zero")
+    with torch.random.fork_rng(devices=[]):  # the reference: plain PyTorch, seeded as the lab is (seed 0)
+        torch.manual_seed(0)
+        model = torch.nn.Linear(5, 1)
+    before = model.bias.detach().clone()
+    model(x_row(frame, 100)).sum().backward()
+    torch.optim.SGD(model.parameters(), lr=1e-6).step()
+    change = (model.bias.detach() - before).item()
+    assert -1.1e-6 < change < -0.9e-6
+    assert light_table(at, "acc-opt")["Δbias"].iloc[0] == as_shown(change)
+    assert f"<td>{change:.3e}</td>" in component_html(at, "acc-opt")
+
+
+def test_micro_batches_match_full_batch_and_bad_k_is_an_error(at, frame):
     open_tab(at, "micro-batches")
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["max relative difference, Σ loss_i / k vs full batch"]) < 1e-5
     assert float(metrics["‖Σ loss_i‖ / ‖full batch‖ (no / k)"]) == pytest.approx(3.0, abs=1e-3)
-    table = table_with(at, "full batch")
+    table = light_table(at, "acc-microbatch")
+    assert table["gradient"].tolist() == [f"weight.grad[{c}]" for c in ("open", "high", "low", "close", "volume")] + \
+        ["bias.grad"]
     assert (table["Σ loss_i / k"] - table["full batch"]).abs().max() <= 1e-5 * table["full batch"].abs().max()
+    assert table["(Σ loss_i) / full"].tolist() == [as_shown(3.0)] * 6
+    expected = compare_microbatches(frame, 100, 12, 3, 0).table  # the page's defaults: row 100, 12 rows, k = 3
+    for column in expected.columns:
+        assert table[column].tolist() == [as_shown(v) for v in expected[column]]
     at.number_input(key="acc_mb_k").set_value(5).run()
     assert not at.exception
     assert any("does not split into 5 equal micro-batches" in e.value for e in at.error)

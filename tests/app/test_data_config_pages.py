@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from explorer.data.sample import SAMPLE_PATH
-from tests.app.apptest import APP, light_tables, open_app_page
+from tests.app.apptest import APP, light_table, light_tables, open_app_page
 
 SEED_ROWS = SAMPLE_PATH.read_bytes().splitlines(keepends=True)
 
@@ -29,6 +30,20 @@ def test_data_page_shows_sample_as_tensor():
     head = light_tables(at)[0]
     first = SEED_ROWS[0].decode().split("|")
     assert head["open"].iloc[0] == float(first[1]) and head["volume"].iloc[0] == float(first[5])
+
+
+def test_rounding_table_shows_every_digit_float32_keeps():
+    """The float32 column is the tensor's value with every digit Python prints (4,261.47998046875 for 4,261.48)."""
+    at = make_app()
+    table = light_table(at, "rounding")
+    frame = at.session_state["candles"].frame.head(2)
+    as32 = torch.tensor(frame.to_numpy(), dtype=torch.float32).double().flatten().tolist()
+    assert table["column"].tolist() == list(frame.columns) * 2
+    assert table["float64"].tolist() == frame.to_numpy().flatten().tolist()  # exact: no digit dropped
+    assert table["float32"].tolist() == as32
+    assert table["float32"].iloc[0] == 4261.47998046875 and table["float64"].iloc[0] == 4261.48
+    error = [b - a for a, b in zip(frame.to_numpy().flatten().tolist(), as32)]
+    assert table["error"].tolist() == [float(f"{e:.2e}") for e in error]
 
 
 def test_rows_input_reloads_sample():

@@ -10,11 +10,13 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from explorer.autograd.graph_plot import HIGHLIGHT_FILL, SELECTED_LINE
+from explorer.autograd.gradcheck import check_gradients
 from explorer.autograd.inspector import full
+from explorer.autograd.journal import preview
 from explorer.autograd.lesson import run_lesson
 from explorer.data.config import load_config
 from pages._common import load_from_config
-from tests.app.apptest import open_app_page, printouts
+from tests.app.apptest import light_table, open_app_page, printouts
 
 
 @pytest.fixture(scope="module")
@@ -157,9 +159,17 @@ def test_classic_view_and_after_backward_explanation(at):
     assert any("freed" in w.value for w in at.warning) and not at.exception
 
 
-def test_gradcheck_and_large_graph(at):
+def test_gradcheck_and_large_graph(at, frame):
     show(at, "check")
     assert any("gradcheck on the same function: PASS" in s.value for s in at.success) and not at.error
+    lesson = run_lesson(frame, 100, 0)
+    report = check_gradients(lesson.expression, lesson.x, lesson.w, lesson.b)
+    table = light_table(at, "graph-gradcheck")  # one row per leaf, as the library checked it
+    assert table["leaf"].tolist() == [leaf.name for leaf in report.leaves] and len(table) >= 2
+    assert table["result"].tolist() == ["PASS"] * len(report.leaves)
+    assert table["max |diff|"].tolist() == [float(f"{leaf.max_abs_diff:.3e}") for leaf in report.leaves]
+    assert table["autograd"].tolist() == [preview(leaf.analytic, 6) for leaf in report.leaves]
+    assert table["finite differences"].tolist() == [preview(leaf.numeric, 6) for leaf in report.leaves]
     show(at, "mlp")
     mlp = at.get("graphviz_chart")[-1].proto.spec
     assert "0: Linear" in mlp and "MseLossBackward0" in mlp

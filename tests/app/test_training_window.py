@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.training.replay import replay_step
-from tests.app.apptest import APP, click, component_html, open_app_page
+from tests.app.apptest import APP, as_shown, click, component_html, light_table, open_app_page
 
 
 @pytest.fixture
@@ -41,11 +41,6 @@ def traces(at: AppTest, key: str) -> list[SimpleNamespace]:
     """The chart's traces: name, mode and decoded x/y."""
     return [SimpleNamespace(name=t.get("name"), mode=t.get("mode"), x=_array(t.get("x", [])), y=_array(t.get("y", [])))
             for t in json.loads(chart(at, key).proto.spec)["data"]]
-
-
-def table(at: AppTest, column: str):
-    """The dataframe shown with this column (st.dataframe without selections carries no key in AppTest)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def click_point(at: AppTest, key: str, x: float | None) -> AppTest:
@@ -76,10 +71,14 @@ def test_clicking_a_point_of_the_loss_curve_shows_that_step(at):
     assert window_text(at).startswith(f"**Step 2** (epoch 1) · 64 rows · loss = `{view.loss_value:.6g}`")
     assert "the same number the run recorded" in window_text(at)
     assert view.loss_value == t.history.step_losses[1]
-    batch = table(at, "target as trained")
-    assert list(batch["row"]) == view.rows and batch["target as trained"].tolist() == view.yb.tolist()
-    summary = table(at, "‖grad‖")
-    assert summary["‖grad‖"].tolist() == [p.grad.norm().item() for p in view.params]
+    batch = light_table(at, "train-batch")
+    assert list(batch["row"]) == view.rows
+    assert batch["target as trained"].tolist() == [as_shown(y) for y in view.yb.tolist()]
+    assert batch["prediction"].tolist() == [as_shown(p) for p in view.preds.tolist()]
+    assert batch["timestamp"].tolist() == [str(ts) for ts in t.data.table.index[view.rows]]
+    summary = light_table(at, "train-summary")
+    assert summary["parameter"].tolist() == [p.name for p in view.params]
+    assert summary["‖grad‖"].tolist() == [as_shown(p.grad.norm().item(), 6) for p in view.params]
     assert "p ← p − lr·g  (lr = 0.01)" in next(m.value for m in at.markdown if "Update rule" in m.value)
     svg = component_html(at, "MseLossBackward0")  # the Graph page's drawing
     assert "MulBackward0" in svg and "loss" in svg
@@ -105,11 +104,12 @@ def test_picking_a_step_number_of_an_mlp_with_adam(at):
     at.number_input(key="train_window_step").set_value(3).run()
     t = trainer(at)
     view = replay_step(t.data, t.settings, 3)
-    params = table(at, "update (after − before)")
+    params = light_table(at, "train-params").set_index("element")
     assert {"m (exp_avg)", "v (exp_avg_sq)", "update (after − before)"} <= set(params.columns)
     first = view.params[0]
-    assert params.loc["0.weight[0, 0]", "m (exp_avg)"] == first.parts["m (exp_avg)"][0, 0].item()
-    assert params.loc["0.weight[0, 0]", "update (after − before)"] == first.update[0, 0].item()
+    parts = [(k, v) for k, v in first.parts.items() if v.numel() > 1]  # per element (a scalar step size is not)
+    for column, value in (*parts, ("update (after − before)", first.update), ("grad", first.grad)):
+        assert params.loc["0.weight[0, 0]", column] == as_shown(value[0, 0].item(), 6)
     svg = component_html(at, "MseLossBackward0")
     assert "0: Linear" in svg and "1: ReLU" in svg  # collapsed by module
 

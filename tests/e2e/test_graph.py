@@ -102,6 +102,9 @@ def test_every_view_and_option_draws_and_raises_nothing(page, app_url):
     shot(page, "graph_desk_backward_done")
     _view(page, "Gradcheck")
     assert "gradcheck on the same function: PASS" in page.locator("[data-testid=stAlertContentSuccess]").inner_text()
+    leaves = page.locator(".light-table.graph-gradcheck tbody tr")  # a light table: one row per leaf, w and b
+    assert [leaves.nth(i).locator("td").first.inner_text() for i in range(leaves.count())] == ["w", "b"]
+    assert leaves.nth(0).locator("td").nth(2).inner_text() == "PASS"
     _view(page, "Large graph")
     for option in ("after backward()", "hide AccumulateGrad", "hide view / reshape nodes"):
         page.get_by_text(option, exact=True).click()

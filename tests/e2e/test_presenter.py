@@ -29,10 +29,16 @@ AUDIT = """(strict) => {
     if (shown(e) && e.scrollWidth > e.clientWidth + 1 && !scrolls)
       out.push(`clipped without a scrollbar: ${e.tagName} ${e.innerText.slice(0, 40)}`);
   }
-  // the step window's mini-batch has a column per lagged feature by nature: it may scroll inside its box
-  for (const grid of strict ? main.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller') : [])
+  // data grids and light tables; the step window's mini-batch has a column per lagged feature by nature: it may
+  // scroll inside its box
+  for (const grid of strict ? main.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller, .light-table') : [])
     if (shown(grid) && grid.scrollWidth > grid.clientWidth + 1 && !grid.closest('.st-key-train_window_batch_box'))
       out.push(`table wider than its box: ${grid.closest('[class*=st-key-]')?.className.match(/st-key-\\S+/)}`);
+  // a light table's type follows presenter mode's (18 px cells under 20 px body text)
+  const body = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  for (const cell of strict ? main.querySelectorAll('.light-table td:first-child') : [])
+    if (shown(cell) && parseFloat(getComputedStyle(cell).fontSize) < 0.85 * body)
+      out.push(`small type: ${cell.closest('.light-table').className} ${getComputedStyle(cell).fontSize}`);
   const right = main.querySelector('[data-testid=stMainBlockContainer]').getBoundingClientRect().right;
   for (const e of main.querySelectorAll('[data-testid=stElementContainer]'))
     if (shown(e) && e.getBoundingClientRect().right > right + 1) out.push(`sticks out: ${e.innerText.slice(0, 40)}`);
@@ -69,6 +75,20 @@ def fill_accumulation(page: Page) -> None:
     expect(page.locator("[data-testid=stCode]").first).to_contain_text("b.grad = tensor([3.])", timeout=TIMEOUT)
 
 
+def fill_optimizer(page: Page) -> None:
+    page.get_by_role("tab", name="nn.Linear + optimizer").click()
+    wait_idle(page)
+    for key in ("acc_opt_zero", "acc_opt_forget", "acc_opt_forget"):  # the table's rows: called, forgotten twice
+        click_key(page, key)
+    expect(page.locator(".light-table.acc-opt")).to_contain_text("forgotten", timeout=TIMEOUT)
+
+
+def fill_microbatches(page: Page) -> None:
+    page.get_by_role("tab", name="micro-batches").click()
+    wait_idle(page)
+    expect(page.locator(".light-table.acc-microbatch")).to_contain_text("bias.grad", timeout=TIMEOUT)
+
+
 def fill_retain(page: Page) -> None:
     click_key(page, "retain_backward")
     click_key(page, "retain_backward")  # the second call fails: the longest message
@@ -79,11 +99,21 @@ def fill_training(page: Page) -> None:
     for _ in range(3):
         click_key(page, "train_step")
     expect(page.locator(TRAIN_STATUS).first).to_contain_text("step 3/", timeout=TIMEOUT)
+    expect(page.locator(".light-table.train-batch")).to_be_visible(timeout=TIMEOUT)
 
 
+def fill_parameters(page: Page) -> None:
+    """The step window's Parameters tab (the run trained by fill_training)."""
+    page.get_by_role("tab", name="Parameters").click()
+    wait_idle(page)
+    expect(page.locator(".light-table.train-params")).to_be_visible(timeout=TIMEOUT)
+
+
+# page: (its path, or None to stay on the page before; what to click before measuring)
 PAGES = {"home": ("", fill_home), "data": ("data", None), "config": ("config", None),
-         "accumulation": ("accumulation", fill_accumulation), "retain_graph": ("retain_graph", fill_retain),
-         "training": ("training", fill_training)}
+         "accumulation": ("accumulation", fill_accumulation), "accumulation_optimizer": (None, fill_optimizer),
+         "accumulation_microbatches": (None, fill_microbatches), "retain_graph": ("retain_graph", fill_retain),
+         "training": ("training", fill_training), "training_parameters": (None, fill_parameters)}
 
 
 def test_presenter_mode_from_url(page, app_url):
@@ -110,7 +140,8 @@ def test_every_page_fits(browser, app_url, size):
     open_page(page, app_url, query)  # the router first: a fresh server's first request may skip it
     problems = {}
     for name, (path, fill) in PAGES.items():
-        open_page(page, app_url, path + query)
+        if path is not None:
+            open_page(page, app_url, path + query)
         assert_no_exception(page)
         if fill:
             fill(page)

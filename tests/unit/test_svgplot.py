@@ -40,3 +40,15 @@ def test_table_prints_floats_with_the_digits_asked_or_all_of_them():
     assert "<td>4,261.48</td>" in every and "<td>0.111082</td>" in every and "<td>3</td>" in every
     assert '<td class="text">a&lt;b</td>' in every
     assert svgplot.pre("x < 1\n") == '<pre class="light-pre">x &lt; 1\n</pre>'
+
+
+def test_table_never_prints_a_value_that_is_not_zero_as_zero_and_follows_formats():
+    frame = pd.DataFrame({"delta": [-9.983778e-07, 0.0, -0.0012], "error": [2.34375e-04, -1.953125e-05, 0.0],
+                          "ok": [True, False, True]})
+    out = svgplot.table(frame, "t")
+    assert "<td>-9.984e-07</td>" in out and "<td>0.0000</td>" in out and "<td>-0.0012</td>" in out
+    assert "<td>True</td>" in out and "<td>False</td>" in out
+    assert "<td>6.2e-08</td>" in svgplot.table(pd.DataFrame({"v": [6.2e-08]}), "t", digits=2)
+    formatted = svgplot.table(frame, "t", digits=None, formats={"error": ".2e"})
+    assert "<td>2.34e-04</td>" in formatted and "<td>-1.95e-05</td>" in formatted
+    assert "<td>-9.983778e-07</td>" in formatted  # digits=None: as Python prints it
