@@ -14,7 +14,8 @@ from explorer.labs.microbatch import accumulated_grad, compare_microbatches, ful
 from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, sgd_step
 from explorer.teaching.questions import accumulation_question
 from explorer.teaching.takehome import accumulation_script, microbatch_script, optimizer_script
-from pages._common import current_device, light_html, show_code
+from pages._common import current_device, show_code
+from pages._components import light_html
 from pages._quiz import quiz_gate
 from pages._state import init_widgets
 

@@ -10,7 +10,8 @@ from streamlit.errors import StreamlitAPIException
 from explorer.autograd.graph import build_graph, graph_to_dot
 from explorer.autograd.large_graph import make_mlp, mlp_loss, tag_modules
 from explorer.teaching.shareable import Shared
-from pages._common import current_candles, current_device, graphviz_chart, show_code
+from pages._common import current_candles, current_device, show_code
+from pages._components import graphviz_chart
 from pages._state import init_widgets
 
 PLAY_DELAY = 0.7  # seconds between steps while playing

@@ -15,7 +15,7 @@ from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.graph_plot import graph_svg
 from explorer.autograd.inspector import details_html, inspect_node
 from explorer.autograd.lesson import GraphLesson, explanations, run_lesson
-from pages._common import light_html
+from pages._components import light_html
 
 VIEWS = {"fwd": "1 · Forward: op journal", "bwd": "2 · Backward step by step", "check": "3 · Gradcheck",
          "mlp": "4 · Large graph (MLP)"}

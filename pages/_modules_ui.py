@@ -16,7 +16,8 @@ from explorer.labs.shapes import (BOX_CSS, ShapeError, boxes_html, index_tensor,
                                   seed_tensor)
 from explorer.teaching.questions import index_shape, raw_price_loss
 from explorer import svgplot
-from pages._common import light_html, show_code
+from pages._common import show_code
+from pages._components import light_html
 from pages._quiz import quiz_ask
 
 DEFAULT_SHAPE = (3, 2, 4, 2)

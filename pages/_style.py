@@ -2,7 +2,7 @@
 from explorer.svgplot import TABLE_CSS
 
 LAYOUT_CSS = """<style>
-/* the graphviz charts' redraw watchers (pages._common.graphviz_chart) take no room */
+/* the graphviz charts' redraw watchers (pages._components.graphviz_chart) take no room */
 [class*="_gvredraw"] { display: none; }
 /* a button label wraps instead of being cut to "Pre…" when its column is narrow (shortcut hints take room) */
 [data-testid^=stBaseButton] [data-testid=stMarkdownContainer] { white-space: normal; overflow: visible;

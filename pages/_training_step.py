@@ -13,7 +13,8 @@ from explorer.training.replay import (BLOWUP_STEPS, StepView, batch_frame, check
                                       replay_norms, replay_step, resumed_trainer, step_graph)
 from explorer.training.live import panel_numbers
 from explorer.training.worker import Snapshot, TrainingWorker
-from pages._common import light_html, show_code
+from pages._common import show_code
+from pages._components import light_html
 from pages._graph_views import FONT_PX, presenting
 
 PICK = "train_window_step"  # the step number input

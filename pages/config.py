@@ -6,7 +6,8 @@ import streamlit as st
 from explorer import CandleFormatError, svgplot
 from explorer.data.config import DEFAULT_CONFIG, ConfigError, parse_config, resolve_data_path
 from explorer.data.sources import config_link, config_source_label, literal
-from pages._common import current_candles, light_html, load_from_config, set_candles, show_code
+from pages._common import current_candles, load_from_config, set_candles, show_code
+from pages._components import light_html
 
 st.title("Config: YAML drives the loader")
 st.caption("Seed notebook Part D. Edit the config or upload one, then apply it: it is validated, the file it names "

@@ -14,7 +14,8 @@ from explorer.teaching.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from explorer.data.sources import MAX_SAMPLE_ROWS, config_link, config_source_label, literal
 from pages._common import (LINK_KEY, current_candles, current_device, load_archive, load_from_config, load_upload,
-                           light_html, set_candles, show_code)
+                           set_candles, show_code)
+from pages._components import light_html
 
 DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "month first (MM/DD/YYYY)": False}
 SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}

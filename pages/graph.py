@@ -14,8 +14,8 @@ from explorer.autograd.lesson import (DEFAULT_EXPRESSION, GraphLesson, backward_
 from explorer.data.sources import literal
 from explorer.teaching.takehome import graph_script
 from explorer import svgplot
-from pages._common import (current_candles, current_device, graphviz_chart, light_html, publish_state, share_state,
-                           show_code)
+from pages._common import current_candles, current_device, publish_state, share_state, show_code
+from pages._components import graphviz_chart, light_html
 from pages._quiz import quiz_ask
 from explorer.teaching.questions import graph_w_grad
 from pages._state import init_widgets

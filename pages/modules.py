@@ -9,7 +9,8 @@ from explorer.labs.modules import (INITS, CandleNetwork, NeuralNetwork, candle_p
                                    seed_input_image, seed_linear)
 from explorer.teaching.questions import linear_weight_shape
 from explorer import svgplot
-from pages._common import current_candles, light_html, show_code
+from pages._common import current_candles, show_code
+from pages._components import light_html
 from pages._modules_ui import seed_bug_lessons, shape_explorer, side_by_side
 from pages._quiz import quiz_ask
 

@@ -10,7 +10,8 @@ from explorer.labs.retain import (TRADING_LOSSES, RetainLab, autograd_grad, back
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_script
 from explorer import svgplot
-from pages._common import current_device, light_html, publish_state, share_state, show_code
+from pages._common import current_device, publish_state, share_state, show_code
+from pages._components import light_html
 from pages._quiz import quiz_gate
 from explorer.autograd.graph import GraphError, build_graph
 from explorer.autograd.graph_dot import node_lines

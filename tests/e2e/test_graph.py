@@ -121,7 +121,7 @@ def test_every_view_and_option_draws_and_raises_nothing(page, app_url):
 
 def test_torchviz_picture_is_drawn_again_after_other_graphs(page, app_url):
     """The browser's graphviz fails now and then on a layout after another one (at the last step of this path, on
-    this machine): the picture must not stay blank (pages._common.graphviz_chart draws it again)."""
+    this machine): the picture must not stay blank (pages._components.graphviz_chart draws it again)."""
     _open_graph(page, app_url)
     page.get_by_text("below it: torchviz's classic make_dot picture").click()
     wait_idle(page)

@@ -1,0 +1,58 @@
+"""The pages' own Streamlit components: light HTML (trusted HTML + SVG), and a graphviz chart that is drawn again when
+the browser left it blank. (The Training page declares its live board itself: only it loads the training code.)"""
+from __future__ import annotations
+
+import functools
+import time
+
+import streamlit as st
+
+_LIGHT_HTML = st.components.v2.component("light_html", isolate_styles=False, js="""
+export default function ({ data, parentElement }) {
+  if (parentElement.drawn !== data) {
+    parentElement.innerHTML = data;
+    parentElement.drawn = data;
+  }
+}""")
+
+
+# Watches the graphviz chart just above it: still without a drawing after REDRAW_AFTER_MS, it asks for a redraw.
+_REDRAW = st.components.v2.component("graphviz_redraw", isolate_styles=False, js="""
+export default function ({ data, parentElement, setTriggerValue }) {
+  clearTimeout(parentElement.redrawTimer);
+  parentElement.redrawTimer = setTimeout(() => {
+    const holder = parentElement.closest('[data-testid=stElementContainer]');
+    const chart = holder?.previousElementSibling?.querySelector('[data-testid=stGraphVizChart]');
+    if (chart && !chart.querySelector('svg g')) setTriggerValue('blank', data.attempt);
+  }, data.after_ms);
+}""")
+REDRAW_AFTER_MS = 2500  # blank this long after it was drawn: ask for a redraw
+REDRAW_PAUSE_S = 10.0  # and not again within this time (a chart that never draws must not rerun the page forever)
+
+
+def graphviz_chart(dot: str, key: str) -> None:
+    """st.graphviz_chart, drawn again when the browser left it blank.
+
+    The browser's graphviz (WebAssembly, shared by every chart of the page) now and then fails to lay a graph out
+    when another graph was laid out before it (hpcc-js/wasm#139: its C library is not re-entrant): the chart stays
+    blank, with a page error 'undefined'. The next layout works, so a watcher asks for a rerun that draws the chart
+    again (a DOT comment makes it new). browser_safe_dot makes the failure rarer."""
+    from explorer.autograd.graph_dot import browser_safe_dot  # only pages with a graphviz chart pay its import
+
+    redraws, last = st.session_state.setdefault("_graphviz_redraws", {}).get(key, (0, -REDRAW_PAUSE_S))
+    st.graphviz_chart(browser_safe_dot(dot) + (f"\n// drawn again ({redraws})" if redraws else ""))
+    if time.monotonic() - last >= REDRAW_PAUSE_S:
+        _REDRAW(key=f"{key}_gvredraw", data={"attempt": redraws, "after_ms": REDRAW_AFTER_MS},
+                on_blank_change=functools.partial(_draw_again, key))
+
+
+def _draw_again(key: str) -> None:
+    redraws = st.session_state["_graphviz_redraws"]
+    redraws[key] = (redraws.get(key, (0, 0.0))[0] + 1, time.monotonic())
+
+
+def light_html(html: str, key: str) -> None:
+    """Trusted HTML + SVG that the browser parses itself: st.markdown runs it through its markdown pipeline (for the
+    six SVG gradient panels, 20 ms of each click in Chromium), and st.html's sanitiser strips SVG."""
+    _LIGHT_HTML(key=key, data=html)
+
