@@ -1,6 +1,6 @@
 // The live board (a Streamlit component): while its run plays, fetch the panel, swap it in, again poll_ms later.
-// When the run stops (done, diverged, paused by the server) it asks Streamlit for one rerun, which draws the
-// stopped page; it stops polling when Streamlit removes it or draws it anew.
+// When the run stops and the page has not redrawn itself, it asks Streamlit for one rerun, which draws the stopped
+// page; it stops polling when Streamlit removes it or draws it anew.
 export default function ({ data, parentElement, setTriggerValue }) {
   let board = parentElement.querySelector('.live-board');
   if (!board) {
@@ -27,7 +27,10 @@ export default function ({ data, parentElement, setTriggerValue }) {
       board.querySelector('.live-fast').innerHTML = panel.fast;
       if (panel.slow) board.querySelector('.live-slow').innerHTML = panel.slow;
       if (panel.status !== 'running') {
-        setTriggerValue('stopped', panel.status);
+        // A click on Pause or Step reruns the page itself, which removes this board; a rerun asked for meanwhile
+        // would interrupt that one and delay "paused". A run that ended by itself gets its rerun at once.
+        const wait = panel.status === 'paused' ? 1000 : 0;
+        setTimeout(() => { if (current()) setTriggerValue('stopped', panel.status); }, wait);
         return;
       }
       next = Math.max(0, data.poll_ms - (performance.now() - started));  // a steady poll_ms, however long the fetch
