@@ -227,15 +227,18 @@ def measure(page: Page, bare: Callable[[], float]) -> dict:
     return {"steps_per_s": total["steps"] / total["seconds"], "bare_steps_per_s": statistics.mean(bares),
             "ratio": statistics.median(ratios), "ratio_range": (min(ratios), max(ratios)),
             "updates_per_s": total["updates"] / total["seconds"], "blank_frames": total["blank_frames"],
-            "frames": total["frames"], **{k: max(w[k] for w in windows) for k in (
+            "frames": total["frames"], "pause_median_s": statistics.median(w["pause_latency_s"] for w in windows),
+            "pauses_over_0.5_s": sum(w["pause_latency_s"] > 0.5 for w in windows), "windows": len(windows),
+            **{k: max(w[k] for w in windows) for k in (
                 "pause_latency_s", "steps_shown_after_paused", "steps_between_last_shown_and_paused")}}
 
 
-def paired(page: Page, settings: TrainSettings, cores: set[int]) -> list[float]:
+def paired(page: Page, settings: TrainSettings, cores: set[int]) -> dict:
     """One play of PAIRED_S seconds with the bare loop running at the same time in its own process, on the same core
     as the training process: the kernel gives each half of the core in turns of a few ms, so both see the same
     machine at every moment. Per SEGMENT_S of the play: the app's steps/s (from the panel's text) over the bare
-    loop's in the same seconds."""
+    loop's in the same seconds; the median and range of those ratios, and both sides' steps/s over the play (each
+    on about half the core)."""
     here, there = multiprocessing.get_context("spawn").Pipe()
     bare = multiprocessing.get_context("spawn").Process(target=_paired_bare, args=(settings, cores, there))
     bare.start()
@@ -265,7 +268,10 @@ def paired(page: Page, settings: TrainSettings, cores: set[int]) -> list[float]:
         if t - start[0] >= SEGMENT_S:
             ratios.append((step - start[1]) / (bare_steps(t) - bare_steps(start[0])))
             start = (t, step)
-    return ratios
+    (t0, first), (t1, last) = running[0], start
+    return {"ratio": statistics.median(ratios), "ratio_range": (min(ratios), max(ratios)),
+            "app_steps_per_s": (last - first) / (t1 - t0),
+            "bare_steps_per_s": (bare_steps(t1) - bare_steps(t0)) / (t1 - t0)}
 
 
 def open_training(page: Page, url: str) -> None:
@@ -301,9 +307,9 @@ def main(server_env: dict | None = None, pinned: bool = True) -> dict:
                                          learning_rate=defaults.learning_rate, batch_size=defaults.batch_size)
                 row = measure(page, lambda: bare_rate(data, settings, pinned=pinned))
                 if pinned:
-                    ratios = paired(page, settings, os.sched_getaffinity(0))
-                    row |= {"sequential_ratio": row["ratio"], "sequential_range": row["ratio_range"],
-                            "ratio": statistics.median(ratios), "ratio_range": (min(ratios), max(ratios))}
+                    row |= {"sequential_ratio": row["ratio"], "sequential_range": row["ratio_range"]}
+                    row["paired"] = paired(page, settings, os.sched_getaffinity(0))
+                    row |= {"ratio": row["paired"]["ratio"], "ratio_range": row["paired"]["ratio_range"]}
                 rows[f"{model}+{optimizer}"] = row
                 print_row(f"{model}+{optimizer}", row)
             browser.close()
@@ -317,15 +323,18 @@ def main(server_env: dict | None = None, pinned: bool = True) -> dict:
 
 
 def print_row(name: str, r: dict) -> None:
-    lo, hi = r["ratio_range"]
-    ratio = f"ratio {r['ratio']:.2f} ({lo:.2f}-{hi:.2f})"
-    if "sequential_ratio" in r:
-        lo, hi = r["sequential_range"]
-        ratio = f"paired {ratio}, sequential {r['sequential_ratio']:.2f} ({lo:.2f}-{hi:.2f})"
-    print(f"{name:12s} app {r['steps_per_s']:7,.0f} steps/s | bare {r['bare_steps_per_s']:7,.0f} steps/s | {ratio} | "
-          f"panel {r['updates_per_s']:.1f} updates/s, {r['blank_frames']} of {r['frames']} frames missing a chart | "
-          f"pause: 'paused' after {r['pause_latency_s']:.2f} s, {r['steps_between_last_shown_and_paused']} steps past "
-          f"the last one shown, {r['steps_shown_after_paused']} after 'paused'", flush=True)
+    lo, hi = r.get("sequential_range", r["ratio_range"])
+    ratio = (f"app {r['steps_per_s']:,.0f} vs bare {r['bare_steps_per_s']:,.0f} steps/s, ratio "
+             f"{r.get('sequential_ratio', r['ratio']):.2f} ({lo:.2f}-{hi:.2f})")
+    if "paired" in r:
+        pair, (lo, hi) = r["paired"], r["ratio_range"]
+        ratio = (f"paired: app {pair['app_steps_per_s']:,.0f} vs bare {pair['bare_steps_per_s']:,.0f} steps/s on a "
+                 f"shared core, ratio {r['ratio']:.2f} ({lo:.2f}-{hi:.2f}) | sequential: {ratio}")
+    print(f"{name:10s} {ratio} | panel {r['updates_per_s']:.1f} updates/s, {r['blank_frames']} of {r['frames']} frames "
+          f"missing a chart | pause: 'paused' after {r['pause_median_s']:.2f} s median, {r['pause_latency_s']:.2f} s "
+          f"worst ({r['pauses_over_0.5_s']} of {r['windows']} windows over 0.5 s), "
+          f"{r['steps_between_last_shown_and_paused']} steps past the last one shown, {r['steps_shown_after_paused']} "
+          "after 'paused'", flush=True)
 
 
 if __name__ == "__main__":
