@@ -9,7 +9,6 @@ fetch of this panel and one innerHTML costs a few milliseconds. When the run sto
 from __future__ import annotations
 
 import html
-import json
 import secrets
 import weakref
 from pathlib import Path
