@@ -84,7 +84,8 @@ TABLE_CSS = """
 .light-table .text {text-align: left; white-space: normal; min-width: 6em}
 .light-table .none {color: #999}
 .light-table.candles, .light-table.rounding {max-height: none}  /* head() and tail(): five rows; rounding: ten */
-.light-table.candles .text, .light-table.rounding .text, .light-table.train-batch .text {white-space: nowrap}
+.light-table.candles .text, .light-table.rounding .text, .light-table.train-batch .text,
+.light-table.train-table .text {white-space: nowrap}
 .light-table.train-batch {max-height: 16rem}  /* the step's 64 rows, in a short box */
 .light-pre {white-space: pre-wrap; overflow-wrap: anywhere; font-family: "Source Code Pro", monospace;
   font-size: .875rem; line-height: 1.6; background: rgba(128, 128, 128, .08); border-radius: .5rem;

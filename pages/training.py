@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer import svgplot
 from explorer.training.export import export_script
 from explorer.training.features import FeatureError, build_features, check_spec, lagged_windows, make_features
 from explorer.training.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
@@ -13,6 +14,7 @@ from explorer.training.charts import MAX_POINTS, prediction_figure
 from explorer.training.live import SCRIPT, board, fast_html, slow_html, status_text
 from explorer.training.worker import TrainingWorker, loss_history_frame
 from pages._common import current_candles, current_device, show_code
+from pages._components import light_html
 from pages._training_controls import PACES, train_controls
 from pages._quiz import quiz_gate
 from explorer.teaching.questions import untrained_raw_loss
@@ -114,7 +116,7 @@ def stopped_sections(worker: TrainingWorker) -> None:
     st.caption(" · ".join(f"`{name}` {shape[11:-1]}" for name, shape in data.shapes().items()))
     with st.expander("Tensors and model", expanded=False):
         st.code(describe_model(worker.trainer.model), language="text")
-        st.dataframe(data.table.head(5), key="train_table")
+        light_html(svgplot.table(data.table.head(5).reset_index(), "train-table", digits=None), key="train_table")
     ran = worker.trainer.settings  # the code shown is the code this run uses
     manual, forgetful = ran.optimizer == "manual_sgd", not ran.zero_grad and ran.optimizer != "manual_sgd"
     show_code(lagged_windows, build_features, *([calc_preds] if ran.model == "scratch_linear" else []),

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.data.config import load_config
 from explorer.training.models import CROSS_ENTROPY_ON_REGRESSION
-from tests.app.apptest import click, open_app_page
+from tests.app.apptest import click, light_table, open_app_page
 
 
 @pytest.fixture
@@ -35,6 +35,15 @@ def test_page_opens_with_the_config_defaults(at):
     assert len(at.get("plotly_chart")) == 3
     assert not at.error
     assert trainer(at).data.shapes()["t_indep (train)"] == "torch.Size([798, 15])"  # 1000 candles, 3 lags x 5
+
+
+def test_the_feature_rows_show_as_a_light_table(at):
+    """Tensors and model: the first five rows of lagged features and target as the candles had them, with times."""
+    table, data = light_table(at, "train-table"), trainer(at).data.table.head(5)
+    assert table.columns.tolist() == [data.index.name or "index", *data.columns]
+    assert table.iloc[:, 0].tolist() == [str(t) for t in data.index]
+    for column in data.columns:
+        assert table[column].tolist() == data[column].tolist()  # every digit: 4,261.48, not 4,261.4800
 
 
 def test_step_runs_one_minibatch_and_offers_downloads(at):

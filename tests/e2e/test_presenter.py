@@ -29,10 +29,10 @@ AUDIT = """(strict) => {
     if (shown(e) && e.scrollWidth > e.clientWidth + 1 && !scrolls)
       out.push(`clipped without a scrollbar: ${e.tagName} ${e.innerText.slice(0, 40)}`);
   }
-  // data grids and light tables; the step window's mini-batch has a column per lagged feature by nature: it may
-  // scroll inside its box
+  // data grids and light tables; the Training page's feature rows (its first five, the step window's mini-batch)
+  // have a column per lagged feature by nature: they may scroll inside their box
   for (const grid of strict ? main.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller, .light-table') : [])
-    if (shown(grid) && grid.scrollWidth > grid.clientWidth + 1 && !grid.closest('.st-key-train_window_batch_box'))
+    if (shown(grid) && grid.scrollWidth > grid.clientWidth + 1 && !grid.matches('.train-batch, .train-table'))
       out.push(`table wider than its box: ${grid.closest('[class*=st-key-]')?.className.match(/st-key-\\S+/)}`);
   // a light table's type follows presenter mode's (18 px cells under 20 px body text)
   const body = parseFloat(getComputedStyle(document.documentElement).fontSize);
