@@ -188,18 +188,28 @@ def status(text: str) -> tuple[str, int]:
     return (m.group(1), int(m.group(2))) if m else ("", -1)
 
 
-def play_window(page: Page) -> dict:
-    """Play, watch WINDOW_S seconds, Pause; the window's steps, seconds, panel updates, blank frames and pause."""
+def play(page: Page) -> None:
+    """Start watching the page (WATCH_JS), press Play, wait until "running" shows."""
     page.evaluate(WATCH_JS)
     click(page, "train_play")
     page.locator(STATUS_SELECTOR).filter(has_text=re.compile(r"^running")).first.wait_for(timeout=60_000)
+
+
+def watched(page: Page) -> tuple[dict, list[tuple[float, str, int]]]:
+    """What WATCH_JS saw, and its status texts as (wall time in s, state, step)."""
+    m = page.evaluate("window.__bench")
+    return m, [(t / 1000, *status(text)) for t, text in m["texts"]]
+
+
+def play_window(page: Page) -> dict:
+    """Play, watch WINDOW_S seconds, Pause; the window's steps, seconds, panel updates, blank frames and pause."""
+    play(page)
     page.wait_for_timeout(WINDOW_S * 1000)
     click(page, "train_pause")
     # .first: the board's last poll may say "paused" too, just before the page's own redraw replaces it
     page.locator(STATUS_SELECTOR).filter(has_text=re.compile(r"^paused")).first.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
-    m = page.evaluate("window.__bench")
-    texts = [(t / 1000, *status(text)) for t, text in m["texts"]]
+    m, texts = watched(page)
     click_t = m["clicks"][-1][0] / 1000
     running = [(t, step) for t, state, step in texts if state == "running" and t <= click_t]
     warm = [(t, step) for t, step in running if t >= running[0][0] + WARM_S]
@@ -245,16 +255,14 @@ def paired(page: Page, settings: TrainSettings, cores: set[int]) -> dict:
     here.recv()  # its data is loaded
     click(page, "train_reset")
     idle(page)
-    page.evaluate(WATCH_JS)
-    click(page, "train_play")
-    page.locator(STATUS_SELECTOR).filter(has_text=re.compile(r"^running")).first.wait_for(timeout=60_000)
+    play(page)
     page.wait_for_timeout(PAIRED_S * 1000)
     here.send("stop")
     log = here.recv()
     bare.join()
     click(page, "train_pause")
     idle(page)
-    texts = [(t / 1000, *status(text)) for t, text in page.evaluate("window.__bench")["texts"]]
+    _, texts = watched(page)
     running = [(t, step) for t, state, step in texts if state == "running" and t <= log[-1][0]]
     running = [(t, step) for t, step in running if t >= running[0][0] + WARM_S]
     times, counts = [t for t, _ in log], [n for _, n in log]
