@@ -5,6 +5,7 @@ from explorer.runtime import configure_torch
 from pages._common import device_picker, presenter_mode, sidebar_data_summary
 from pages._quiz import quiz_mode, quiz_score
 from pages._replica import watch_replica
+from pages._state import APP_LINK, publish_state, share_state
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wide")
 configure_torch()
@@ -27,6 +28,7 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
+share_state(*APP_LINK)  # a shared link's presenter mode, quiz, device and candles, checked
 presenter_mode()
 quiz_box = quiz_mode()
 device_picker()
@@ -36,4 +38,5 @@ try:
 finally:  # after the page, so a load on this run shows at once (and even when a page stops early)
     sidebar_data_summary(summary)
     quiz_score(quiz_box)
+    publish_state(*APP_LINK)
     watch_replica()  # behind deploy/'s nginx: reload on the replica that took over when this one dies

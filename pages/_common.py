@@ -12,8 +12,8 @@ from explorer.runtime import available_devices, device_from_link
 from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
 from pages._style import LAYOUT_CSS, PRESENTER_CSS
-from pages._state import (CANDLES_KEY, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY, publish_state, set_url,  # noqa: F401
-                          share_state, url_value)
+from pages._state import (CANDLES_KEY, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY, publish_state,  # noqa: F401
+                          share_state)
 
 if TYPE_CHECKING:  # the loader (pandas) and the config (pydantic) load when first used, after the first paint
     from explorer import CandleData
@@ -63,12 +63,12 @@ def load_bytes_cached(raw: bytes, sep: str | None, nrows: int | None, dayfirst: 
 
 def load_from_config(config: AppConfig) -> CandleData:
     """Candles named by a config (paths restricted to data/, rows within the cap), cached per file version."""
-    from explorer.data.config import resolve_data_path
+    from explorer.data.config import read_csv_arguments, resolve_data_path
     path = resolve_data_path(config)
     check_config_rows(config)
-    d = config.data
-    return enough_candles(load_path_cached(str(path), path.stat().st_mtime, d.separator, d.train_rows,
-                                           tuple(d.features)))
+    args = read_csv_arguments(config.model_dump())
+    return enough_candles(load_path_cached(str(path), path.stat().st_mtime, args["sep"], args["nrows"],
+                                           tuple(args["names"])))
 
 
 def load_archive(request: ArchiveRequest, progress=None) -> CandleData:
@@ -97,13 +97,12 @@ def _candles_from_archive_link(link: str | None) -> bool:
 
 def current_candles() -> CandleData:
     """The candles this session works on: what the learner loaded, else the sample (as a shared link asks)."""
-    link = st.query_params.get("data")
+    link = st.session_state.get(LINK_KEY)  # a shared link's (share_state took it), until candles are loaded
     if CANDLES_KEY not in st.session_state and (link or "").startswith("binance:"):
         if not _candles_from_archive_link(link):
             from explorer.data.config import load_config
-            set_url("data", config_link(load_config()))  # the link's data could not be met
+            link = config_link(load_config())  # the link's data could not be met
     if CANDLES_KEY not in st.session_state:
-        link = url_value("data")
         config, problem = config_from_link(link)
         if problem:
             st.warning(problem)
@@ -117,8 +116,7 @@ def set_candles(data: CandleData, source: str, link: str) -> None:
     """Make `data` the session's candles; `link` is how it is written in a shareable URL."""
     st.session_state[CANDLES_KEY] = data
     st.session_state[SOURCE_KEY] = source
-    st.session_state[LINK_KEY] = link
-    set_url("data", link)  # now, not on the next run: a link copied right away carries it
+    st.session_state[LINK_KEY] = link  # the link carries it from the end of this run (app.py's publish_state)
 
 
 def sidebar_data_summary(where) -> None:
@@ -128,7 +126,6 @@ def sidebar_data_summary(where) -> None:
     with where:
         st.markdown("**Loaded candles**")
         st.caption(literal(st.session_state[SOURCE_KEY]))
-        set_url("data", st.session_state[LINK_KEY])
         st.caption(f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC")
 
 
@@ -146,11 +143,9 @@ def show_code(*functions, caption: str = "The code that ran") -> None:
 
 def presenter_mode() -> bool:
     """Presenter mode: `?present=1` in the URL or the sidebar toggle; bigger type, no sidebar, no secondary controls."""
-    if PRESENT_KEY not in st.session_state:
-        st.session_state[PRESENT_KEY] = url_value(PRESENT_KEY) == "1"
+    st.session_state.setdefault(PRESENT_KEY, False)
     st.sidebar.toggle("Presenter mode", key=PRESENT_KEY, help="Larger fonts; sidebar and secondary controls hidden. "
                       "Also opened with ?present=1 in the URL.")
-    set_url(PRESENT_KEY, "1" if st.session_state[PRESENT_KEY] else None)
     st.html(LAYOUT_CSS)
     if st.session_state[PRESENT_KEY]:
         st.html(PRESENTER_CSS)
@@ -165,14 +160,12 @@ def _exit_presenter() -> None:
 def device_picker() -> str:
     """Sidebar picker for where the lessons' tensors live; a link's `?device=` is used when this machine has it."""
     devices = available_devices()
-    if DEVICE_KEY not in st.session_state or st.session_state[DEVICE_KEY] not in devices:
-        st.session_state[DEVICE_KEY], problem = device_from_link(url_value(DEVICE_KEY), devices)
+    if st.session_state.get(DEVICE_KEY) not in devices:  # none yet, or a link's that this machine lacks
+        st.session_state[DEVICE_KEY], problem = device_from_link(st.session_state.get(DEVICE_KEY), devices)
         if problem:
             st.warning(literal(problem))
     st.sidebar.selectbox("Device", devices, key=DEVICE_KEY, help="Where the lessons create their tensors "
                          "(torch.device). cuda / mps appear only when this machine has one.")
-    device = st.session_state[DEVICE_KEY]
-    set_url(DEVICE_KEY, None if device == "cpu" else device)  # the default stays out of the URL
     return st.session_state[DEVICE_KEY]
 
 

@@ -5,9 +5,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import StopException
 
 from explorer.teaching.quiz import AnswerError, Question, Score, Verdict, check, tolerance_text
-from pages._state import set_url
+from pages._state import QUIZ_KEY
 
-QUIZ_KEY = "quiz"  # the sidebar switch's widget key (and the URL parameter)
 ON_KEY = "quiz_on"  # a plain copy: widget state is dropped on a run that does not draw the switch
 ANSWERS_KEY = "quiz_answers"  # question key -> (the question answered, the Verdict of the first answer)
 
@@ -15,12 +14,10 @@ ANSWERS_KEY = "quiz_answers"  # question key -> (the question answered, the Verd
 def quiz_mode():
     """Sidebar toggle; `?quiz=1` turns it on and stays in the URL, so shared links carry it. Returns a sidebar slot
     for the score (filled after the page ran, see quiz_score)."""
-    if QUIZ_KEY not in st.session_state:
-        st.session_state[QUIZ_KEY] = st.query_params.get(QUIZ_KEY) == "1"
+    st.session_state.setdefault(QUIZ_KEY, False)
     st.sidebar.toggle("Predict, then reveal", key=QUIZ_KEY, help="At key moments the lessons ask you to predict "
                       "the result before showing it. A teacher turns it on for everyone with ?quiz=1 in the link.")
     st.session_state[ON_KEY] = st.session_state[QUIZ_KEY]
-    set_url(QUIZ_KEY, "1" if st.session_state[QUIZ_KEY] else None)
     return st.sidebar.container()
 
 

@@ -1,7 +1,9 @@
 """The pages' one state layer: the session keys they share, and what a copied link carries.
 
 A link carries widget values (declared with `Shared`, parsed and range-checked before they reach a widget) and
-click histories (kind "clicks": letters a lab replays once). Every URL write goes through `set_url`. Widgets get
+click histories (kind "clicks": letters a lab replays once). Each page declares what its link carries as a tuple of
+`Shared` and calls `share_state` before its widgets and `publish_state` after them; `APP_LINK` is what every page's
+link carries (the sidebar's switches and which candles are loaded). Only this module touches the URL. Widgets get
 their first value through session state (`init_widgets`, or a link's value), never a default argument as well, so
 Streamlit's widget-state duplication warning is left on and has nothing to warn about.
 """
@@ -16,20 +18,22 @@ from explorer.teaching.shareable import Shared, decode, encode
 
 CANDLES_KEY = "candles"  # the session's CandleData
 SOURCE_KEY = "candles_source"  # where they came from, in words
-LINK_KEY = "candles_link"  # how they are written in a link (?data=)
+LINK_KEY = "data"  # how they are written in a link (?data=): sample:N, a config, binance:…, upload
 DEVICE_KEY = "device"  # the sidebar's device picker (?device=)
 PRESENT_KEY = "present"  # presenter mode (?present=1)
+QUIZ_KEY = "quiz"  # predict-then-reveal (?quiz=1)
 APPLIED_KEY = "_shared_applied"  # the pages whose link values this session has taken already
 CLICKS_KEY = "_link_clicks"  # click histories a link brought, by parameter, until the page replays them
 DEFAULTS_KEY = "_widget_defaults"  # the default each widget was last given, by widget key
 
 
-def url_value(key: str) -> str | None:
-    """What the URL says under `key` (None when absent)."""
-    return st.query_params.get(key)
+# What every page's link carries; a default stays out of the link. The device is checked against this machine's
+# devices by the picker, so it is any short name here.
+APP_LINK = (Shared(PRESENT_KEY, "bool", default=False), Shared(QUIZ_KEY, "bool", default=False),
+            Shared(DEVICE_KEY, "str", max_len=20, default="cpu"), Shared(LINK_KEY, "str", max_len=100_000))  # config_from_link judges it
 
 
-def set_url(key: str, value: str | None) -> None:
+def _set_url(key: str, value: str | None) -> None:
     """Write one URL parameter; None or '' removes it, so defaults stay out of a copied link."""
     if not value:
         st.query_params.pop(key, None)
@@ -76,5 +80,8 @@ def publish_state(*spec: Shared, **clicks: str) -> None:
     values = encode(st.session_state, spec)
     if any(st.query_params.get(k) != v for k, v in values.items()):  # unchanged: no URL change to send
         st.query_params.update(values)
+    for item in spec:
+        if item.default is not None and item.key not in values:  # back at its default: out of the link
+            _set_url(item.key, None)
     for key, code in clicks.items():
-        set_url(key, code)
+        _set_url(key, code)

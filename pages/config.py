@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import CandleFormatError, svgplot
-from explorer.data.config import DEFAULT_CONFIG, ConfigError, parse_config, resolve_data_path
+from explorer.data.config import (DEFAULT_CONFIG, ConfigError, parse_config, read_config, read_csv_arguments,
+                                  resolve_data_path)
 from explorer.data.sources import config_link, config_source_label, literal
 from pages._common import current_candles, load_from_config, set_candles, show_code
 from pages._components import light_html
@@ -54,4 +55,4 @@ if "config_applied" in st.session_state:
     light_html(svgplot.table(current_candles().frame.head().reset_index(), "candles", digits=None),
                key="config_head")
 
-show_code(parse_config, resolve_data_path, load_from_config)
+show_code(read_config, read_csv_arguments)  # the seed's Part D; parse_config checks the text before it

@@ -85,7 +85,7 @@ def parse_config(text: str) -> AppConfig:
         raise ConfigError(f"The config is larger than {MAX_CONFIG_BYTES // 1000} kB; a config is a few lines.")
     try:
         _refuse_aliases(text)
-        raw = yaml.safe_load(text)
+        raw = read_config(text)
     except RecursionError:  # PyYAML composes nested [[[...]]] recursively
         raise ConfigError("The config is nested too deeply to read; a config is a few flat sections.") from None
     except yaml.YAMLError as exc:
@@ -98,6 +98,21 @@ def parse_config(text: str) -> AppConfig:
         return AppConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+
+
+def read_config(text: str) -> dict:
+    """Seed Part D: the YAML text as the dictionary `print(config)` shows (parse_config checks it first)."""
+    config = yaml.safe_load(text)
+    return config
+
+
+def read_csv_arguments(config: dict) -> dict:
+    """Seed Part D: the config's `data:` section as the arguments of the seed's pd.read_csv call."""
+    file_path = config["data"]["file_path"]
+    sep = config["data"]["separator"]
+    nrows = config["data"]["train_rows"]
+    cols = config["data"]["features"]
+    return dict(filepath_or_buffer=file_path, sep=sep, nrows=nrows, header=None, names=cols)
 
 
 def load_config(path: Path = DEFAULT_CONFIG) -> AppConfig:

@@ -20,6 +20,7 @@ class Shared:
     high: float | None = None
     choices: tuple[Any, ...] | None = None
     max_len: int = 300
+    default: Any = None  # a value equal to it stays out of the link (None: every value is written)
 
 
 def _parse(spec: Shared, text: str) -> Any:
@@ -65,7 +66,7 @@ def encode(values: Mapping[str, Any], spec: Sequence[Shared]) -> dict[str, str]:
     """The query parameters that reproduce `values` (only keys in the spec that have a value)."""
     out = {}
     for item in spec:
-        if item.key in values and values[item.key] is not None:
+        if item.key in values and values[item.key] is not None and values[item.key] != item.default:
             value = values[item.key]
             out[item.key] = ("1" if value else "0") if item.kind == "bool" else (
                 repr(float(value)) if item.kind == "float" else ",".join(value) if item.kind == "list" else str(value))
