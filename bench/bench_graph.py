@@ -11,7 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer.autograd.graph import build_graph, graph_to_dot  # noqa: E402
+from explorer.autograd.graph import build_graph  # noqa: E402
+from explorer.autograd.graph_dot import graph_to_dot  # noqa: E402
 from explorer.autograd.lesson import make_leaves  # noqa: E402
 from explorer.autograd.large_graph import mlp_loss  # noqa: E402
 from explorer.data.sample import generate_candles  # noqa: E402

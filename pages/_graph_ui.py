@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from explorer.autograd.graph import build_graph, graph_to_dot
+from explorer.autograd.graph import build_graph
+from explorer.autograd.graph_dot import graph_to_dot
 from explorer.autograd.large_graph import make_mlp, mlp_loss, tag_modules
 from explorer.teaching.shareable import Shared
 from pages._common import current_candles, current_device, show_code

@@ -7,7 +7,8 @@ import streamlit as st
 from explorer.autograd.backward import trace_backward
 from explorer.autograd.expr import ExpressionError
 from explorer.autograd.gradcheck import check_gradients
-from explorer.autograd.graph import build_graph, graph_to_dot
+from explorer.autograd.graph import build_graph
+from explorer.autograd.graph_dot import graph_to_dot
 from explorer.autograd.lesson import (DEFAULT_EXPRESSION, GraphLesson, backward_view, example_notes, forward_view,
                                       forward_with_journal, gradient_printout, gradient_stoppers, make_leaves, problems,
                                       run_lesson, seed_printout)

@@ -14,7 +14,6 @@ from pages._common import current_device, publish_state, share_state, show_code
 from pages._components import light_html
 from pages._quiz import quiz_gate
 from explorer.autograd.graph import GraphError, build_graph
-from explorer.autograd.graph_dot import node_lines
 from explorer.autograd.graph_plot import graph_svg
 from explorer.teaching.questions import retain_question
 from pages._graph_views import FONT_PX, presenting
@@ -108,7 +107,7 @@ def saved_tensors(lab: RetainLab) -> None:
         try:
             model = build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")
             drawn += ('<p class="light-note">The loss\'s graph now: saved values in each node, <i>freed</i> once '
-                      "backward released them.</p>" + graph_svg(model, FONT_PX[presenting()], node_lines))
+                      "backward released them.</p>" + graph_svg(model, FONT_PX[presenting()], "full"))
         except GraphError as exc:
             st.error(f"Cannot draw the graph: {exc}")
     light_html(drawn, key="retain_saved")

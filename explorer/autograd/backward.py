@@ -1,45 +1,16 @@
 """Backward, step by step: the order autograd runs each node, with the gradients flowing in and out."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import torch
 
-from explorer.autograd.graph import saved_tensors
 from explorer.autograd.graph_model import GraphModel
-from explorer.autograd.graph_plot import brief
-from explorer.autograd.journal import preview
+from explorer.autograd.journal import brief, preview
+from explorer.autograd.node import leaf_name, node_inputs, rule, saved_tensors
 from explorer.autograd.walk import walk_grad_fns
-
-RULES = {  # the local derivative each node applies; g is the gradient arriving at the node's output
-    "AddBackward0": "out = a + alpha·b  ⇒  ∂L/∂a = g,  ∂L/∂b = alpha·g  (summed over broadcast dims)",
-    "SubBackward0": "out = a − alpha·b  ⇒  ∂L/∂a = g,  ∂L/∂b = −alpha·g",
-    "MulBackward0": "out = self · other  ⇒  ∂L/∂self = g · other,  ∂L/∂other = g · self",
-    "DivBackward0": "out = self / other  ⇒  ∂L/∂self = g / other,  ∂L/∂other = −g · self / other²",
-    "MmBackward0": "out = self @ mat2  ⇒  ∂L/∂self = g @ mat2ᵀ,  ∂L/∂mat2 = selfᵀ @ g",
-    "PermuteBackward0": "out = input.permute(dims)  ⇒  ∂L/∂input = g permuted back",
-    "TBackward0": "out = input.T  ⇒  ∂L/∂input = gᵀ",
-    "PowBackward0": "out = self ** exponent  ⇒  ∂L/∂self = g · exponent · self^(exponent−1)",
-    "SigmoidBackward0": "out = σ(self)  ⇒  ∂L/∂self = g · out · (1 − out)",
-    "TanhBackward0": "out = tanh(self)  ⇒  ∂L/∂self = g · (1 − out²)",
-    "ReluBackward0": "out = relu(self)  ⇒  ∂L/∂self = g where out > 0, else 0",
-    "ExpBackward0": "out = exp(self)  ⇒  ∂L/∂self = g · out",
-    "LogBackward0": "out = log(self)  ⇒  ∂L/∂self = g / self",
-    "AbsBackward0": "out = |self|  ⇒  ∂L/∂self = g · sign(self)",
-    "NegBackward0": "out = −self  ⇒  ∂L/∂self = −g",
-    "SumBackward0": "out = self.sum()  ⇒  ∂L/∂self = g copied to every element",
-    "SumBackward1": "out = self.sum(dim)  ⇒  ∂L/∂self = g copied along dim",
-    "MeanBackward0": "out = self.mean()  ⇒  ∂L/∂self = g / N for every element",
-    "MeanBackward1": "out = self.mean(dim)  ⇒  ∂L/∂self = g / N along dim",
-    "ClampBackward1": "out = clamp(self, min, max)  ⇒  ∂L/∂self = g inside the range, 0 where clamped",
-    "ClampMinBackward0": "out = clamp(self, min)  ⇒  ∂L/∂self = g where self ≥ min, else 0",
-    "SoftmaxBackward0": "out = softmax(self)  ⇒  ∂L/∂self = out · (g − Σ g·out)",
-    "ExpandBackward0": "out = self broadcast  ⇒  ∂L/∂self = g summed over the broadcast dims",
-    "ViewBackward0": "out = self.view(shape)  ⇒  ∂L/∂self = g reshaped back",
-    "AddmmBackward0": "out = bias + mat1 @ mat2  ⇒  ∂L/∂bias = Σ g,  ∂L/∂mat1 = g @ mat2ᵀ,  "
-                      "∂L/∂mat2 = mat1ᵀ @ g",
-    "AccumulateGrad": "leaf.grad += g  (this is where .grad is written)",
-}
 
 
 @dataclass
@@ -57,7 +28,7 @@ class BackwardStep:
     def chain_rule(self, precision: int = 4) -> str:
         """The chain-rule step with the real numbers: rule, g flowing in, saved values used, grads out."""
         g = ", ".join(preview(t, precision) if t is not None else "None" for t in self.grad_outputs)
-        lines = [f"step {self.index}: {self.name}", RULES.get(self.name, "∂L/∂input = g · ∂out/∂input"),
+        lines = [f"step {self.index}: {self.name}", rule(self.name).full,
                  f"g = ∂L/∂out = {g}"]
         lines += [f"saved {k} = {preview(v, precision)}" for k, v in self.saved.items()]
         if self.name == "AccumulateGrad":
@@ -99,34 +70,24 @@ class BackwardTrace:
 
 
 def _input_names(fn: object, names: dict[int, str]) -> list[str]:
-    """What each input slot of `fn` leads to: another node, a named leaf, or nothing."""
-    out = []
-    for child, _ in fn.next_functions:
-        if child is None:
-            out.append("(no grad needed)")
-        elif hasattr(child, "variable"):
-            out.append(names.get(id(child.variable), "leaf") + " (AccumulateGrad)")
-        else:
-            out.append(child.name())
-    if hasattr(fn, "variable"):
-        out.append(names.get(id(fn.variable), "leaf"))
-    return out
+    """What each input slot of `fn` leads to; an AccumulateGrad's own leaf last."""
+    return [i.short() for i in node_inputs(fn, names)] + ([leaf_name(fn, names)] if hasattr(fn, "variable") else [])
 
 
-def trace_backward(root: torch.Tensor, params: dict[str, torch.Tensor] | None = None,
-                   retain_graph: bool = False) -> BackwardTrace:
-    """Run root.backward() with a pre-hook and hook on every node; return what ran, in order."""
+@contextmanager
+def tracing(root: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> Iterator[BackwardTrace]:
+    """While active, a pre-hook and a hook on every node of root's graph record each step backward() runs."""
     names = {id(t): n for n, t in (params or {}).items()}
-    steps: list[BackwardStep] = []
+    trace = BackwardTrace([])
     running: dict[int, BackwardStep] = {}
     handles = []
 
     def prehook(fn):
         def hook(grad_outputs):
-            step = BackwardStep(len(steps) + 1, type(fn).__name__, [_copy(g) for g in grad_outputs],
+            step = BackwardStep(len(trace.steps) + 1, type(fn).__name__, [_copy(g) for g in grad_outputs],
                                 saved={k: v.detach().clone() for k, v in saved_tensors(fn).items()},
                                 input_names=_input_names(fn, names), fn=fn)
-            steps.append(step)
+            trace.steps.append(step)
             running[id(fn)] = step
         return hook
 
@@ -141,11 +102,18 @@ def trace_backward(root: torch.Tensor, params: dict[str, torch.Tensor] | None = 
     for fn in walk_grad_fns(root):
         handles += [fn.register_prehook(prehook(fn)), fn.register_hook(posthook(fn))]
     try:
-        root.backward(torch.ones_like(root) if root.numel() == 1 else None, retain_graph=retain_graph)
+        yield trace
     finally:
         for h in handles:
             h.remove()
-    return BackwardTrace(steps)
+
+
+def trace_backward(root: torch.Tensor, params: dict[str, torch.Tensor] | None = None,
+                   retain_graph: bool = False) -> BackwardTrace:
+    """Run root.backward() with the steps recorded (see tracing); return what ran, in order."""
+    with tracing(root, params) as trace:
+        root.backward(torch.ones_like(root) if root.numel() == 1 else None, retain_graph=retain_graph)
+    return trace
 
 
 def _copy(t: torch.Tensor | None) -> torch.Tensor | None:

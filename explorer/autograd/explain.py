@@ -8,23 +8,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from explorer.autograd.graph_plot import brief
+from explorer.autograd.journal import brief
+from explorer.autograd.node import rule
+from explorer.autograd.walk import inputs_of, paths_to
 
 SCALE_HINT = "(x / 1000)"
-RULES = {  # local derivative of a one-number op, as the explanation writes it
-    "SigmoidBackward0": "σ′(z) = σ(z)·(1 − σ(z))", "TanhBackward0": "tanh′(z) = 1 − tanh(z)²",
-    "ReluBackward0": "relu′(z) = 1 if z > 0 else 0", "ExpBackward0": "exp′(z) = exp(z)",
-    "LogBackward0": "log′(z) = 1 / z", "PowBackward0": "(zᵖ)′ = p·zᵖ⁻¹", "MeanBackward0": "mean′ = 1 / N",
-    "SumBackward0": "sum′ = 1", "AddBackward0": "(a + c)′ = 1", "SubBackward0": "(a − c)′ = ±1",
-    "MulBackward0": "(a·c)′ = the other factor", "DivBackward0": "(a / c)′ = 1 / c  or  −a / c²",
-    "AbsBackward0": "|z|′ = sign(z)", "NegBackward0": "(−z)′ = −1",
-    "ClampBackward1": "1 inside [min, max], 0 where clamped", "ClampMinBackward0": "1 where z ≥ min, else 0",
-}
-TERMS = {  # the factor as a symbol in the chain rule
-    "SigmoidBackward0": "σ′(z)", "TanhBackward0": "tanh′(z)", "ReluBackward0": "relu′(z)", "ExpBackward0": "exp(z)",
-    "LogBackward0": "1/z", "PowBackward0": "p·zᵖ⁻¹", "MeanBackward0": "1/N", "SumBackward0": "1", "AddBackward0": "1",
-    "SubBackward0": "±1", "MulBackward0": "c", "DivBackward0": "1/c", "AbsBackward0": "sign(z)", "NegBackward0": "−1",
-}
 FLAT = {"SigmoidBackward0", "TanhBackward0"}  # ops that saturate far from 0
 
 
@@ -48,19 +36,6 @@ class Chain:
     shape: tuple[int, ...] = ()  # the leaf's shape
 
 
-def _paths(fn: object, leaf: torch.Tensor, limit: int = 20) -> list[list[tuple[object, int]]]:
-    """Every route from grad_fn `fn` to the leaf's AccumulateGrad, as (node, input slot) pairs."""
-    out: list[list[tuple[object, int]]] = []
-    for slot, (child, _) in enumerate(fn.next_functions):
-        if child is None or len(out) >= limit:
-            continue
-        if getattr(child, "variable", None) is leaf:
-            out.append([(fn, slot)])
-        elif not hasattr(child, "variable"):
-            out += [[(fn, slot)] + rest for rest in _paths(child, leaf, limit)]
-    return out
-
-
 def _call(fn: object, grad: torch.Tensor) -> tuple:
     with torch.no_grad():
         got = fn(grad)
@@ -70,7 +45,7 @@ def _call(fn: object, grad: torch.Tensor) -> tuple:
 def gradient_chain(root: torch.Tensor, name: str, leaf: torch.Tensor, outputs: dict[int, torch.Tensor],
                    sources: dict[int, str]) -> Chain:
     """Before backward(): run each node's backward function on g = 1 to get its local derivative (autograd's own)."""
-    paths = _paths(root.grad_fn, leaf)
+    paths = paths_to(root.grad_fn, leaf)
     if len(paths) != 1:
         return Chain(name, len(paths))
     chain = Chain(name, 1, shape=tuple(leaf.shape))
@@ -79,7 +54,7 @@ def gradient_chain(root: torch.Tensor, name: str, leaf: torch.Tensor, outputs: d
         if out is None:
             return Chain(name, 1)
         d = _call(fn, torch.ones_like(out))[slot]
-        child = fn.next_functions[slot][0]
+        child = inputs_of(fn)[slot][0]
         z = leaf if hasattr(child, "variable") else outputs.get(id(child))
         if d is not None and d.numel() == 1 and z is not None:
             chain.factors.append(Factor(type(fn).__name__, z.detach().clone(), sources.get(id(z), "z"),
@@ -140,9 +115,9 @@ def describe_chain(chain: Chain, grad: torch.Tensor | None, known: dict[str, tor
                 "adds the gradient of each path into .grad.")
     parts, numbers, lines = [], [], []
     for f in chain.factors:
-        parts.append(TERMS.get(f.op, f"∂{f.op}"))
+        parts.append(rule(f.op).term or f"∂{f.op}")
         numbers.append(_num(float(f.value)))
-        lines.append(f"- `{f.op}`: {RULES.get(f.op, 'its local derivative')}, taken at z = `{f.at_source}` = "
+        lines.append(f"- `{f.op}`: {rule(f.op).local or 'its local derivative'}, taken at z = `{f.at_source}` = "
                      f"{_num(float(f.at.reshape(-1)[0]))}: **{numbers[-1]}**")
     if chain.rest is not None:
         parts.append(f"∂({chain.rest_source})/∂{chain.leaf}")

@@ -1,20 +1,16 @@
-"""Our own view of PyTorch's autograd graph: walk grad_fn / next_functions into a GraphModel, then DOT."""
+"""Our own view of PyTorch's autograd graph: the one walk from a tensor's grad_fn, each node described by node.py."""
 from __future__ import annotations
 
 from itertools import islice
 
 import torch
 
-from explorer.autograd.graph_dot import graph_to_dot
-from explorer.autograd.graph_model import GraphEdge, GraphModel, GraphNode, SavedSlot
+from explorer.autograd.graph_model import GraphEdge, GraphModel
 from explorer.autograd.graph_simplify import cap_nodes, collapse_modules, remove_nodes
-from explorer.autograd.journal import OpJournal, preview
-from explorer.autograd.walk import walk_grad_fns
-from explorer.autograd.graph_plot import brief
+from explorer.autograd.journal import OpJournal, brief, preview
+from explorer.autograd.node import GraphNode, leaf_name, saved_slots, saved_tensors
+from explorer.autograd.walk import inputs_of, walk_grad_fns
 
-__all__ = ["GraphError", "build_graph", "graph_to_dot", "saved_slots", "saved_tensors", "VIEW_OPS"]
-
-SAVED_PREFIX = "_saved_"
 VIEW_OPS = {"ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0", "PermuteBackward0", "TBackward0",
             "TransposeBackward0", "TransposeBackward1", "ExpandBackward0", "SqueezeBackward0",
             "SqueezeBackward1", "UnsqueezeBackward0", "AsStridedBackward0", "AliasBackward0"}
@@ -25,49 +21,6 @@ VALUES_UP_TO = 80  # backward nodes up to which node labels carry value previews
 
 class GraphError(ValueError):
     """The tensor has no graph to draw; the message says why."""
-
-
-def _no_preview(value: object) -> None:
-    """Stand-in for preview() on graphs too large to label with values."""
-    return None
-
-
-def saved_slots(fn: object, values: bool = True) -> list[SavedSlot]:
-    """The `_saved_*` attributes of a grad_fn; tensors freed by backward() are marked freed, not raised."""
-    show = preview if values else _no_preview
-    slots = []
-    for attr in dir(fn):
-        if not attr.startswith(SAVED_PREFIX):
-            continue
-        name = attr[len(SAVED_PREFIX):]
-        try:
-            value = getattr(fn, attr)
-        except RuntimeError:  # "Trying to backward through the graph a second time ..." — freed
-            slots.append(SavedSlot(name, is_tensor=True, freed=True))
-            continue
-        if isinstance(value, torch.Tensor):
-            slots.append(SavedSlot(name, True, tuple(value.shape), show(value)))
-        elif isinstance(value, tuple) and any(isinstance(v, torch.Tensor) for v in value):
-            for i, v in enumerate(value):
-                if isinstance(v, torch.Tensor):
-                    slots.append(SavedSlot(f"{name}[{i}]", True, tuple(v.shape), show(v)))
-        elif value is not None and not name.endswith(("_sym_sizes", "_sym_strides")):
-            slots.append(SavedSlot(name, False, value=str(value)))
-    return slots
-
-
-def saved_tensors(fn: object) -> dict[str, torch.Tensor]:
-    """Saved tensors still alive on `fn` (empty after backward)."""
-    out = {}
-    for attr in dir(fn):
-        if attr.startswith(SAVED_PREFIX):
-            try:
-                value = getattr(fn, attr)
-            except RuntimeError:
-                continue
-            if isinstance(value, torch.Tensor):
-                out[attr[len(SAVED_PREFIX):]] = value
-    return out
 
 
 def count_nodes(root: torch.Tensor, limit: int = WALK_LIMIT) -> int:
@@ -81,7 +34,7 @@ class _Builder:
     def __init__(self, root: torch.Tensor, params: dict[str, torch.Tensor], journal: OpJournal | None,
                  max_nodes: int, values: bool = True):
         self.root, self.journal, self.max_nodes = root, journal, max_nodes
-        self.show = preview if values else _no_preview
+        self.show = preview if values else (lambda _: None)
         self.names = {id(t): n for n, t in params.items()}
         self.model = GraphModel(nodes={}, edges=[], root="", total_nodes=0)
         self.model.keep.extend([root, *params.values()])
@@ -105,7 +58,7 @@ class _Builder:
         module, module_type = meta.get("module"), meta.get("module_type", "")
         if hasattr(fn, "variable"):
             var = fn.variable
-            name = self.names.get(id(var), "leaf")
+            name = leaf_name(fn, self.names)
             pid = nid + "_leaf"
             self.add(GraphNode(pid, "parameter", name, tuple(var.shape), self.show(var),
                                self.show(var.grad) if var.grad is not None else None,
@@ -128,7 +81,7 @@ class _Builder:
                 break
             self.describe(fn, self.node_of(fn))
             self.model.edges += [GraphEdge(self.node_of(child), self.node_of(fn))
-                                 for child, _ in fn.next_functions if child is not None]
+                                 for child, _ in inputs_of(fn) if child is not None]
         self.model.edges = [e for e in self.model.edges if e.src in self.model.nodes and e.dst in self.model.nodes]
         self.model.total_nodes = len(self.model.nodes)
         return self.model

@@ -1,58 +1,23 @@
-"""GraphModel → Graphviz DOT text (built with the `graphviz` package), one style per node kind."""
+"""GraphModel → Graphviz DOT text (built with the `graphviz` package): the nodes' own labels and colours."""
 from __future__ import annotations
 
 import re
 
 import graphviz
 
-from explorer.autograd.graph_model import GraphModel, GraphNode
+from explorer.autograd.graph_model import GraphModel
+from explorer.autograd.node import FILL, label_lines
 
-STYLE = {  # colours follow torchviz where it has one: leaves light blue, saved orange, output green
-    "input": dict(shape="box", style="filled,dashed", fillcolor="white"),
-    "parameter": dict(shape="box", style="filled", fillcolor="lightblue"),
-    "operation": dict(shape="box", style="filled,rounded", fillcolor="lightgrey"),
-    "accumulate": dict(shape="box", style="filled", fillcolor="gray90", fontsize="9"),
-    "output": dict(shape="box", style="filled", fillcolor="darkolivegreen1"),
-    "module": dict(shape="box3d", style="filled", fillcolor="lavender"),
+SHAPE = {  # the box each kind gets; the fill is node.FILL, the same as the SVG's
+    "input": dict(shape="box", style="filled,dashed"),
+    "parameter": dict(shape="box", style="filled"),
+    "operation": dict(shape="box", style="filled,rounded"),
+    "accumulate": dict(shape="box", style="filled", fontsize="9"),
+    "output": dict(shape="box", style="filled"),
+    "module": dict(shape="box3d", style="filled"),
 }
 HIGHLIGHT = dict(fillcolor="gold", color="red", penwidth="3")
 AUTO_VALUES_UP_TO = 40  # above this many nodes, labels carry names and shapes only
-
-
-def _shape(shape: tuple[int, ...] | None) -> str:
-    return "" if shape is None else "(" + ", ".join(str(s) for s in shape) + ")"
-
-
-def _lines(text: str, indent: str = "  ") -> list[str]:
-    """A multi-line value preview as indented label lines."""
-    return [indent + line.strip() for line in text.splitlines()]
-
-
-def node_label(node: GraphNode, show_values: bool = True) -> str:
-    """The text on one node, left-justified lines as torchviz's align=left (node_lines)."""
-    return "\\l".join(node_lines(node, show_values)) + "\\l"
-
-
-def node_lines(node: GraphNode, show_values: bool = True) -> list[str]:
-    """The text on one node: name and shape, then value, saved tensors and grad when asked."""
-    head = f"{node.name} {_shape(node.shape)}".strip()
-    lines = [head]
-    if node.kind == "module":
-        lines.append(node.note)
-    if show_values and node.value is not None and node.kind != "accumulate":
-        lines += ["value ="] + _lines(node.value) if "\n" in node.value else [f"value = {node.value}"]
-    if show_values:
-        for slot in node.saved:
-            if slot.freed:
-                lines.append(f"saved {slot.name}: freed by backward()")
-            elif slot.is_tensor:
-                lines.append(f"saved {slot.name} {_shape(slot.shape)} = {slot.value}".replace("\n", " "))
-            else:
-                lines.append(f"{slot.name}: {slot.value}")
-    if show_values and node.grad is not None:
-        word = "grad" if node.kind in ("parameter", "input") else "∂L/∂out"
-        lines += [f"{word} ="] + _lines(node.grad) if "\n" in node.grad else [f"{word} = {node.grad}"]
-    return lines
 
 
 def graph_to_dot(model: GraphModel, highlight: str | None = None, show_values: bool | None = None) -> str:
@@ -67,11 +32,11 @@ def graph_to_dot(model: GraphModel, highlight: str | None = None, show_values: b
                                           color="black"),
                            edge_attr=dict(color="black", fontcolor="black"))
     for nid, node in model.nodes.items():
-        attrs = dict(STYLE.get(node.kind, {}))
+        attrs = dict(SHAPE.get(node.kind, {}), fillcolor=FILL.get(node.kind, "white"))
         if nid == highlight:
             attrs.update(HIGHLIGHT)
-        label = node_label(node, show_values).replace('"', "'")
-        dot.node(nid, label, tooltip=f"{node.kind}: {node.name}", **attrs)
+        lines = label_lines(node, "full" if show_values else "name")  # left-justified, as torchviz's align=left
+        dot.node(nid, ("\\l".join(lines) + "\\l").replace('"', "'"), tooltip=f"{node.kind}: {node.name}", **attrs)
     for e in model.edges:
         attrs = dict(style="dashed") if e.dashed else {}
         if e.label:

@@ -1,40 +1,9 @@
-"""The graph model: plain data describing an autograd graph (nodes, edges, values, grads, saved tensors)."""
+"""The graph model: an autograd graph as plain data, its nodes (explorer.autograd.node) joined by edges."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-@dataclass
-class SavedSlot:
-    """A `_saved_*` attribute of a grad_fn: a tensor (value while it exists) or a plain attribute."""
-    name: str
-    is_tensor: bool
-    shape: tuple[int, ...] | None = None
-    value: str | None = None
-    freed: bool = False
-
-
-@dataclass
-class GraphNode:
-    """One node: a tensor (input, parameter, output), a backward function, or a collapsed module."""
-    id: str
-    kind: str
-    name: str
-    shape: tuple[int, ...] | None = None
-    value: str | None = None
-    grad: str | None = None
-    saved: list[SavedSlot] = field(default_factory=list)
-    module: str | None = None
-    module_type: str = ""
-    step: int | None = None  # journal index of the op that built it (None: unknown, always shown)
-    note: str = ""
-    brief: str = ""  # the value in a few characters, for the drawing (graph_plot.brief)
-    grad_brief: str = ""
-
-    @property
-    def saved_freed(self) -> bool:
-        """True when backward() has freed this node's saved tensors."""
-        return any(s.freed for s in self.saved)
-
+from explorer.autograd.node import GraphNode
 
 @dataclass(frozen=True)
 class GraphEdge:

@@ -4,52 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+from explorer.autograd.graph_model import GraphModel
+from explorer.autograd.node import FILL, label_lines
 
-from explorer.autograd.graph_model import GraphModel, GraphNode
-
-FILL = {"input": "white", "parameter": "#add8e6", "operation": "#e3e3e3", "accumulate": "#f0f0f0",
-        "output": "#caff70", "module": "#e6e6fa"}
 HIGHLIGHT_FILL, HIGHLIGHT_LINE, SELECTED_LINE = "gold", "red", "#1f5fd6"
 CHAR_WIDTH = 0.62  # monospace advance, in ems (DejaVu Sans Mono / Courier: 0.60)
 LINE_HEIGHT = 1.3  # in ems
 LABEL_FONT = "DejaVu Sans Mono, Courier New, monospace"
-
-
-def brief(value: torch.Tensor | None, width: int = 15) -> str:
-    """A tensor in at most about `width` characters: the number itself, or the first values then '…'."""
-    if value is None:
-        return ""
-    flat = value.detach().reshape(-1)
-    if flat.numel() == 1:
-        return f"{flat.double().item():.6g}"
-    parts: list[str] = []
-    for v in flat[:8].double().cpu().tolist():
-        part = f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
-        if len(", ".join(parts + [part])) + 3 > width:
-            break
-        parts.append(part)
-    more = ", …" if len(parts) < flat.numel() else ""
-    return "[" + ", ".join(parts) + more + "]"
-
-
-def _shape(shape: tuple[int, ...] | None) -> str:
-    return "" if shape is None else "(" + ", ".join(str(s) for s in shape) + ")"
-
-
-def label_lines(node: GraphNode) -> list[str]:
-    """What a node says in the drawing: name, shape and a short value; grad and freed saved tensors when known."""
-    if node.kind in ("operation", "accumulate", "module"):
-        lines = [node.name, f"{_shape(node.shape)} {node.brief}".strip()]
-    else:
-        lines = [f"{node.name} {_shape(node.shape)}", node.brief]
-    if node.saved_freed:
-        lines.append("saved: freed")
-    elif any(s.is_tensor for s in node.saved):
-        lines.append("saves " + ", ".join(s.name for s in node.saved if s.is_tensor))
-    if node.grad_brief:
-        lines.append(("grad " if node.kind in ("parameter", "input") else "∂y/∂out ") + node.grad_brief)
-    return [line for line in lines if line]
 
 
 @dataclass
@@ -75,15 +36,15 @@ def _levels(model: GraphModel) -> dict[str, int]:
     return level
 
 
-def layout(model: GraphModel, font_px: float, labels=label_lines) -> dict[str, Placed]:
-    """Place nodes in layers (output at the bottom), each layer ordered by where its consumers are; `labels(node)`
-    gives a node's lines of text."""
+def layout(model: GraphModel, font_px: float, detail: str = "brief") -> dict[str, Placed]:
+    """Place nodes in layers (output at the bottom), each layer ordered by where its consumers are; each node's
+    text is node.label_lines at `detail`."""
     level, gap = _levels(model), font_px * 1.5
     placed: dict[str, Placed] = {}
     y = 0.0
     for lv in range(max(level.values(), default=0) + 1):
         ids = [nid for nid in model.nodes if level[nid] == lv]
-        boxes = {nid: labels(model.nodes[nid]) for nid in ids}
+        boxes = {nid: label_lines(model.nodes[nid], detail) for nid in ids}
         size = {nid: (max(len(t) for t in ls) * CHAR_WIDTH * font_px + font_px, len(ls) * LINE_HEIGHT * font_px
                       + font_px * 0.6) for nid, ls in boxes.items()}
         want = {nid: _mean([placed[e.dst].x for e in model.edges if e.src == nid and e.dst in placed]) for nid in ids}
@@ -106,13 +67,14 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def graph_svg(model: GraphModel, font_px: float = 16, labels=label_lines, highlight: str | None = None,
+def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", highlight: str | None = None,
               selected: str | None = None) -> str:
-    """The graph as one SVG: boxes, arrows, labels at `font_px` pixels; `highlight` drawn gold, `selected` outlined.
+    """The graph as one SVG: boxes, arrows, labels (at `detail`, see label_lines) at `font_px` pixels; `highlight`
+    drawn gold, `selected` outlined.
 
     One SVG, not a plotly figure or a graphviz chart: redrawing a plotly graph cost ~100 ms of each step click in
     Chromium, laying a graphviz chart out 140 ms of each retain_graph click."""
-    placed = layout(model, font_px, labels)
+    placed = layout(model, font_px, detail)
     if not placed:
         return ""
     pad = font_px
@@ -164,11 +126,3 @@ def _colours(nid: str, kind: str, highlight: str | None, selected: str | None) -
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def needed_width(model: GraphModel, font_px: float) -> float:
-    """How many pixels wide the drawing is at `font_px` (so a page can decide to stack rather than squeeze)."""
-    placed = layout(model, font_px)
-    if not placed:
-        return 0.0
-    return max(p.x + p.width / 2 for p in placed.values()) - min(p.x - p.width / 2 for p in placed.values())

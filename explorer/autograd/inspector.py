@@ -10,6 +10,7 @@ import torch
 
 from explorer.autograd.backward import BackwardStep
 from explorer.autograd.lesson import GraphLesson
+from explorer.autograd.node import leaf_name, node_inputs
 from explorer.svgplot import pre
 
 FREED = "freed by backward()"
@@ -26,7 +27,7 @@ class NodeDetails:
     grad_note: str
     grad_fn: str | None
     saved: dict[str, torch.Tensor | str] = field(default_factory=dict)  # a tensor, FREED, or a plain attribute
-    next_functions: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)  # what next_functions leads to, slot by slot
     step: BackwardStep | None = None
     step_ran: bool = False
 
@@ -42,18 +43,6 @@ def _functions(lesson: GraphLesson) -> dict[str, object]:
     """Node id → the grad_fn object it was drawn from."""
     by_id = {id(o): o for o in lesson.before.keep}
     return {nid: by_id[key] for key, nid in lesson.before.fn_ids.items() if key in by_id}
-
-
-def _next(fn: object, names: dict[int, str]) -> list[str]:
-    out = []
-    for slot, (child, index) in enumerate(getattr(fn, "next_functions", ())):
-        if child is None:
-            out.append(f"{slot}: None (this input needs no gradient)")
-        elif hasattr(child, "variable"):
-            out.append(f"{slot}: AccumulateGrad → {names.get(id(child.variable), 'leaf')}.grad")
-        else:
-            out.append(f"{slot}: {type(child).__name__} (its output {index})")
-    return out
 
 
 def inspect_node(lesson: GraphLesson, node_id: str, steps: int | None = None) -> NodeDetails:
@@ -81,11 +70,11 @@ def inspect_node(lesson: GraphLesson, node_id: str, steps: int | None = None) ->
         details.grad_note = "∂y/∂y = 1: where backward() starts" if steps else waiting
         return details
     details.grad_fn = type(fn).__name__
-    details.next_functions = _next(fn, names)
+    details.inputs = [i.long() for i in node_inputs(fn, names)]
     if node.kind == "accumulate":
         details.value = fn.variable.detach()
         details.grad = step.leaf_grad if ran else None
-        details.grad_note = f"{names.get(id(fn.variable), 'leaf')}.grad after this step" if ran else waiting
+        details.grad_note = f"{leaf_name(fn, names)}.grad after this step" if ran else waiting
         return details
     entry = next(e for e in lesson.journal.entries if e.grad_fn is fn)
     details.value = entry.output.detach()
@@ -108,7 +97,7 @@ def details_html(d: NodeDetails) -> str:
             + pre("value: " + (full(d.value) if d.value is not None else "—"))
             + pre("grad: " + (full(d.grad) if d.grad is not None else "None") + f"\n({d.grad_note})"))
     right = pre("saved tensors:\n" + ("\n".join(saved) or "none") + "\n\nnext_functions:\n"
-                + ("\n".join(d.next_functions) or "none (a leaf or the output)"))
+                + ("\n".join(d.inputs) or "none (a leaf or the output)"))
     if d.step is not None:
         when = "ran here" if d.step_ran else "runs here when backward() gets to it"
         right += (f'<p class="light-note">The chain-rule step that {when} (backward step {d.step.index}), with its '

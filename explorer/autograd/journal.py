@@ -19,6 +19,23 @@ def preview(value: object, precision: int = 4, threshold: int = 12) -> str:
                            suppress_small=False, max_line_width=60)
 
 
+def brief(value: torch.Tensor | None, width: int = 15) -> str:
+    """A tensor in at most about `width` characters: the number itself, or the first values then '…'."""
+    if value is None:
+        return ""
+    flat = value.detach().reshape(-1)
+    if flat.numel() == 1:
+        return f"{flat.double().item():.6g}"
+    parts: list[str] = []
+    for v in flat[:8].double().cpu().tolist():
+        part = f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+        if len(", ".join(parts + [part])) + 3 > width:
+            break
+        parts.append(part)
+    more = ", …" if len(parts) < flat.numel() else ""
+    return "[" + ", ".join(parts) + more + "]"
+
+
 @dataclass
 class Operand:
     """One input of a recorded op: its name in the journal, shape and values."""

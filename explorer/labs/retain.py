@@ -8,6 +8,7 @@ from typing import Callable
 import pandas as pd
 import torch
 
+from explorer.autograd.node import Saved, read_saved
 from explorer.autograd.walk import walk_grad_fns
 
 
@@ -42,8 +43,11 @@ TRADING_LOSSES: dict[str, Callable] = {
 }
 
 
-def _describe_saved(value: object) -> tuple[str, str]:
+def _describe_saved(saved: Saved) -> tuple[str, str]:
     """(shape, value) of one saved attribute, for display."""
+    value = saved.value
+    if saved.freed:  # torch raised when it was read: backward() released the buffer
+        return "", "freed"
     if isinstance(value, torch.Tensor):
         return str(tuple(value.shape)), str(value.detach().flatten().tolist() if value.dim() else value.item())
     if value is None:
@@ -52,17 +56,12 @@ def _describe_saved(value: object) -> tuple[str, str]:
 
 
 def saved_tensor_table(loss: torch.Tensor | None) -> pd.DataFrame:
-    """Every `_saved_*` attribute of every node in the loss's graph, read now: a value, or 'freed'."""
+    """Every saved attribute of every node in the loss's graph, read now: a value, or 'freed'."""
     rows = []
     for node in walk_grad_fns(loss):
-        for attr in sorted(a for a in dir(node) if a.startswith("_saved_")):
-            if attr.endswith(("_sym_sizes", "_sym_strides")):
-                continue  # shape bookkeeping, not data
-            try:
-                shape, value = _describe_saved(getattr(node, attr))
-            except RuntimeError:  # torch raises when the buffer was released by backward()
-                shape, value = "", "freed"
-            rows.append({"node": type(node).__name__, "saved": attr, "shape": shape, "value": value})
+        for saved in read_saved(node):
+            shape, value = _describe_saved(saved)
+            rows.append({"node": type(node).__name__, "saved": saved.attr, "shape": shape, "value": value})
     return pd.DataFrame(rows, columns=["node", "saved", "shape", "value"])
 
 

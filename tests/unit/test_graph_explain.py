@@ -9,7 +9,7 @@ import torch
 
 from explorer.autograd.explain import chain_value
 from explorer.autograd.gradcheck import check_gradients
-from explorer.autograd.graph_plot import brief
+from explorer.autograd.journal import brief
 from explorer.autograd.inspector import FREED, details_html, full, inspect_node
 from explorer.autograd.lesson import (example_notes, explanations, gradient_stoppers, make_leaves, problems,
                                       run_lesson)
@@ -139,7 +139,7 @@ def test_inspector_values_are_the_real_graph_before_and_after_backward(frame):
     mm = inspect_node(lesson, ids["MmBackward0"], None)
     assert mm.grad_fn == type(mm_fn).__name__ == "MmBackward0"
     assert torch.equal(mm.saved["self"], mm_fn._saved_self) and torch.equal(mm.value, x @ w.T)
-    assert mm.next_functions == ["0: None (this input needs no gradient)", "1: PermuteBackward0 (its output 0)"]
+    assert mm.inputs == ["0: None (this input needs no gradient)", "1: PermuteBackward0 (its output 0)"]
     assert mm.grad is None
     y.backward()
     with pytest.raises(RuntimeError):

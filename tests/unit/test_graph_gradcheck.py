@@ -7,7 +7,8 @@ import torch
 
 from explorer.autograd.expr import ExpressionError, parse_expression
 from explorer.autograd.gradcheck import check_gradients
-from explorer.autograd.graph import build_graph, graph_to_dot
+from explorer.autograd.graph import build_graph
+from explorer.autograd.graph_dot import graph_to_dot
 from explorer.autograd.lesson import backward_view, forward_view, make_leaves, run_lesson, seed_printout
 from explorer.autograd.large_graph import mlp_loss
 

@@ -10,7 +10,9 @@ from torchviz import make_dot
 
 from explorer.autograd.backward import trace_backward
 from explorer.autograd.expr import parse_expression
-from explorer.autograd.graph import GraphError, build_graph, graph_to_dot, saved_slots
+from explorer.autograd.graph import GraphError, build_graph
+from explorer.autograd.graph_dot import graph_to_dot
+from explorer.autograd.node import saved_slots
 from explorer.autograd.journal import OpJournal, preview
 
 EXPRESSIONS = ["x @ w.T + b", "torch.sigmoid(x @ w.T + b)", "((x @ w.T + b) ** 2).mean()", "(x * w).sum() + b",

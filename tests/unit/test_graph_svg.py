@@ -9,29 +9,29 @@ from xml.etree import ElementTree
 import torch
 
 from explorer.autograd.graph import build_graph
-from explorer.autograd.graph_dot import node_lines
-from explorer.autograd.graph_plot import HIGHLIGHT_FILL, SELECTED_LINE, graph_svg, label_lines, layout
+from explorer.autograd.graph_plot import HIGHLIGHT_FILL, SELECTED_LINE, graph_svg, layout
+from explorer.autograd.node import label_lines
 
 
 def test_every_node_and_edge_of_the_graph_is_drawn_with_its_text():
     pnl = torch.tensor([-3.0], requires_grad=True)
     loss = (pnl ** 2 * 0.05).sum()
     model = build_graph(loss, {"pnl": pnl}, output_name="loss")
-    svg = graph_svg(model, 16, node_lines)
+    svg = graph_svg(model, 16, "full")
     assert svg.count("<rect") == len(model.nodes) and svg.count("<line") == len(model.edges)
     text = html.unescape(" ".join(re.findall(r"<tspan[^>]*>([^<]*)</tspan>", svg)))
     for node in model.nodes.values():
-        assert all(line in text for line in node_lines(node))
+        assert all(line in text for line in label_lines(node, "full"))
     assert "saved self (1) = [-3.]" in text  # PowBackward0 keeps the base
     loss.backward()
-    freed = html.unescape(graph_svg(build_graph(loss, {"pnl": pnl}, output_name="loss"), 16, node_lines))
+    freed = html.unescape(graph_svg(build_graph(loss, {"pnl": pnl}, output_name="loss"), 16, "full"))
     assert "saved self: freed by backward()" in freed
 
 
 def test_edges_run_down_from_a_box_to_the_box_below_it():
     x = torch.ones(2, requires_grad=True)
     model = build_graph((x * 2).sum(), {"x": x}, output_name="y")
-    placed = layout(model, 16, label_lines)
+    placed = layout(model, 16)
     top = max(p.y + p.height / 2 for p in placed.values()) + 8
     ends = [tuple(map(float, m)) for m in re.findall(r'<line x1="([-\d.]+)" y1="([-\d.]+)" x2="([-\d.]+)" '
                                                      r'y2="([-\d.]+)"', graph_svg(model, 16))]
