@@ -8,10 +8,9 @@ import streamlit as st
 import torch
 
 from explorer import svgplot
-from explorer.labs.accumulation import (AccumulationLab, forward_backward, grad_panels, grad_zero_, history_table,
-                                       run_click, zero_grad)
+from explorer.labs.accumulation import AccumulationLab, forward_backward, grad_panels, grad_zero_, history_table, zero_grad
 from explorer.labs.microbatch import accumulated_grad, compare_microbatches, full_batch_grad
-from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, sgd_step
+from explorer.labs.optimizer_lab import OptimizerLab, optimizer_frame, sgd_step, sgd_step_without_zero_grad
 from explorer.teaching.questions import accumulation_question
 from explorer.teaching.takehome import accumulation_script, microbatch_script, optimizer_script
 from pages._common import current_device, show_code
@@ -92,7 +91,7 @@ def xwb_tab(lab: AccumulationLab, names: list[str], steps: int) -> None:
 def xwb_code() -> None:
     """The lab's methods (outside its fragment: they do not change with a click)."""
     with st.container(key="secondary_acc_code"):
-        show_code(forward_backward, zero_grad, grad_zero_, run_click)
+        show_code(forward_backward, zero_grad, grad_zero_)
 
 
 def optimizer_tab(x: torch.Tensor, seed: int, names: list[str], session_lab: Callable) -> None:
@@ -129,7 +128,7 @@ def optimizer_tab(x: torch.Tensor, seed: int, names: list[str], session_lab: Cal
             key="acc_opt_takehome", on_click="ignore", icon=":material/download:",
             help="A plain script (torch only) that repeats these steps and prints each gradient step() used.")
     with st.container(key="secondary_acc_opt_code"):
-        show_code(sgd_step)
+        show_code(sgd_step, sgd_step_without_zero_grad)
 
 
 def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:

@@ -12,7 +12,7 @@ import torch
 from explorer.data.config import load_config, resolve_data_path
 from explorer.labs import seed_bugs as bugs
 from explorer.labs.modules import NeuralNetwork
-from explorer.labs.shapes import (BOX_CSS, ShapeError, boxes_html, index_tensor, nesting_sentence, parse_shape,
+from explorer.labs.shapes import (BOX_CSS, ShapeError, boxes_html, index_tensor, indexed, nesting_sentence, parse_shape,
                                   seed_tensor)
 from explorer.teaching.questions import index_shape, raw_price_loss
 from explorer import svgplot
@@ -78,7 +78,7 @@ def shape_explorer() -> None:
     if quiz_ask(index_shape(key, index.strip(), shape, result.shape)):
         st.code(f"{index.strip()}.shape\n{result.shape}", language="text")
         _brackets_and_boxes(result, index.strip())
-    show_code(parse_shape, seed_tensor, index_tensor)
+    show_code(seed_tensor, indexed)
 
 
 def _brackets_and_boxes(t: torch.Tensor, name: str) -> None:
@@ -167,5 +167,5 @@ def _read_only() -> None:
     st.caption(f"The seed's own cell on the file as read: {outputs[bugs.seed_from_numpy]}. torch prints this warning "
                "once per program; the app switches `torch.set_warn_always(True)` on around the call so every "
                "session sees it. The Data page copies (`to_numpy(copy=True)`), so its tensors never alias pandas.")
-    show_code(bugs.seed_read, bugs.seed_from_numpy, bugs.warnings_from)
+    show_code(bugs.seed_read, bugs.seed_from_numpy)
     st.page_link("pages/data.py", label="Data →")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from explorer.labs.modules import (INITS, CandleNetwork, NeuralNetwork, candle_prediction, example_input,
+from explorer.labs.modules import (INITS, CandleNetwork, NeuralNetwork, candle_prediction, candle_window, example_input,
                                    linear_by_hand, make_linear, parameter_table, predict_class, seed_flatten,
-                                   seed_input_image, seed_linear)
+                                   seed_input_image, seed_linear, set_weights)
 from explorer.teaching.questions import linear_weight_shape
 from explorer import svgplot
 from pages._common import current_candles, show_code
@@ -62,7 +62,7 @@ manual, torch_out = linear_by_hand(layer, x), layer(x)
 right.code(f"x @ W.T + b   (by hand)\n{manual.detach()!r}\n\nlayer(x)\n{torch_out.detach()!r}\n\n"
            f"torch.allclose: {torch.allclose(manual, torch_out)}", language="text", wrap_lines=True)
 with st.container(key="secondary_modules_linear_code"):
-    show_code(make_linear, linear_by_hand)
+    show_code(make_linear, set_weights, linear_by_hand)
 
 st.subheader("4 · A whole nn.Module, then softmax and argmax")
 which = st.radio("model", ["the seed's NeuralNetwork (28×28 images)", "candle-sized (a window of candles → down, "
@@ -88,7 +88,7 @@ st.markdown(f"Candles {end - window + 1}…{end} through the **untrained** candl
             "would move these numbers; the shapes stay.")
 light_html(svgplot.table(prediction.table, "modules-softmax"), key="modules_softmax")
 with st.container(key="secondary_modules_model_code"):
-    show_code(NeuralNetwork, CandleNetwork, predict_class, candle_prediction)
+    show_code(NeuralNetwork, CandleNetwork, candle_window, predict_class)
 
 st.subheader("5 · Tensor shapes")
 shape_explorer()

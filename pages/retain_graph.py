@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from explorer.labs.retain import (TRADING_LOSSES, RetainLab, autograd_grad, backward, calls_code, custom_trading_loss,
-                                  fixed_trading_loss, replay_calls, run_call, saved_tensor_table)
+                                  fixed_trading_loss, replay_calls, saved_tensor_table)
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_script
 from explorer import svgplot
@@ -131,4 +131,4 @@ if lab is None or (lab.pnl_value, lab.loss_name, lab.device) != (inputs.pnl, inp
         lab.forward()
 lab_panel(lab)
 with st.container(key="secondary_retain_code"):
-    show_code(TRADING_LOSSES[inputs.loss_name], run_call, backward, autograd_grad, saved_tensor_table)
+    show_code(TRADING_LOSSES[inputs.loss_name], backward, autograd_grad)

@@ -71,38 +71,48 @@ def zero_grad(params: tuple[torch.Tensor, ...], set_to_none: bool) -> None:
             p.grad.zero_()  # keeps the tensor, fills it with zeros; the next backward adds to 0
 
 
-def grad_zero_(w: torch.Tensor, b: torch.Tensor) -> str | None:
-    """The seed's cell 12, w.grad.zero_(); b.grad.zero_(); returns the error when a .grad is None."""
+def grad_zero_(w: torch.Tensor, b: torch.Tensor) -> None:
+    """The seed's cell 12: zero both grads in place (AttributeError while a .grad is None)."""
+    w.grad.zero_()
+    b.grad.zero_()
+
+
+def grads_now(w: torch.Tensor, b: torch.Tensor) -> tuple[list[float] | None, float | None]:
+    """What w.grad and b.grad hold right now, as numbers (None while a .grad is None)."""
+    w_grad = None if w.grad is None else w.grad.flatten().tolist()
+    b_grad = None if b.grad is None else b.grad.item()
+    return w_grad, b_grad
+
+
+# --- the instrument: each click runs one lesson function above, and the lab records .grad after it ---------------
+
+def record(event: int, click: Click, y: torch.Tensor | None, w: torch.Tensor, b: torch.Tensor,
+           error: str | None = None) -> GradRecord:
+    """What w.grad and b.grad hold after a click (copied out: later calls change .grad in place)."""
+    return GradRecord(event, click, None if y is None else y.item(), *grads_now(w, b), error)
+
+
+def try_grad_zero_(w: torch.Tensor, b: torch.Tensor) -> str | None:
+    """grad_zero_, with the AttributeError it raises while a .grad is None returned as text (a lesson, not a crash)."""
     try:
-        w.grad.zero_()
-        b.grad.zero_()
-    except AttributeError as exc:  # .grad is None before the first backward or after set_to_none=True
+        grad_zero_(w, b)
+    except AttributeError as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
-
-
-def snapshot(event: int, click: Click, y: torch.Tensor | None, w: torch.Tensor, b: torch.Tensor,
-             error: str | None = None) -> GradRecord:
-    """What w.grad and b.grad hold right now (copied out: later calls change .grad in place)."""
-    return GradRecord(event, click, None if y is None else y.item(),
-                      None if w.grad is None else w.grad.flatten().tolist(),
-                      None if b.grad is None else b.grad.item(), error)
 
 
 def run_click(click: Click, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, event: int) -> GradRecord:
     """Do one click on x, w, b and return what .grad holds after it (a forward pass is recorded before cell 12)."""
     if click in (Click.FORWARD_BACKWARD, Click.FORWARD_BACKWARD_ZEROED):
-        y = forward_backward(x, w, b)
-        record = snapshot(event, click, y, w, b)  # printed first, as the seed prints before zeroing
+        done = record(event, click, forward_backward(x, w, b), w, b)  # printed first, as the seed prints
         if click is Click.FORWARD_BACKWARD_ZEROED:
             grad_zero_(w, b)
-        return record
+        return done
     if click in (Click.ZERO_GRAD_TO_NONE, Click.ZERO_GRAD_TO_ZEROS):
         zero_grad((w, b), set_to_none=click is Click.ZERO_GRAD_TO_NONE)
-        return snapshot(event, click, None, w, b)
+        return record(event, click, None, w, b)
     if click is Click.GRAD_ZERO_:
-        error = grad_zero_(w, b)
-        return snapshot(event, click, None, w, b, error)
+        return record(event, click, None, w, b, try_grad_zero_(w, b))
     raise ValueError(f"{click} is not a click on the leaves")
 
 
@@ -119,7 +129,7 @@ class AccumulationLab:
     def reset(self) -> None:
         """Fresh leaves from the seed: no graph, no gradients, empty history."""
         self.w, self.b = seeded_leaves(self.x, self.seed)
-        self.history: list[GradRecord] = [snapshot(0, Click.RESET, None, self.w, self.b)]
+        self.history: list[GradRecord] = [record(0, Click.RESET, None, self.w, self.b)]
         self.error: str | None = None
 
     def click(self, click: Click) -> GradRecord:

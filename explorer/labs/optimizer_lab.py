@@ -16,13 +16,20 @@ def seeded_linear(n_features: int, seed: int) -> nn.Linear:
         return nn.Linear(n_features, 1)
 
 
-def sgd_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, zero_grad: bool) -> torch.Tensor:
-    """One training step; forgetting optimizer.zero_grad() makes step() apply the sum of every gradient so far."""
-    if zero_grad:
-        optimizer.zero_grad()  # set_to_none=True by default: .grad becomes None
+def sgd_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor) -> torch.Tensor:
+    """One training step as PyTorch's tutorials write it: clear the grads, forward, backward, step."""
+    optimizer.zero_grad()  # set_to_none=True by default: .grad becomes None
     y = model(x).sum()  # the seed's y.backward(): the output itself is the "loss"
     y.backward()
-    optimizer.step()  # p -= lr * p.grad, whatever .grad has accumulated
+    optimizer.step()  # p -= lr * p.grad
+    return y
+
+
+def sgd_step_without_zero_grad(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor) -> torch.Tensor:
+    """The same step with optimizer.zero_grad() forgotten: step() applies the sum of every gradient so far."""
+    y = model(x).sum()
+    y.backward()  # adds this step's gradient to whatever .grad already holds
+    optimizer.step()  # p -= lr * (sum of the gradients of every step so far)
     return y
 
 
@@ -52,10 +59,11 @@ class OptimizerLab:
         self.steps: list[OptimizerStep] = []
 
     def train_step(self, zero_grad: bool) -> OptimizerStep:
-        """One sgd_step, recorded: the gradient step() used (step() leaves .grad as it is) and the change made."""
+        """One sgd_step (or sgd_step_without_zero_grad), recorded: the gradient step() used (step() leaves .grad as it
+        is) and the change it made."""
         weight_before = self.model.weight.detach().clone()
         bias_before = self.model.bias.detach().clone()
-        y = sgd_step(self.model, self.optimizer, self.x, zero_grad)
+        y = (sgd_step if zero_grad else sgd_step_without_zero_grad)(self.model, self.optimizer, self.x)
         weight_grad = self.model.weight.grad.clone()
         bias_grad = self.model.bias.grad.clone()
         weight_delta = self.model.weight.detach() - weight_before

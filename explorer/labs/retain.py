@@ -83,6 +83,22 @@ class Call(Enum):
         return f"{name}({args}retain_graph={self.retain_graph})"
 
 
+def backward(loss: torch.Tensor, retain_graph: bool) -> None:
+    """loss.backward(retain_graph=...): adds d loss/d pnl into pnl.grad; frees the saved tensors unless retain_graph."""
+    loss.backward(retain_graph=retain_graph)
+
+
+def autograd_grad(loss: torch.Tensor, pnl: torch.Tensor, retain_graph: bool) -> torch.Tensor:
+    """torch.autograd.grad(loss, pnl, ...): returns the gradient and leaves pnl.grad untouched."""
+    (grad,) = torch.autograd.grad(loss, pnl, retain_graph=retain_graph)
+    return grad
+
+
+# --- the instrument: each call runs one lesson function above, PyTorch's refusals captured as text ---------------
+
+NO_LOSS = "there is no loss to differentiate: the forward pass failed (see above)"
+
+
 def build_loss(loss_fn: Callable, pnl: torch.Tensor) -> tuple[torch.Tensor | None, str | None]:
     """loss = loss_fn(pnl), or (None, the error) when the loss has no branch for this pnl."""
     try:
@@ -91,26 +107,15 @@ def build_loss(loss_fn: Callable, pnl: torch.Tensor) -> tuple[torch.Tensor | Non
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def backward(loss: torch.Tensor, pnl: torch.Tensor, retain_graph: bool) -> str:
-    """loss.backward(retain_graph=...): adds into pnl.grad; frees the saved tensors unless retain_graph."""
-    loss.backward(retain_graph=retain_graph)
-    return "ok"
-
-
-def autograd_grad(loss: torch.Tensor, pnl: torch.Tensor, retain_graph: bool) -> str:
-    """torch.autograd.grad(loss, pnl, ...): returns the gradient and leaves pnl.grad untouched."""
-    (grad,) = torch.autograd.grad(loss, pnl, retain_graph=retain_graph)
-    return f"returned {grad.tolist()}"
-
-
 def run_call(call: Call, loss: torch.Tensor | None, pnl: torch.Tensor) -> tuple[str, str | None]:
     """Make one autograd call: (what came of it, the error or None). PyTorch's refusal is the lesson, not a crash."""
     if loss is None:
-        error = "there is no loss to differentiate: the forward pass failed (see above)"
-        return error, error
-    do = backward if call in (Call.BACKWARD, Call.BACKWARD_RETAIN) else autograd_grad
+        return NO_LOSS, NO_LOSS
     try:
-        return do(loss, pnl, retain_graph=call.retain_graph), None
+        if call in (Call.BACKWARD, Call.BACKWARD_RETAIN):
+            backward(loss, retain_graph=call.retain_graph)
+            return "ok", None
+        return f"returned {autograd_grad(loss, pnl, retain_graph=call.retain_graph).tolist()}", None
     except RuntimeError as exc:  # e.g. a second backward after the first freed the saved tensors
         return f"RuntimeError: {exc}", str(exc)
 

@@ -72,10 +72,10 @@ def parse_index(text: str) -> tuple:
 
 
 def index_tensor(t: torch.Tensor, text: str) -> torch.Tensor:
-    """t[...] for the learner's index text; torch's own IndexError message when it does not fit the shape."""
+    """indexed(t, ...) for the learner's index text; torch's own IndexError message when it does not fit the shape."""
     index = parse_index(text)
     try:
-        return t[index]
+        return indexed(t, index)
     except IndexError as exc:
         raise ShapeError(f"PyTorch refused `{text.strip()}`: IndexError: {exc}") from None
 
@@ -85,6 +85,13 @@ def seed_tensor(shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     test = torch.randn(*shape, generator=generator)
     return test
+
+
+def indexed(test: torch.Tensor, index: tuple) -> torch.Tensor:
+    """The seed's test[2]: an int drops its dimension, a slice keeps it, `...` stands for the dimensions it skips,
+    None adds a dimension of size 1."""
+    part = test[index]
+    return part
 
 
 def nesting_sentence(shape: tuple[int, ...]) -> str:

@@ -19,7 +19,7 @@ import torch
 
 from explorer.autograd.expr import FUNCTIONS, MODULE_PREFIXES, parse_expression
 from explorer.labs import accumulation, microbatch, retain
-from explorer.labs.optimizer_lab import seeded_linear, sgd_step
+from explorer.labs.optimizer_lab import seeded_linear, sgd_step, sgd_step_without_zero_grad
 from explorer.tensors import candles_to_tensor, seeded, seeded_leaves
 
 PLAIN_CSV_ROWS = 2_000  # above this many candles the CSV is embedded gzip + base64 to keep the script small
@@ -66,6 +66,7 @@ def lesson_source(*objects: object) -> str:
     return "".join("\n\n" + textwrap.dedent(inspect.getsource(obj)) for obj in objects) + "\n\n"
 
 
+FUTURE = "from __future__ import annotations\n\n"
 LESSON_IMPORTS = "from __future__ import annotations\n\nfrom contextlib import contextmanager\nfrom dataclasses import " \
                  "dataclass\nfrom enum import Enum\nfrom typing import Callable\n\nimport torch\n"
 
@@ -94,44 +95,82 @@ print(f"({{w.grad!r}},\\n {{b.grad!r}})")
 """
 
 
-ACCUMULATION_PARTS = (seeded, seeded_leaves, accumulation.Click, accumulation.GradRecord, accumulation.forward_backward,
-                      accumulation.zero_grad, accumulation.grad_zero_, accumulation.snapshot, accumulation.run_click)
+ACCUMULATION_PARTS = (seeded, seeded_leaves, accumulation.forward_backward, accumulation.zero_grad,
+                      accumulation.grad_zero_, accumulation.grads_now)
+SHOW_GRADS = '''
+
+def show(event, action, y, w, b):
+    """Print one line of the page's history: y and what w.grad and b.grad hold now."""
+    w_grad, b_grad = grads_now(w, b)
+    y = None if y is None else y.item()
+    print(f"#{event} {action}: y = {y!r}, w.grad = {w_grad!r}, b.grad = {b_grad!r}")
+
+'''
+CLICK_CODE = {  # each click as the lesson call it made (G!: the page saw it fail)
+    "F": "y = forward_backward(x, w, b)\nshow({event}, {action!r}, y, w, b)\n",
+    "f": "y = forward_backward(x, w, b)\nshow({event}, {action!r}, y, w, b)\ngrad_zero_(w, b)  # the seed's cell 12, "
+         "after printing\n",
+    "N": "zero_grad((w, b), set_to_none=True)\nshow({event}, {action!r}, None, w, b)\n",
+    "Z": "zero_grad((w, b), set_to_none=False)\nshow({event}, {action!r}, None, w, b)\n",
+    "G": "grad_zero_(w, b)\nshow({event}, {action!r}, None, w, b)\n",
+    "G!": "try:\n    grad_zero_(w, b)\nexcept AttributeError as exc:  # a .grad is None: None has no .zero_()\n"
+         "    print(f\"   failed: {{exc}}\")\nshow({event}, {action!r}, None, w, b)\n",
+}
 
 
 def accumulation_script(x: torch.Tensor, seed: int, history: list, device: str = "cpu") -> str:
-    """Accumulation page: the lab's own functions replay its clicks and print w.grad and b.grad after each."""
-    clicks = accumulation.history_code(history)
+    """Accumulation page: the lesson functions, called once per click as the page did, printing .grad after each."""
+    calls = "".join(CLICK_CODE[r.click.value + "!" * bool(r.error)].format(event=r.event, action=r.action) for r in history[1:])
     return (_header(f"Gradient accumulation: {len(history)} actions on x, w, b (seed {seed}).",
-                    "gradient_accumulation.py", device, LESSON_IMPORTS) +
-            f"x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)\n"
-            f"SEED = {seed}\nCLICKS = {clicks!r}  # the page's clicks since its last reset, one letter each (Click)\n" +
-            lesson_source(*ACCUMULATION_PARTS) + """w, b = seeded_leaves(x, SEED)
-history = [snapshot(0, Click.RESET, None, w, b)]
-print(history[-1].line())
-for letter in CLICKS:
-    history.append(run_click(Click(letter), x, w, b, event=len(history)))
-    print(history[-1].line())
-""")
+                    "gradient_accumulation.py", device, FUTURE + "from contextlib import contextmanager\n\nimport torch\n") +
+            f"x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)\n" +
+            lesson_source(*ACCUMULATION_PARTS) + SHOW_GRADS.lstrip("\n") +
+            f"w, b = seeded_leaves(x, {seed})\nshow(0, {history[0].action!r}, None, w, b)\n" + calls)
 
 
-RETAIN_PARTS = (retain.Call, retain.build_loss, retain.backward, retain.autograd_grad, retain.run_call,
-                retain.RetainEvent, retain.event_after)
+RETAIN_PARTS = (retain.backward, retain.autograd_grad)
+SHOW_PNL = '''
+
+def show(call, pnl, result):
+    """Print one row of the page's table: the call, what pnl.grad holds now, and what came of the call."""
+    grad = None if pnl.grad is None else pnl.grad.item()
+    print(f"{call} -> pnl.grad = {grad!r} | {result}")
+
+
+'''
+
+
+def _guarded(code: str, label: str, ok: str, failed: bool, error: str = "RuntimeError") -> str:
+    """One call and its printout; wrapped in try/except where the page saw PyTorch refuse it."""
+    if not failed:
+        return f"{code}\nshow({label!r}, pnl, {ok})\n"
+    return (f"try:\n    {code}\n    show({label!r}, pnl, {ok})\nexcept {error} as exc:\n"
+            f"    show({label!r}, pnl, f\"{error}: {{exc}}\")\n")
+
+
+def _retain_calls(name: str, events: list) -> str:
+    """The page's calls as lesson calls: the forward pass, then each autograd call (see retain.run_call)."""
+    forward = events[0]
+    out = _guarded(f"loss = {name}(pnl)", forward.call, 'f"loss = {loss.item():g}"', not forward.ok,
+                   "UnboundLocalError")
+    for e in events[1:]:
+        if not forward.ok:
+            out += f"show({e.call!r}, pnl, {retain.NO_LOSS!r})\n"
+        elif e.code.value in "Bb":
+            out += _guarded(f"backward(loss, retain_graph={e.code.retain_graph})", e.call, '"ok"', not e.ok)
+        else:
+            out += _guarded(f"grad = autograd_grad(loss, pnl, retain_graph={e.code.retain_graph})", e.call,
+                            'f"returned {grad.tolist()}"', not e.ok)
+    return out
 
 
 def retain_script(pnl_value: float, loss_fn: Callable, events: list, device: str = "cpu") -> str:
     """retain_graph page: the loss function, a pnl leaf, then the learner's calls with pnl.grad after each."""
     name = loss_fn.__name__
-    calls = "".join(e.code.value for e in events if e.code is not None)
     return (_header(f"retain_graph: {name}(pnl) at pnl = {pnl_value!r}, then {len(events) - 1} autograd calls.",
-                    "retain_graph.py", device, LESSON_IMPORTS) +
-            f"CALLS = {calls!r}  # the page's calls since its last forward, one letter each (Call)\n" +
-            lesson_source(loss_fn, *RETAIN_PARTS) + f"""pnl = torch.tensor([{float(pnl_value)!r}], requires_grad=True, device=DEVICE)
-loss, error = build_loss({name}, pnl)
-print(event_after("loss = {name}(pnl)", pnl, error or f"loss = {{loss.item():g}}", error).line())
-for letter in CALLS:
-    result, error = run_call(Call(letter), loss, pnl)
-    print(event_after(Call(letter).label, pnl, result, error).line())
-""")
+                    "retain_graph.py", device, FUTURE + "import torch\n") + lesson_source(loss_fn, *RETAIN_PARTS) + SHOW_PNL.lstrip("\n") +
+            f"pnl = torch.tensor([{float(pnl_value)!r}], requires_grad=True, device=DEVICE)\n" +
+            _retain_calls(name, events))
 
 
 CSV_IMPORTS = "from __future__ import annotations\n\nimport base64\nimport gzip\nimport io\nfrom contextlib import " \
@@ -189,22 +228,30 @@ print("sum of loss_i (no / k):", accumulated_grad(model, inputs, target, {k}, di
 """)
 
 
+SHOW_STEP = '''
+
+def show(step, y, model):
+    """Print one row of the page's table: y and the gradient step() used."""
+    print(f"step {step}: y = {y.item()!r}; weight.grad = {model.weight.grad.flatten().tolist()}; "
+          f"bias.grad = {model.bias.grad.item()!r}")
+
+
+'''
+
+
 def optimizer_script(x: torch.Tensor, seed: int, lr: float, zero_grad_called: list[bool],
                      device: str = "cpu") -> str:
-    """Accumulation page, nn.Linear + optimizer tab: the lab's sgd_step, each step with or without zero_grad()."""
+    """Accumulation page, nn.Linear + optimizer tab: the lab's steps, each with or without optimizer.zero_grad()."""
+    steps = "".join(f"y = {'sgd_step' if called else 'sgd_step_without_zero_grad'}(model, optimizer, x)\n"
+                    f"show({i}, y, model)\n" for i, called in enumerate(zero_grad_called, start=1))
     return (_header(f"nn.Linear + SGD (lr={lr!r}), seeded with {seed}: {len(zero_grad_called)} step(s).",
-                    "optimizer_lab.py", device, LESSON_IMPORTS + "from torch import nn\n") + f"""
+                    "optimizer_lab.py", device, FUTURE + "from contextlib import contextmanager\n\nimport torch\n"
+                    "from torch import nn\n") + f"""
 # the candle row as float32, exactly as the page had it
 x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)
-# True: the step called optimizer.zero_grad() first; False: it forgot, so .grad still held the earlier gradients
-ZERO_GRAD_CALLED = {zero_grad_called!r}
-""" + lesson_source(seeded, seeded_linear, sgd_step) + f"""model = seeded_linear(x.shape[1], {seed}).to(DEVICE)
-optimizer = torch.optim.SGD(model.parameters(), lr={lr!r})
-for step, zero_grad in enumerate(ZERO_GRAD_CALLED, start=1):
-    y = sgd_step(model, optimizer, x, zero_grad)
-    print(f"step {{step}}: y = {{y.item()!r}}; weight.grad = {{model.weight.grad.flatten().tolist()}}; "
-          f"bias.grad = {{model.bias.grad.item()!r}}")
-
+""" + lesson_source(seeded, seeded_linear, sgd_step, sgd_step_without_zero_grad) + SHOW_STEP.lstrip("\n") +
+            f"model = seeded_linear(x.shape[1], {seed}).to(DEVICE)\n"
+            f"optimizer = torch.optim.SGD(model.parameters(), lr={lr!r})\n" + steps + """
 print("weight =", model.weight.detach().flatten().tolist())
 print("bias =", model.bias.item())
 """)

@@ -161,7 +161,7 @@ def test_code_shown_is_the_code_run(at):
     sources = " ".join(c.value for c in at.code)
     sources += " ".join(c.value for c in open_tab(at, "nn.Linear + optimizer").code)
     sources += " ".join(c.value for c in open_tab(at, "micro-batches").code)
-    for name in ("def forward_backward", "def zero_grad", "def grad_zero_", "def run_click", "def sgd_step",
+    for name in ("def forward_backward", "def zero_grad", "def grad_zero_", "def sgd_step", "def sgd_step_without_zero_grad",
                  "def accumulated_grad"):
         assert name in sources
 
