@@ -12,8 +12,8 @@ from explorer.runtime import available_devices, device_from_link
 from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
 from pages._style import LAYOUT_CSS, PRESENTER_CSS
-from pages._state import (CANDLES_KEY, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY, publish_state,  # noqa: F401
-                          share_state)
+from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY,  # noqa: F401
+                          publish_state, share_state)
 
 if TYPE_CHECKING:  # the loader (pandas) and the config (pydantic) load when first used, after the first paint
     from explorer import CandleData
@@ -116,7 +116,8 @@ def set_candles(data: CandleData, source: str, link: str) -> None:
     """Make `data` the session's candles; `link` is how it is written in a shareable URL."""
     st.session_state[CANDLES_KEY] = data
     st.session_state[SOURCE_KEY] = source
-    st.session_state[LINK_KEY] = link  # the link carries it from the end of this run (app.py's publish_state)
+    st.session_state[LINK_KEY] = link
+    publish_state(CANDLES_LINK)  # now, not at the end of the run: a link copied right away carries it
 
 
 def sidebar_data_summary(where) -> None:

@@ -29,8 +29,9 @@ DEFAULTS_KEY = "_widget_defaults"  # the default each widget was last given, by 
 
 # What every page's link carries; a default stays out of the link. The device is checked against this machine's
 # devices by the picker, so it is any short name here.
+CANDLES_LINK = Shared(LINK_KEY, "str", max_len=100_000)  # config_from_link judges it
 APP_LINK = (Shared(PRESENT_KEY, "bool", default=False), Shared(QUIZ_KEY, "bool", default=False),
-            Shared(DEVICE_KEY, "str", max_len=20, default="cpu"), Shared(LINK_KEY, "str", max_len=100_000))  # config_from_link judges it
+            Shared(DEVICE_KEY, "str", max_len=20, default="cpu"), CANDLES_LINK)
 
 
 def _set_url(key: str, value: str | None) -> None:
