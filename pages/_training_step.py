@@ -10,7 +10,8 @@ from explorer.autograd.graph_plot import graph_svg
 from explorer.training.charts import (RunRecord, compare_figure, compare_labels, loss_figure,
                                       loss_unit, norms_figure, run_settings)
 from explorer.training.replay import (BLOWUP_STEPS, StepView, batch_frame, check_step, param_frame, param_summary,
-                                      replay_norms, replay_step, resumed_trainer, step_graph)
+                                      replay_norms, replay_step, step_graph)
+from explorer.training.trainer import step_lesson
 from explorer.training.live import panel_numbers
 from explorer.training.worker import Snapshot, TrainingWorker
 from pages._common import show_code
@@ -120,7 +121,7 @@ def step_window(worker: TrainingWorker) -> None:
     with graph:
         graph_tab(view)
     with params:
-        step_params(view)
+        step_params(view, t.settings)
 
 
 def graph_tab(view: StepView) -> None:
@@ -131,7 +132,7 @@ def graph_tab(view: StepView) -> None:
     light_html(graph_svg(model, FONT_PX[presenting()]), key="train_step_graph")
 
 
-def step_params(view: StepView) -> None:
+def step_params(view: StepView, settings) -> None:
     """For each parameter: value, grad and the update the optimiser applied, with the rule and its state."""
     summary = param_summary(view)
     st.markdown("**Update rule:** " + summary["rule"].iloc[0] if len(summary) else "")
@@ -140,7 +141,7 @@ def step_params(view: StepView) -> None:
                "the rule written above, computed from the parts, lands from it (float32 rounding).")
     light_html(svgplot.table(param_frame(view).rename_axis("element").reset_index(), "train-params", digits=6),
                key="train_window_params")
-    show_code(resumed_trainer, replay_step, caption="How the step was replayed")
+    show_code(step_lesson(settings), caption="The code that ran this step (replayed from the seed)")
 
 
 def record(worker: TrainingWorker, number: int) -> RunRecord:

@@ -5,10 +5,9 @@ import streamlit as st
 
 from explorer import svgplot
 from explorer.training.export import export_script
-from explorer.training.features import FeatureError, build_features, check_spec, lagged_windows, make_features
-from explorer.training.models import (ForgetfulOptimizer, ManualSGD, SettingsError, calc_preds, check_settings, make_loss,
-                             make_optimizer)
-from explorer.training.trainer import Trainer, describe_model, train_step
+from explorer.training.features import FeatureError, check_spec, make_features
+from explorer.training.models import SettingsError, check_settings
+from explorer.training.trainer import Trainer, describe_model, lessons_run
 from explorer.training import live as live_feed
 from explorer.training.charts import MAX_POINTS, prediction_figure
 from explorer.training.live import SCRIPT, board, fast_html, slow_html, status_text
@@ -117,11 +116,7 @@ def stopped_sections(worker: TrainingWorker) -> None:
     with st.expander("Tensors and model", expanded=False):
         st.code(describe_model(worker.trainer.model), language="text")
         light_html(svgplot.table(data.table.head(5).reset_index(), "train-table", digits=None), key="train_table")
-    ran = worker.trainer.settings  # the code shown is the code this run uses
-    manual, forgetful = ran.optimizer == "manual_sgd", not ran.zero_grad and ran.optimizer != "manual_sgd"
-    show_code(lagged_windows, build_features, *([calc_preds] if ran.model == "scratch_linear" else []),
-              make_loss, make_optimizer, *([ManualSGD] if manual else []),
-              *([ForgetfulOptimizer] if forgetful else []), train_step, Trainer.step)
+    show_code(*lessons_run(worker.trainer.settings))  # the code shown is the code this run uses
 
 
 st.title("Training")

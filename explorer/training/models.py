@@ -93,47 +93,32 @@ def make_loss(name: str):
 
 
 class ManualSGD:
-    """The seed's update by hand: coeffs -= lr * coeffs.grad under torch.no_grad(), then coeffs.grad.zero_()."""
+    """The seed's update written out by hand: every parameter takes a step against its gradient."""
 
-    def __init__(self, params, lr: float, zero_grad: bool = True):
+    def __init__(self, params, lr: float):
         self.params = list(params)
-        self.lr, self.zero_after_update = lr, zero_grad
+        self.lr = lr
 
     def zero_grad(self) -> None:
-        """Nothing to do: step() zeroes each gradient right after using it, as the seed's loop does."""
+        """The seed's coeffs.grad.zero_(): otherwise the next backward() adds onto these gradients."""
+        for p in self.params:
+            if p.grad is not None:
+                p.grad.zero_()
 
     def step(self) -> None:
-        """Move every parameter against its gradient."""
+        """p -= lr * p.grad for every parameter."""
         with torch.no_grad():  # the update itself must not become part of the graph
-            for coeffs in self.params:
-                coeffs.sub_(coeffs.grad * self.lr)
-                if self.zero_after_update:
-                    coeffs.grad.zero_()  # otherwise the next backward() adds onto this gradient
+            for p in self.params:
+                p -= self.lr * p.grad
 
 
-class ForgetfulOptimizer:
-    """A torch optimizer whose zero_grad() is forgotten: every backward() adds onto all earlier gradients."""
-
-    def __init__(self, optimizer: torch.optim.Optimizer):
-        self.optimizer = optimizer
-
-    def zero_grad(self) -> None:
-        """Deliberately nothing (the trap the page lets a learner switch on)."""
-
-    def step(self) -> None:
-        """The wrapped optimizer's update."""
-        self.optimizer.step()
-
-
-def make_optimizer(name: str, params, lr: float, momentum: float, zero_grad: bool = True):
-    """ManualSGD, torch.optim.SGD (with momentum) or torch.optim.Adam; zero_grad=False keeps old gradients."""
+def make_optimizer(name: str, params, lr: float, momentum: float):
+    """ManualSGD, torch.optim.SGD (with momentum) or torch.optim.Adam."""
     if name == "manual_sgd":
-        return ManualSGD(params, lr, zero_grad)
+        return ManualSGD(params, lr)
     if name == "sgd":
-        optimizer = torch.optim.SGD(params, lr=lr, momentum=momentum)
-    else:
-        optimizer = torch.optim.Adam(params, lr=lr)
-    return optimizer if zero_grad else ForgetfulOptimizer(optimizer)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    return torch.optim.Adam(params, lr=lr)
 
 
 def lower_rate(lr: float, factor: float, rates: tuple[float, ...] = LEARNING_RATES) -> float | None:

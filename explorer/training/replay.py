@@ -20,8 +20,9 @@ from torch import nn
 from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.large_graph import tag_modules
+from explorer.training.callbacks import Checkpoint
 from explorer.training.features import FeatureSet
-from explorer.training.trainer import Checkpoint, Trainer, TrainSettings
+from explorer.training.trainer import Trainer, TrainSettings
 
 BLOWUP_STEPS = 300  # a diverged run's norms are shown at every one of its last this many steps
 
@@ -191,7 +192,7 @@ def _adam(optimizer: torch.optim.Adam, param: torch.Tensor, name: str, before: t
 
 def step_graph(view: StepView, **options) -> GraphModel:
     """The loss's autograd graph as it was at this step: parameters show the values the forward used and their
-    gradients (by now step() has moved them, and a manual update zeroed the grads). options: as build_graph."""
+    gradients (by now step() has moved them, and a later zero_grad() may have cleared the grads). options: as build_graph."""
     params = dict(view.model.named_parameters())
     was = {name: (p.detach().clone(), p.grad) for name, p in params.items()}
     try:

@@ -13,17 +13,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer.training.features import FeatureSet, FeatureSpec
-from explorer.training.models import (SettingsError, build_model, check_settings, lower_rate, make_loss, make_optimizer,
-                                      n_outputs_for)
+from explorer.training.callbacks import (Callback, Checkpoint, Checkpoints, Divergence, Every, Norms, Validation,
+                                         explode_limit)
+from explorer.training.features import FeatureSet, FeatureSpec, build_features, lagged_windows
+from explorer.training.models import (ManualSGD, SettingsError, build_model, calc_preds, check_settings, make_loss,
+                                      make_optimizer, n_outputs_for)
 
 # Steps one training run may take (a classroom shares one server); the env var raises or lowers it.
 MAX_STEPS = int(os.environ.get("AUTOGRAD_EXPLORER_MAX_STEPS", 200_000))
-# A loss this many times its first value is an explosion, not noise: stop before it turns into inf/NaN.
-EXPLODE_FACTOR = 1e4
-# A run keeps a checkpoint every CHECKPOINT_EVERY steps, at most CHECKPOINTS of them (past that, every other one
-# goes and the interval doubles): the step window replays from the nearest one, never from step 0.
-CHECKPOINT_EVERY, CHECKPOINTS = 200, 128
 # Model building draws from torch's global RNG; two sessions seeding it at once would interleave their draws.
 _SEED_LOCK = threading.Lock()
 
@@ -68,6 +65,34 @@ def train_step(model, loss_fn, optimizer, xb: torch.Tensor, yb: torch.Tensor) ->
     return loss.item()
 
 
+def train_step_without_zero_grad(model, loss_fn, optimizer, xb: torch.Tensor, yb: torch.Tensor) -> float:
+    """The seed's trap: train_step with the line that zeroes the gradients left out. Each backward() adds onto the
+    gradients of every earlier step, and the update uses their sum."""
+    loss = loss_fn(model(xb), yb)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def evaluate(model, loss_fn, x_valid: torch.Tensor, y_valid: torch.Tensor) -> tuple[float, torch.Tensor]:
+    """The validation loss and the model's outputs, with no graph recorded."""
+    with torch.no_grad():
+        preds = model(x_valid)
+        return loss_fn(preds, y_valid).item(), preds
+
+
+def step_lesson(settings: TrainSettings) -> Callable:
+    """The step a run with these settings runs: train_step, or with zero_grad off the one without that line."""
+    return train_step if settings.zero_grad else train_step_without_zero_grad
+
+
+def lessons_run(settings: TrainSettings) -> tuple:
+    """Every lesson function a run with these settings runs, in the order a reader meets them."""
+    return (lagged_windows, build_features, *([calc_preds] if settings.model == "scratch_linear" else []),
+            make_loss, make_optimizer, *([ManualSGD] if settings.optimizer == "manual_sgd" else []), batch_order,
+            step_lesson(settings))
+
+
 def specs_from_config(section, rows: int) -> tuple[FeatureSpec, TrainSettings]:
     """FeatureSpec and TrainSettings from the config's `training:` section."""
     features = FeatureSpec(rows=rows, lags=section.lags, columns=tuple(section.columns), target=section.target,
@@ -76,20 +101,6 @@ def specs_from_config(section, rows: int) -> tuple[FeatureSpec, TrainSettings]:
     values = {k: getattr(section, k) for k in names}
     values["hidden_sizes"] = tuple(values["hidden_sizes"])
     return features, TrainSettings(**values)
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A Trainer as it was after `step` steps: enough to go on exactly as the run did (picklable)."""
-    step: int
-    epoch: int
-    model: dict[str, torch.Tensor]
-    grads: dict[str, torch.Tensor | None]  # kept: with zero_grad off, the next backward() adds onto them
-    optimizer: dict | None  # a torch optimizer's state_dict (ManualSGD keeps no state)
-    generator: torch.Tensor
-    batches: list[torch.Tensor]  # the epoch's batches still to come
-    epoch_losses: list[float]
-    first_loss: float | None
 
 
 @dataclass
@@ -101,7 +112,8 @@ class History:
 
 
 class Trainer:
-    """Trains one model on one FeatureSet; step(n) advances n mini-batches and returns their metrics."""
+    """Trains one model on one FeatureSet; step(n) runs the lesson (train_step) on n mini-batches and returns their
+    metrics. The bookkeeping (validation, norms, checkpoints, divergence) hangs off it as callbacks."""
 
     def __init__(self, data: FeatureSet, settings: TrainSettings, norm_every: int = 25, device: str = "cpu"):
         check_settings(data.spec.is_classification, settings.model, settings.loss, list(settings.hidden_sizes))
@@ -117,25 +129,28 @@ class Trainer:
             self.model = build_model(settings.model, data.x_train.shape[1], n_outputs_for(settings.loss),
                                      list(settings.hidden_sizes), settings.activation, settings.init).to(device)
         self.device = torch.device(device)
-        self._named = list(self.model.named_parameters())  # the same tensors for the run's life (loads copy in)
         self.loss_fn = make_loss(settings.loss)
         self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(), settings.learning_rate,
-                                        settings.momentum, settings.zero_grad)
+                                        settings.momentum)
+        self.lesson = step_lesson(settings)
         self.generator = torch.Generator().manual_seed(settings.seed)
         self._x, self._y = data.x_train.to(device), data.y_train.to(device)
         self._x_valid, self._y_valid = data.x_valid.to(device), data.y_valid.to(device)
         self.step_count = self.epoch = 0
         self.history = History()
         self.planned_epochs = settings.epochs
-        self.callbacks: list[Callable[[Trainer, StepMetrics], None]] = []
         self.divergence: str | None = None
+        self.first_loss: float | None = None
+        self.limit = explode_limit(None)  # a loss past it goes to Divergence (the first one always does)
         self._batches: list[torch.Tensor] = []  # the epoch's batches still to come, last first (row indices)
         self._xs: list[torch.Tensor] = []  # and their rows (_gather)
         self._ys: list[torch.Tensor] = []
-        self._epoch_losses: list[float] = []
-        self._first_loss: float | None = None
-        self._limit = _explode_limit(None)
-        self.checkpoint_every, self.checkpoints = CHECKPOINT_EVERY, {}
+        self._carried: list[float] = []  # losses of this epoch from before a restore()
+        self._epoch_start = 0  # where this epoch's losses start in history.step_losses
+        self.checkpoints = Checkpoints()
+        self.callbacks: list[Callback] = [Divergence(), Norms(self.norm_every), Validation(self.steps_per_epoch),
+                                          self.checkpoints]
+        self.due = 1  # the next step at which a callback is due
         self.valid_loss, self.valid_preds = self.evaluate()
 
     @property
@@ -144,23 +159,60 @@ class Trainer:
         return self.divergence is not None or self.step_count >= self.total_steps
 
     def step(self, n: int = 1) -> list[StepMetrics]:
-        """Run up to n mini-batches (fewer if training ends or diverges); each one's metrics go to the callbacks."""
+        """Run the lesson on up to n mini-batches (fewer if training ends or diverges); the callbacks run only at the
+        steps they are due, and the loss meets one comparison a step."""
         out = []
-        model, loss_fn = self.model, self.loss_fn  # the loop runs thousands of times a second: few lookups in it
-        for _ in range(n):
-            if self.done:
-                break
-            if self.step_count and self.step_count % self.checkpoint_every == 0:
-                self._keep_checkpoint()
+        lesson, model, loss_fn, optimizer = self.lesson, self.model, self.loss_fn, self.optimizer
+        while len(out) < n and not self.done:
+            if self.step_count + 1 >= self.due:
+                self.trigger("on_step_start")
             xb, yb = self.next_batch()
-            out.append(self._report(train_step(model, loss_fn, self._noting_optimizer(), xb, yb)))
+            loss = lesson(model, loss_fn, optimizer, xb, yb)
+            self.history.step_losses.append(loss)
+            metrics = StepMetrics(self.step_count, self.epoch, loss)
+            if not abs(loss) <= self.limit:  # False for NaN, ±inf and an explosion alike (and before a limit)
+                self.trigger("on_loss_past_limit", metrics)
+            if self.step_count >= self.due:
+                metrics = self.trigger("on_step_end", metrics)
+            out.append(metrics)
         return out
+
+    def add_callback(self, callback: Callback | Callable, every: int = 1) -> None:
+        """Hang a Callback off the loop; a plain function is called as fn(trainer, metrics) after every `every`-th
+        step (minGPT style: the loop never draws or logs)."""
+        self.callbacks.append(callback if isinstance(callback, Callback) else Every(callback, every))
+        self.schedule()
+
+    def trigger(self, event: str, metrics: StepMetrics | None = None) -> StepMetrics | None:
+        """Call `event` on the callbacks due at this step (on_loss_past_limit: on all); after on_step_end, note the next
+        step one is due."""
+        step = self.step_count + (event == "on_step_start")
+        for callback in self.callbacks:
+            if event == "on_loss_past_limit":
+                callback.on_loss_past_limit(self, metrics)
+            elif (callback.every and step % callback.every == 0) or (callback.first and step == 1):
+                if event == "on_step_start":
+                    callback.on_step_start(self)
+                else:
+                    metrics = callback.on_step_end(self, metrics) or metrics
+        if event == "on_step_end":
+            self.schedule()
+        return metrics
+
+    def schedule(self) -> None:
+        """The first step after this one at which a callback is due."""
+        step = self.step_count
+        self.due = min([1 if c.first and step < 1 else (step // c.every + 1) * c.every if c.every else math.inf
+                        for c in self.callbacks], default=math.inf)
 
     @property
     def torch_optimizer(self) -> torch.optim.Optimizer | None:
         """The torch optimizer doing the updates (None for ManualSGD, whose update is written out)."""
-        optimizer = getattr(self.optimizer, "optimizer", self.optimizer)  # ForgetfulOptimizer wraps one
-        return optimizer if isinstance(optimizer, torch.optim.Optimizer) else None
+        return self.optimizer if isinstance(self.optimizer, torch.optim.Optimizer) else None
+
+    def epoch_losses(self) -> list[float]:
+        """The step losses of the epoch so far."""
+        return self._carried + self.history.step_losses[self._epoch_start:]
 
     def checkpoint(self) -> Checkpoint:
         """This trainer's state now, copied."""
@@ -170,18 +222,11 @@ class Trainer:
                           {n: None if p.grad is None else p.grad.detach().clone()
                            for n, p in self.model.named_parameters()},
                           None if optimizer is None else _cloned(optimizer.state_dict()),
-                          self.generator.get_state(), list(self._batches), list(self._epoch_losses), self._first_loss)
-
-    def _keep_checkpoint(self) -> None:
-        self.checkpoints[self.step_count] = self.checkpoint()
-        if len(self.checkpoints) > CHECKPOINTS:
-            self.checkpoint_every *= 2
-            self.checkpoints = {k: v for k, v in self.checkpoints.items() if k % self.checkpoint_every == 0}
+                          self.generator.get_state(), list(self._batches), self.epoch_losses(), self.first_loss)
 
     def checkpoint_before(self, step: int) -> Checkpoint | None:
         """The latest checkpoint from which step `step` is still to come (None: start from the beginning)."""
-        before = [k for k in self.checkpoints if k < step]
-        return self.checkpoints[max(before)] if before else None
+        return self.checkpoints.before(step)
 
     def restore(self, cp: Checkpoint) -> None:
         """Go back (or forward) to the state a checkpoint holds."""
@@ -191,14 +236,12 @@ class Trainer:
         if cp.optimizer is not None:
             self.torch_optimizer.load_state_dict(_cloned(cp.optimizer))  # it would update cp's tensors
         self.generator.set_state(cp.generator)
-        self._batches, self._epoch_losses, self._first_loss = list(cp.batches), list(cp.epoch_losses), cp.first_loss
+        self._batches, self._carried = list(cp.batches), list(cp.epoch_losses)
+        self._epoch_start = len(self.history.step_losses)
         self._gather()
-        self._limit = _explode_limit(cp.first_loss)
+        self.first_loss, self.limit = cp.first_loss, explode_limit(cp.first_loss)
         self.step_count, self.epoch = cp.step, cp.epoch
-
-    def add_callback(self, callback: Callable[[Trainer, StepMetrics], None]) -> None:
-        """Call callback(trainer, metrics) after every step (minGPT style: the loop never draws or logs)."""
-        self.callbacks.append(callback)
+        self.schedule()
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The next mini-batch of the seeded batch order (a new shuffle at each epoch start)."""
@@ -207,6 +250,7 @@ class Trainer:
             self._batches.reverse()  # pop() from the end hands them out in order
             self._gather()
             self.epoch += 1
+            self._carried, self._epoch_start = [], len(self.history.step_losses)
         idx = self._batches.pop()
         self.step_count += 1
         if self._xs:
@@ -244,56 +288,10 @@ class Trainer:
                                 f"most {MAX_STEPS:,}. Press Reset to start a new run.")
         self.total_steps, self.planned_epochs = total, self.planned_epochs + epochs
 
-    def _noting_optimizer(self):
-        """On recorded steps, the optimizer wrapped to note the norms just before its update (_NotingStep); on the
-        others the optimizer itself (per-parameter grad hooks cost half a step)."""
-        if self.step_count != 1 and self.step_count % self.norm_every:
-            return self.optimizer
-        return _NotingStep(self.optimizer, self._note_norms)
-
-    def _note_norms(self) -> None:
-        """Each parameter's norm and its gradient's, after backward() and before the update (ManualSGD zeroes the
-        gradient inside step())."""
-        named = [(name, p) for name, p in self._named if p.grad is not None]
-        with torch.no_grad():  # torch._foreach_norm: one call for all tensors, as clip_grad_norm_ does
-            norms = torch.stack(torch._foreach_norm([p for _, p in named] + [p.grad for _, p in named])).tolist()
-        step, half = self.step_count, len(named)
-        self.history.norms.extend((step, name, norms[i], norms[half + i]) for i, (name, _) in enumerate(named))
-
-    def _report(self, loss: float) -> StepMetrics:
-        """Bookkeeping after a step: history, divergence, epoch end; then the callbacks."""
-        if self._first_loss is None:
-            self._first_loss, self._limit = loss, _explode_limit(loss)
-        if abs(loss) <= self._limit:  # one comparison is False for NaN, ±inf and an explosion alike
-            self.history.step_losses.append(loss)
-            self._epoch_losses.append(loss)
-            metrics = StepMetrics(self.step_count, self.epoch, loss) if self._batches else self._end_epoch(loss)
-        else:
-            if math.isfinite(loss):  # an explosion is drawn; NaN/inf never reach the chart
-                self.history.step_losses.append(loss)
-            self._stop(loss, "loss")
-            metrics = StepMetrics(self.step_count, self.epoch, loss)
-        for callback in self.callbacks:
-            callback(self, metrics)
-        return metrics
-
-    def _end_epoch(self, loss: float) -> StepMetrics:
-        train_loss = sum(self._epoch_losses) / len(self._epoch_losses)
-        self._epoch_losses = []
-        self.valid_loss, self.valid_preds = self.evaluate()
-        row = {"epoch": self.epoch, "step": self.step_count, "train_loss": train_loss, "valid_loss": self.valid_loss}
-        if self.data.spec.is_classification:
-            row["valid_accuracy"] = self.valid_accuracy()
-        self.history.epochs.append(row)
-        if not math.isfinite(self.valid_loss):
-            self._stop(self.valid_loss, "validation loss")
-        return StepMetrics(self.step_count, self.epoch, loss, True, self.valid_loss)
-
     def evaluate(self) -> tuple[float, np.ndarray]:
-        """Validation loss and the model's raw outputs on the validation rows (no gradients recorded)."""
-        with torch.inference_mode():
-            preds = self.model(self._x_valid)
-            return self.loss_fn(preds, self._y_valid).item(), preds.cpu().numpy()  # a new tensor: nothing writes it
+        """Validation loss and the model's raw outputs on the validation rows (the evaluate lesson)."""
+        loss, preds = evaluate(self.model, self.loss_fn, self._x_valid, self._y_valid)
+        return loss, preds.cpu().numpy()
 
     def valid_accuracy(self) -> float:
         """Share of validation rows whose predicted direction is right (direction target only)."""
@@ -301,50 +299,11 @@ class Trainer:
         up = preds.argmax(axis=1) == 1 if preds.ndim == 2 else preds > 0  # logit > 0 means p(up) > 0.5
         return float((up == (self.data.y_valid.numpy() > 0.5)).mean())
 
-    def _stop(self, loss: float, what: str) -> None:
-        if not math.isfinite(loss):
-            how = f"the {what} became {loss}"
-        else:
-            how = (f"the {what} exploded to {loss:.3g}, over {EXPLODE_FACTOR:.0e}× its first value "
-                   f"{self._first_loss:.3g}")
-        if self.data.spec.normalisation == "none":
-            scale = float(self.data.x_train.abs().mean())
-            fix = (f"Normalise the inputs (z-score or min-max): raw features averaging {scale:,.0f} make the "
-                   f"gradients huge. {_lower(self.settings.learning_rate, 100, 'Or lower')}")
-        elif not self.settings.zero_grad:
-            fix = ("The gradients are never zeroed, so every backward() adds onto all earlier ones and the steps "
-                   "grow: switch 'zero the gradients' back on (or lower the learning rate).")
-        else:
-            fix = _lower(self.settings.learning_rate, 10)
-        self.divergence = f"Training stopped at step {self.step_count} (epoch {self.epoch}): {how}. {fix}"
-
     def state_dict_bytes(self) -> bytes:
         """The model's state_dict as torch.save writes it (for download)."""
         buffer = io.BytesIO()
         torch.save(self.model.state_dict(), buffer)
         return buffer.getvalue()
-
-
-class _NotingStep:
-    """An optimizer that calls note() just before each update: the gradients are there, not yet used."""
-
-    def __init__(self, optimizer, note: Callable[[], None]):
-        self.optimizer, self.note = optimizer, note
-
-    def zero_grad(self) -> None:
-        self.optimizer.zero_grad()
-
-    def step(self) -> None:
-        self.note()
-        self.optimizer.step()
-
-
-def _explode_limit(first_loss: float | None) -> float:
-    """The largest loss that is still training, not exploding: EXPLODE_FACTOR times the first loss (-inf when that
-    was not finite; inf before there is one)."""
-    if first_loss is None:
-        return math.inf
-    return EXPLODE_FACTOR * max(abs(first_loss), 1e-12) if math.isfinite(first_loss) else -math.inf
 
 
 def _cloned(state):
@@ -356,13 +315,6 @@ def _cloned(state):
     if isinstance(state, (list, tuple)):
         return type(state)(_cloned(v) for v in state)
     return state
-
-
-def _lower(lr: float, factor: float, lead: str = "Lower") -> str:
-    """Advice to lower the learning rate, naming only a rate the page's slider offers."""
-    rate = lower_rate(lr, factor)
-    return (f"{lead} the learning rate (try {rate:g})." if rate is not None
-            else f"The learning rate {lr:g} is already the lowest the slider offers.")
 
 
 def describe_model(model: nn.Module) -> str:

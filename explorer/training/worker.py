@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from explorer.training.callbacks import Checkpoint
 from explorer.training.models import SettingsError
-from explorer.training.trainer import Checkpoint, History, StepMetrics, Trainer
+from explorer.training.trainer import History, StepMetrics, Trainer
 
 # A session whose page stopped polling (tab closed) should not train on for hours on a shared server.
 IDLE_TIMEOUT_S = 300.0

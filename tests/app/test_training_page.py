@@ -160,7 +160,7 @@ def test_forgotten_zero_grad_shows_the_code_that_skips_it(at):
     click(at, "train_step")
     assert trainer(at).settings.zero_grad is False
     code = "\n".join(c.value for c in at.code)
-    assert "class ForgetfulOptimizer" in code and "def train_step" in code
+    assert "def train_step_without_zero_grad" in code and "zero_grad()" not in code
 
 
 def test_new_candles_wait_for_reset_then_train_on_them(at):

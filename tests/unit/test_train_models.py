@@ -43,7 +43,7 @@ def test_calc_loss_is_the_seeds_mean_absolute_error(data):
     torch.testing.assert_close(loss, F.l1_loss(data.x_train @ coeffs, data.y_train))
 
 
-def test_manual_update_equals_torch_sgd_and_zeroes_the_gradient(data):
+def test_manual_update_equals_torch_sgd_and_zero_grad_zeroes_the_gradient(data):
     torch.manual_seed(0)
     a = ScratchLinear(data.x_train.shape[1])
     b = ScratchLinear(data.x_train.shape[1])
@@ -56,6 +56,8 @@ def test_manual_update_equals_torch_sgd_and_zeroes_the_gradient(data):
             before = model.coeffs.detach().clone() - 0.1 * model.coeffs.grad
             opt.step()
             torch.testing.assert_close(model.coeffs.detach(), before)
+        assert torch.equal(manual.params[0].grad, a.coeffs.grad) and torch.count_nonzero(a.coeffs.grad) > 0
+        manual.zero_grad()
         assert torch.count_nonzero(a.coeffs.grad) == 0  # the seed's coeffs.grad.zero_()
     torch.testing.assert_close(a.coeffs, b.coeffs)
 

@@ -12,7 +12,8 @@ from explorer.data.config import load_config
 from explorer.training.features import FeatureSpec, make_features
 from explorer.training.models import SettingsError, build_model, make_loss, make_optimizer, n_outputs_for
 from explorer.data.sample import generate_candles
-from explorer.training.trainer import EXPLODE_FACTOR, MAX_STEPS, Trainer, TrainSettings, batch_order, specs_from_config
+from explorer.training.callbacks import EXPLODE_FACTOR
+from explorer.training.trainer import MAX_STEPS, Trainer, TrainSettings, batch_order, specs_from_config
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +237,45 @@ def test_the_loop_a_learner_reads_is_the_five_lines():
     body = [line.strip() for line in inspect.getsource(train_step).splitlines()[2:]]
     assert body == ["optimizer.zero_grad()", "loss = loss_fn(model(xb), yb)", "loss.backward()", "optimizer.step()",
                     "return loss.item()"]
+
+
+@pytest.mark.parametrize("optimizer", ["manual_sgd", "sgd", "adam"])
+def test_without_zero_grad_the_losses_are_a_plain_loop_without_zero_grad(candles, optimizer):
+    """zero_grad off runs train_step_without_zero_grad with the plain optimizer: every loss equals (==) that of a
+    plain torch loop that never zeroes the gradients (same seed, same batches)."""
+    data = make_features(candles, FeatureSpec(rows=300))
+    s = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer=optimizer, zero_grad=False, learning_rate=1e-3,
+                      epochs=3, seed=6)
+    trainer = Trainer(data, s)
+    trainer.step(10_000)
+    torch.manual_seed(s.seed)
+    model = torch.nn.Sequential(torch.nn.Linear(data.x_train.shape[1], 8), torch.nn.ReLU(), torch.nn.Linear(8, 1),
+                                torch.nn.Flatten(0))
+    params = list(model.parameters())
+    plain = {"sgd": lambda: torch.optim.SGD(params, lr=1e-3), "adam": lambda: torch.optim.Adam(params, lr=1e-3)}
+    opt = plain[optimizer]() if optimizer in plain else None
+    generator, losses = torch.Generator().manual_seed(s.seed), []
+    for _ in range(s.epochs):
+        for idx in torch.randperm(len(data.x_train), generator=generator).split(s.batch_size):
+            loss = torch.nn.functional.mse_loss(model(data.x_train[idx]), data.y_train[idx])
+            loss.backward()  # no zero_grad anywhere: the gradients pile up
+            if opt is None:
+                with torch.no_grad():
+                    for p in params:
+                        p -= 1e-3 * p.grad
+            else:
+                opt.step()
+            losses.append(loss.item())
+    assert trainer.divergence is None and len(losses) == trainer.total_steps
+    assert trainer.history.step_losses == losses  # bit for bit
+    assert trainer.lesson.__name__ == "train_step_without_zero_grad"
+    assert all(torch.equal(p, q) for p, q in zip(trainer.model.parameters(), params))
+
+
+def test_the_loop_without_zero_grad_is_the_same_lines_less_that_one():
+    import inspect
+
+    from explorer.training.trainer import train_step_without_zero_grad
+    body = [line.strip() for line in inspect.getsource(train_step_without_zero_grad).splitlines()
+            if not line.startswith(("def ", '    """', "    gradients")) and line.strip()]
+    assert body == ["loss = loss_fn(model(xb), yb)", "loss.backward()", "optimizer.step()", "return loss.item()"]

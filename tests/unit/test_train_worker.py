@@ -109,19 +109,29 @@ def test_divergence_stops_the_worker_with_the_message(candles):
                  normalisation="log_returns"),
      TrainSettings(model="mlp", hidden_sizes=(8, 4), activation="sigmoid", loss="cross_entropy", optimizer="adam",
                    learning_rate=3e-3, batch_size=16, epochs=2, seed=9, init="seed_sqrt_n", zero_grad=False)),
+    (FeatureSpec(rows=300), TrainSettings(model="linear", optimizer="sgd", momentum=0.9, learning_rate=1e-3,
+                                          batch_size=50, epochs=2, seed=3, zero_grad=False)),
+    (FeatureSpec(rows=300), TrainSettings(learning_rate=1e-3, epochs=2, seed=1, zero_grad=False)),
 ])
 def test_exported_script_reproduces_the_first_epoch_loss(candles, tmp_path, spec, settings):
+    """Run with the same settings and seed, the script prints every epoch's train and validation loss exactly as
+    the app's Trainer recorded them (repr: every digit), zero_grad on or off."""
     trainer = Trainer(make_features(candles, spec), settings)
-    trainer.step(trainer.steps_per_epoch)
+    trainer.step(2 * trainer.steps_per_epoch)
     script = tmp_path / "train_run.py"
     script.write_text(export_script(candles, spec, settings))
-    out = subprocess.run([sys.executable, str(script), "1"], capture_output=True, text=True, timeout=120,
+    out = subprocess.run([sys.executable, str(script), "2"], capture_output=True, text=True, timeout=120,
                          cwd=tmp_path)  # cwd: the script must not need the project
     assert out.returncode == 0, out.stderr
-    line = next(l for l in out.stdout.splitlines() if l.startswith("epoch 1:"))
-    printed = float(line.split("train loss ")[1].split()[0])
-    assert abs(printed - trainer.history.epochs[0]["train_loss"]) <= 1e-5
-    assert "explorer" not in script.read_text().split('CANDLES_CSV = """')[0]  # standalone: no app imports
+    lines = [line for line in out.stdout.splitlines() if line.startswith("epoch ")]
+    printed = [(float(line.split("train loss ")[1].split()[0]), float(line.split("valid loss ")[1]))
+               for line in lines]
+    assert trainer.divergence is None and len(trainer.history.epochs) == 2
+    assert printed == [(row["train_loss"], row["valid_loss"]) for row in trainer.history.epochs]  # bit for bit
+    text = script.read_text()
+    assert "explorer" not in text.split('CANDLES_CSV = """')[0]  # standalone: no app imports
+    assert ("def train_step_without_zero_grad" in text) == (not settings.zero_grad)
+    assert ("def train_step(" in text) == settings.zero_grad
 
 
 def test_thinned_snapshots_for_long_runs(candles):
