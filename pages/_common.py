@@ -1,9 +1,6 @@
 """Streamlit glue shared by the pages: the loaded candles, cached loading, and 'the code that ran'."""
 from __future__ import annotations
 
-import functools
-import inspect
-import textwrap
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -11,6 +8,7 @@ import streamlit as st
 from explorer.runtime import available_devices, device_from_link
 from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
                               enough_candles, literal, upload_rows)
+from explorer.teaching.source import source_of
 from pages._style import LAYOUT_CSS, PRESENTER_CSS
 from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY,  # noqa: F401
                           publish_state, share_state)
@@ -130,16 +128,10 @@ def sidebar_data_summary(where) -> None:
         st.caption(f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC")
 
 
-@functools.lru_cache(maxsize=256)
-def _source(fn) -> str:
-    """A function's source as loaded (read once per process: reading it on every rerun cost ~5 ms a function)."""
-    return textwrap.dedent(inspect.getsource(fn))
-
-
 def show_code(*functions, caption: str = "The code that ran") -> None:
     """Show the source of the functions that produced what is on screen (the code shown is the code run)."""
     with st.expander(caption, expanded=False):  # one block, not one per function: each element costs every rerun
-        st.code("\n\n".join(_source(fn) for fn in functions), language="python")
+        st.code("\n\n".join(source_of(fn) for fn in functions), language="python")
 
 
 def presenter_mode() -> bool:
