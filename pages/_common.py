@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from explorer.runtime import available_devices, device_from_link
-from explorer.data.sources import (cap_note, check_config_rows, config_from_link, config_link, config_source_label,
-                              enough_candles, literal, upload_rows)
+from explorer.data.sources import candles_from_link, cap_note, check_config_rows, enough_candles, literal, upload_rows
 from explorer.teaching.source import source_of
 from pages._style import LAYOUT_CSS, PRESENTER_CSS
 from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY,  # noqa: F401
@@ -76,37 +75,17 @@ def load_archive(request: ArchiveRequest, progress=None) -> CandleData:
                                         progress=progress))
 
 
-def _candles_from_archive_link(link: str | None) -> bool:
-    """A shared link to archive candles: fetch the same ones (from the cache when there); False if that fails."""
-    from explorer import CandleFormatError
-    from explorer.data.fetch import FetchError, parse_link
-    try:
-        request = parse_link(link)
-        if request is None:
-            raise FetchError(f"{literal(repr(str(link)[:60]))} is not an archive request this app writes.")
-        with st.spinner(f"Fetching {request.label()}…"):
-            set_candles(load_archive(request), request.label(), request.link())
-        return True
-    except (FetchError, CandleFormatError) as exc:
-        st.warning(f"This link's candles come from Binance's public archive and could not be fetched: "
-                   f"{literal(exc)} The bundled sample is shown instead.")
-        return False
-
-
 def current_candles() -> CandleData:
-    """The candles this session works on: what the learner loaded, else the sample (as a shared link asks)."""
-    link = st.session_state.get(LINK_KEY)  # a shared link's (share_state took it), until candles are loaded
-    if CANDLES_KEY not in st.session_state and (link or "").startswith("binance:"):
-        if not _candles_from_archive_link(link):
-            from explorer.data.config import load_config
-            link = config_link(load_config())  # the link's data could not be met
+    """The candles this session works on: what the learner loaded, else those a shared link names (or the sample)."""
     if CANDLES_KEY not in st.session_state:
-        config, problem = config_from_link(link)
+        def from_archive(request: ArchiveRequest) -> CandleData:
+            with st.spinner(f"Fetching {request.label()}…"):
+                return load_archive(request)
+        data, source, link, problem = candles_from_link(st.session_state.get(LINK_KEY), load_from_config,
+                                                        from_archive)
         if problem:
             st.warning(problem)
-        # a link made with an upload keeps saying so: a reload (a new replica, say) then explains the sample again
-        set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample",
-                    "upload" if link == "upload" else config_link(config))
+        set_candles(data, source, link)
     return st.session_state[CANDLES_KEY]
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # imported where used: pydantic and pandas load after the first page has painted
     from explorer.data.config import AppConfig
+    from explorer.data.fetch import ArchiveRequest
     from explorer.data.loader import CandleData
 
 MAX_SAMPLE_ROWS = 20_000  # the bundled sample's length
@@ -91,3 +92,26 @@ def config_from_link(link: str | None) -> tuple[AppConfig, str | None]:
                    "sample is shown.")
     config.data.train_rows = min(config.data.train_rows, max_rows())  # a server with a small row cap still starts
     return config, message
+
+
+def candles_from_link(link: str | None, from_config: Callable[[AppConfig], CandleData],
+                      from_archive: Callable[[ArchiveRequest], CandleData]) -> tuple[CandleData, str, str, str | None]:
+    """The candles a shared link names (archive days, or the sample with its rows), with their label, their link,
+    and a message when the link cannot be met (the bundled sample is then loaded instead)."""
+    from explorer.data.fetch import FetchError, parse_link
+    from explorer.data.loader import CandleFormatError
+    problem = None
+    if (link or "").startswith("binance:"):
+        try:
+            request = parse_link(link)
+            if request is None:
+                raise FetchError(f"{literal(repr(str(link)[:60]))} is not an archive request this app writes.")
+            return enough_candles(from_archive(request)), request.label(), request.link(), None
+        except (FetchError, CandleFormatError) as exc:
+            problem = (f"This link's candles come from Binance's public archive and could not be fetched: "
+                       f"{literal(exc)} The bundled sample is shown instead.")
+            link = None
+    config, message = config_from_link(link)
+    # a link made with an upload keeps saying so: a reload (a new replica, say) then explains the sample again
+    return (from_config(config), config_source_label(config) + " — synthetic sample",
+            "upload" if link == "upload" else config_link(config), problem or message)
