@@ -1,52 +1,24 @@
 """Gradient accumulation (seed Part C): backward adds into .grad; zero_grad, optimizers and micro-batches."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
 import torch
 
 from explorer.labs.accumulation import AccumulationLab, history_code, replay
+from explorer.labs.microbatch import MICROBATCH_INTRO
+from explorer.labs.optimizer_lab import LEARNING_RATES, OPTIMIZER_INTRO, OptimizerLab
 from explorer.teaching.shareable import Shared
 from explorer.tensors import candle_row
-from pages._accumulation_ui import (LEARNING_RATES, TABS, keep_widget_values, microbatch_tab, optimizer_tab, xwb_code,
-                                    xwb_settings, xwb_tab)
+from pages._accumulation_ui import microbatch_tab, optimizer_tab, xwb_code, xwb_settings, xwb_tab
 from pages._common import current_candles, current_device, publish_state, share_state
 from pages._state import init_widgets, link_clicks
 
-
-@dataclass
-class LabInputs:
-    """What the learner chose for every tab: which candle is x and the seed of the parameters."""
-    row: int
-    seed: int
-
-
-def acc_controls(n_rows: int) -> LabInputs:
-    """Read the widgets shared by the three tabs."""
-    c1, c2 = st.columns(2)
-    init_widgets({"acc_row": min(100, n_rows - 1), "acc_seed": 0, "acc_steps": 3})
-    row = c1.number_input("candle row (x)", 0, n_rows - 1, key="acc_row",
-                          help="Which candle is x: row i of the loaded data.")
-    with c2.container(key="secondary_acc_seed"):
-        seed = st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, key="acc_seed",
-                               help="w and b (and the nn.Linear) are drawn with this seed: same seed, same numbers.")
-    return LabInputs(int(row), int(seed))
-
-
-def page_spec(n_rows: int) -> tuple[Shared, ...]:
-    """What an accumulation link carries: x, the seed, the lab's settings and clicks, the other tabs' settings."""
-    return (Shared("acc_row", "int", 0, n_rows - 1), Shared("acc_seed", "int", 0, 2**31 - 1),
-            Shared("acc_steps", "int", 1, 50), Shared("acc_zero_each", "bool"),
-            Shared("acc_history", "clicks", max_len=200), Shared("acc_lr", "float", choices=LEARNING_RATES),
-            Shared("acc_mb_start", "int", 0, max(0, n_rows - 2)), Shared("acc_mb_size", "int", 1, 512),
-            Shared("acc_mb_k", "int", 1, 64))
+TABS = ("x, w, b lab", "nn.Linear + optimizer", "micro-batches")
 
 
 def session_lab(name: str, fresh, matches) -> object:
     """The lab kept in session_state (live tensors), rebuilt when its inputs changed."""
-    lab = st.session_state.get(name)
-    if lab is None or not matches(lab):
+    if (lab := st.session_state.get(name)) is None or not matches(lab):
         lab = st.session_state[name] = fresh()
     return lab
 
@@ -62,38 +34,50 @@ st.title("Gradient accumulation")
 st.markdown("`backward()` does not *set* `.grad`, it **adds** to it. Run the seed's loop a few times and watch "
             "`w.grad` grow by `x` and `b.grad` by 1 per call, then clear it the ways PyTorch offers.")
 frame = current_candles().frame
-names = list(frame.columns)
-SPEC = page_spec(len(frame))
+names, n = list(frame.columns), len(frame)
+SPEC = (Shared("acc_row", "int", 0, n - 1), Shared("acc_seed", "int", 0, 2**31 - 1), Shared("acc_tab", "str", choices=TABS),
+        Shared("acc_steps", "int", 1, 50), Shared("acc_zero_each", "bool"), Shared("acc_history", "clicks", max_len=200),
+        Shared("acc_lr", "float", choices=LEARNING_RATES), Shared("acc_mb_start", "int", 0, max(0, n - 2)),
+        Shared("acc_mb_size", "int", 1, 512), Shared("acc_mb_k", "int", 1, 64))  # what a link carries
 share_state(*SPEC)
 clicks = link_clicks("acc_history")  # a link's clicks, handed out once: they are replayed once
-inputs = acc_controls(len(frame))
+init_widgets({"acc_row": min(100, n - 1), "acc_seed": 0, "acc_steps": 3, "acc_lr": 1e-4})
+c1, c2 = st.columns(2)
+row = int(c1.number_input("candle row (x)", 0, n - 1, key="acc_row", help="Which candle is x: row i of the loaded data."))
+with c2.container(key="secondary_acc_seed"):
+    seed = int(st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, key="acc_seed",
+                               help="w and b (and the nn.Linear) are drawn with this seed: same seed, same numbers."))
 st.caption("Changing the row or the seed starts fresh labs (new leaves, empty history).")
 try:
-    x = candle_row(frame, inputs.row, current_device())
+    x = candle_row(frame, row, current_device())
 except ValueError as exc:
     st.error(f"Cannot pick x: {exc}")
     st.stop()
-
-keep_widget_values("acc_steps", "acc_zero_each", "acc_lr", "acc_mb_start", "acc_mb_size", "acc_mb_k")
+for key in ("acc_steps", "acc_zero_each", "acc_lr", "acc_mb_start", "acc_mb_size", "acc_mb_k"):
+    if key in st.session_state:  # a widget in a tab not drawn this run would lose its value: keep it
+        st.session_state[key] = st.session_state[key]
 before = st.session_state.get("acc_lab")
-lab = session_lab("acc_lab", lambda: AccumulationLab(x, inputs.seed, names),
-                  lambda lab: lab.seed == inputs.seed and torch.equal(lab.x, x))
+lab = session_lab("acc_lab", lambda: AccumulationLab(x, seed, names), lambda lab: lab.seed == seed and torch.equal(lab.x, x))
 if clicks and lab is not before:
     try:
         replay(lab, clicks)
     except ValueError as exc:
         st.warning(f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}.")
 # Only the open tab runs: a hidden tab draws nothing and its buttons' keyboard shortcuts do not exist.
-lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun", bind="query-params")
+lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun")
 if lab_tab.open:
     with lab_tab:
         lab_panel(lab, xwb_settings(lab))
         xwb_code()
 if optim_tab.open:
     with optim_tab:
-        optimizer_tab(x, inputs.seed, names, session_lab)
+        st.markdown(OPTIMIZER_INTRO)
+        lr = float(st.select_slider("SGD learning rate", LEARNING_RATES, format_func="{:.0e}".format, key="acc_lr",
+                                    help="torch.optim.SGD's lr: each step changes a weight by −lr × grad."))
+        optimizer_tab(session_lab("acc_opt_lab", lambda: OptimizerLab(x, seed, lr),
+                                  lambda o: o.seed == seed and o.lr == lr and torch.equal(o.x, x)), names)
 if micro_tab.open:
     with micro_tab:
-        microbatch_tab(frame, inputs.row, inputs.seed)
-
+        st.markdown(MICROBATCH_INTRO)
+        microbatch_tab(frame, row, seed)
 publish_state(*SPEC, acc_history=history_code(st.session_state["acc_lab"].history))  # after every widget

@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 
 from explorer import svgplot
+from explorer.labs import LabButton
 from explorer.tensors import seeded_leaves
 
 
@@ -159,6 +160,36 @@ class AccumulationLab:
         """The seed's cell-12 call w.grad.zero_(); b.grad.zero_(): fails if a grad is None."""
         self.click(Click.GRAD_ZERO_)
 
+    def printout(self) -> str:
+        """x, w, b and both grads as torch prints them."""
+        return (f"x      = {self.x}\nw      = {self.w.data}\nb      = {self.b.data}\n"
+                f"w.grad = {self.w.grad}\nb.grad = {self.b.grad}")
+
+    def error_note(self) -> str | None:
+        """Why the last click failed, in words (None when it worked)."""
+        if not self.error:
+            return None
+        return (f"`w.grad.zero_()` failed: **{self.error}**. After `set_to_none=True` (or before the first backward) "
+                "`.grad` is `None`, and `None` has no `.zero_()`: that is why `optimizer.zero_grad()` checks for "
+                "`None` first.")
+
+
+def lab_buttons(steps: int) -> tuple[LabButton, ...]:
+    """The lab's six buttons, in two rows of three: each calls one lab method."""
+    return (
+        LabButton("acc_step", "forward + backward", "F", "y = x @ w.T + b, then y.backward(): adds x to w.grad and 1 "
+                  "to b.grad (keyboard: F).", AccumulationLab.forward_backward),
+        LabButton("acc_run", f"run {steps} steps", "N", f"The seed's loop: {steps} forward + backward passes "
+                  "(keyboard: N).", lambda lab: lab.run_steps(steps)),
+        LabButton("acc_reset", "reset", None, "New w and b from the seed, no grads, no history.",
+                  AccumulationLab.reset),
+        LabButton("acc_zero_none", "zero_grad(set_to_none=True)", "Z", "optimizer.zero_grad()'s default: .grad "
+                  "becomes None (keyboard: Z).", lambda lab: lab.zero_grad(set_to_none=True)),
+        LabButton("acc_zero_false", "zero_grad(set_to_none=False)", "Shift+Z", "Keep the .grad tensors, fill them "
+                  "with zeros (keyboard: Shift+Z).", lambda lab: lab.zero_grad(set_to_none=False)),
+        LabButton("acc_grad_zero", ".grad.zero_()", "G", "The seed's w.grad.zero_(); b.grad.zero_(): fails while "
+                  ".grad is None (keyboard: G).", AccumulationLab.grad_zero_))
+
 
 def history_frame(history: list[GradRecord], feature_names: list[str]) -> pd.DataFrame:
     """The history as a table: one row per action, one column per w.grad component, None shown as None."""
@@ -205,6 +236,10 @@ def grad_panels(history: list[GradRecord], feature_names: list[str], x: list[flo
             f'gap:1.2em 1.6em">{"".join(panels)}</div>')
 
 
+HISTORY_NOTE = ("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
+                "(a second backward through the *same* y fails: see the retain_graph page). "
+                "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
+                "`set_to_none=False` and `.grad.zero_()` keep it and fill it with zeros (the next backward adds to 0).")
 MAX_CLICKS = 200  # clicks a shared link may replay
 LINK_LETTERS = "".join(c.value for c in Click if c is not Click.RESET)  # FfNZG
 

@@ -10,6 +10,10 @@ from torch import nn
 from explorer.labs.optimizer_lab import seeded_linear
 from explorer.tensors import candles_to_tensor
 
+MICROBATCH_INTRO = ("Why accumulate on purpose: a batch that does not fit in memory is split into *k* micro-batches; "
+                    "backward on each `loss_i / k` adds up to exactly the full-batch gradient. Without `/ k` it is *k* "
+                    "times too big. Model: a seeded `nn.Linear(5, 1)`; target: each row's next close; loss: MSE.")
+
 
 def candle_batch(frame: pd.DataFrame, start: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Rows start … start+size-1 as inputs (float32) and each row's next close as the target."""

@@ -13,6 +13,7 @@ from torch import nn
 
 CANDLE_FIELDS = 5  # open, high, low, close, volume
 CLASSES = ("down", "flat", "up")
+MODELS = ("the seed's NeuralNetwork (28×28 images)", "candle-sized (a window of candles → down, flat, up)")
 INITS = ("ones_", "zeros_", "normal_ (seed 0)", "PyTorch default (kaiming_uniform_)", "xavier_uniform_")
 
 
@@ -118,6 +119,11 @@ class CandleNetwork(nn.Module):
         return logits
 
 
+def model_for(which: str, window: int, hidden: int) -> nn.Module:
+    """The model the page prints: the seed's NeuralNetwork, or the candle-sized one (`which` is one of MODELS)."""
+    return NeuralNetwork() if which == MODELS[0] else CandleNetwork(window, hidden)
+
+
 def parameter_table(model: nn.Module) -> pd.DataFrame:
     """Every parameter's name, shape and number of values (a Linear's weight is [out_features, in_features])."""
     rows = [{"parameter": name, "shape": str(list(p.shape)), "values": p.numel()}
@@ -160,3 +166,47 @@ def candle_prediction(frame: pd.DataFrame, window: int, hidden: int, end: int, s
         logits, probab, y_pred = predict_class(model, candle_window(frame, window, end))
     table = pd.DataFrame({"class": CLASSES, "logit": logits[0].tolist(), "softmax": probab[0].tolist()})
     return Prediction(table, CLASSES[int(y_pred.item())])
+
+
+# --- what the page prints: the seed's printed output, and the same cells' output now -------------------------------
+
+SEED_FLATTEN = """torch.Size([3, 4])
+
+tensor([[1., 1., 1., 2.],
+        [2., 2., 2., 2.],
+        [3., 3., 3., 3.]])"""
+SEED_LINEAR = """linear layer shape:torch.Size([3, 2])
+weight shape:torch.Size([2, 4]) = [out_features,in_features]
+y=output =
+tensor([[ 5.,  5.],
+        [ 8.,  8.],
+        [12., 12.]], grad_fn=<MmBackward0>)"""
+
+
+def flatten_printout(flat_image: torch.Tensor) -> str:
+    """What seed cell 116 prints."""
+    return f"{flat_image.size()}\n\n{flat_image!r}"
+
+
+def linear_printout(flat_image: torch.Tensor) -> str:
+    """What seed cell 124 prints, run now, with flat_image @ w.T beside the layer's output."""
+    layer1, linear_layer, by_hand = seed_linear(flat_image)
+    return (f"linear layer shape:{linear_layer.size()}\nweight shape:{layer1.weight.shape} = "
+            f"[out_features,in_features]\ny=output =\n{linear_layer}\n\nflat_image @ w.T =\n{by_hand}\n\n"
+            f"torch.equal(flat_image @ w.T, layer1(flat_image)): {torch.equal(by_hand, linear_layer)}")
+
+
+def layer_printouts(layer: nn.Linear, x: torch.Tensor) -> tuple[str, str]:
+    """The layer's x, W and b; and x @ W.T + b by hand beside layer(x)."""
+    bias = None if layer.bias is None else layer.bias.data
+    manual, torch_out = linear_by_hand(layer, x), layer(x)
+    return (f"x = {x!r}\n\nW = layer.weight   # shape {list(layer.weight.shape)} = [out_features, in_features]\n"
+            f"{layer.weight.data!r}\n\nb = layer.bias\n{bias}",
+            f"x @ W.T + b   (by hand)\n{manual.detach()!r}\n\nlayer(x)\n{torch_out.detach()!r}\n\n"
+            f"torch.allclose: {torch.allclose(manual, torch_out)}")
+
+
+def prediction_note(prediction: Prediction, window: int, end: int) -> str:
+    return (f"Candles {end - window + 1}…{end} through the **untrained** candle-sized model (seed 0): softmax turns "
+            f"the 3 logits into probabilities that sum to 1; `argmax(1)` picks **{prediction.predicted}**. Training "
+            "would move these numbers; the shapes stay.")

@@ -7,7 +7,15 @@ import pandas as pd
 import torch
 from torch import nn
 
+from explorer.labs import LabButton
 from explorer.tensors import seeded
+
+LEARNING_RATES = (1e-6, 1e-5, 1e-4, 1e-3)  # the page's choices (and a link's)
+OPTIMIZER_INTRO = ("The same thing inside a model: `nn.Linear(5, 1)` and `torch.optim.SGD`. The seed's `y.backward()` "
+                   "is the loss. `optimizer.step()` uses whatever `.grad` holds: forget `optimizer.zero_grad()` and the "
+                   "update is `−lr × (sum of all gradients so far)`, not `−lr × this step's gradient`.")
+STEPS_NOTE = ("`Δ == −lr·grad` checks plain SGD's rule on every parameter. `optimizer.zero_grad()` sets grads to "
+              "`None` by default (set_to_none=True).")
 
 
 def seeded_linear(n_features: int, seed: int) -> nn.Linear:
@@ -53,9 +61,13 @@ class OptimizerLab:
         if not lr > 0:
             raise ValueError(f"the learning rate must be positive, got {lr}")
         self.x, self.seed, self.lr = x, seed, lr
-        self.model = seeded_linear(x.shape[-1], seed).to(x.device)  # follows x onto the chosen device
+        self.reset()
+
+    def reset(self) -> None:
+        """A fresh nn.Linear from the seed and a fresh SGD, no steps."""
+        self.model = seeded_linear(self.x.shape[-1], self.seed).to(self.x.device)  # follows x onto its device
         # plain SGD (no momentum, no weight decay) so that step() is exactly p -= lr * p.grad
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=self.lr)
         self.steps: list[OptimizerStep] = []
 
     def train_step(self, zero_grad: bool) -> OptimizerStep:
@@ -74,6 +86,12 @@ class OptimizerLab:
                                bias_grad.item(), weight_delta.flatten().tolist(), bias_delta.item(), matches)
         self.steps.append(record)
         return record
+
+    def printout(self) -> str:
+        """The layer's parameters and their grads as torch prints them."""
+        m = self.model
+        return (f"weight      = {m.weight.data}\nbias        = {m.bias.data}\n"
+                f"weight.grad = {m.weight.grad}\nbias.grad   = {m.bias.grad}")
 
     def grads_now(self) -> tuple[list[float] | None, float | None]:
         """What weight.grad and bias.grad hold right now (None after optimizer.zero_grad())."""
@@ -95,3 +113,12 @@ def optimizer_frame(steps: list[OptimizerStep], feature_names: list[str], featur
         "Δ == −lr·grad": s.update_is_minus_lr_grad,
     } for s in steps]
     return pd.DataFrame(rows).set_index("step") if rows else pd.DataFrame()
+
+
+OPTIMIZER_BUTTONS = (
+    LabButton("acc_opt_zero", "step with optimizer.zero_grad()", None, "zero_grad(), forward, backward, step(): the "
+              "update uses this step's gradient only.", lambda lab: lab.train_step(zero_grad=True)),
+    LabButton("acc_opt_forget", "step, forgetting zero_grad()", None, "forward, backward, step() without zero_grad(): "
+              "the gradients of every step so far add up.", lambda lab: lab.train_step(zero_grad=False)),
+    LabButton("acc_opt_reset", "reset model", None, "A fresh nn.Linear from the seed and a fresh SGD.",
+              OptimizerLab.reset))

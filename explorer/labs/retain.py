@@ -8,8 +8,12 @@ from typing import Callable
 import pandas as pd
 import torch
 
+from explorer import svgplot
+from explorer.autograd.graph import GraphError, build_graph
+from explorer.autograd.graph_plot import graph_svg
 from explorer.autograd.node import Saved, read_saved
 from explorer.autograd.walk import walk_grad_fns
+from explorer.labs import LabButton
 
 
 # The seed's loss, verbatim (cell 14), mistake included: at pnl == 0 neither branch runs, so `return loss`
@@ -181,12 +185,63 @@ class RetainLab:
         """torch.autograd.grad(loss, pnl, retain_graph=...)."""
         self.call(Call.GRAD_RETAIN if retain_graph else Call.GRAD)
 
+    def printout(self) -> str:
+        """pnl, the loss and pnl.grad as torch prints them."""
+        return f"pnl      = {self.pnl}\nloss     = {self.loss}\npnl.grad = {self.pnl.grad}"
+
+    def problem(self) -> str | None:
+        """What went wrong, in words: the forward pass that had no branch, or PyTorch's refusal (None: nothing)."""
+        if self.loss is None:
+            return (f"The forward pass failed: **{self.forward_error}**. At pnl = {self.pnl_value:g} neither "
+                    "`if pnl > 0` nor `elif pnl < 0` runs, so `loss` is never assigned. A loss with Python branches "
+                    "must give every input a branch: pick the *fixed* or *vectorised* version, or move the slider.")
+        if self.error:
+            return (f"PyTorch refused: **RuntimeError: {self.error}**\n\nThe first call without `retain_graph=True` "
+                    "freed the saved tensors below (see *now*). Build a fresh graph (forward again), or turn on "
+                    "`retain_graph` for every call but the last one.")
+        return None
+
     def events_frame(self) -> pd.DataFrame:
         """The calls so far with pnl.grad after each."""
         return pd.DataFrame([{"call": e.call, "pnl.grad after": e.pnl_grad, "result": e.result}
                              for e in self.events])
 
 
+def call_buttons(flag: bool) -> tuple[LabButton, ...]:
+    """The lab's three buttons; `flag` is the retain_graph toggle's value for the next call."""
+    return (
+        LabButton("retain_backward", f"loss.backward(retain_graph={flag})", "B", "Adds d loss/d pnl into pnl.grad; "
+                  "without retain_graph it frees the saved tensors (keyboard: B).",
+                  lambda lab: lab.backward(retain_graph=flag)),
+        LabButton("retain_grad", f"torch.autograd.grad(loss, pnl, retain_graph={flag})", "A", "Returns the gradient "
+                  "and leaves pnl.grad alone; frees the saved tensors unless retain_graph (keyboard: A).",
+                  lambda lab: lab.autograd_grad(retain_graph=flag)),
+        LabButton("retain_reset", "new pnl leaf, forward again", "Shift+F", "A fresh pnl leaf and a fresh graph: the "
+                  "calls start over (keyboard: Shift+F).", RetainLab.forward))
+
+
+def saved_tensors_html(lab: RetainLab, font_px: float) -> tuple[str, str | None]:
+    """The saved tensors right after the forward pass and now, and the loss's graph drawn with them (one block of
+    light HTML: it is redrawn at every call); and the error when the graph cannot be drawn."""
+    drawn = (f'<div class="light-columns"><div><p><b>right after the forward pass</b></p>'
+             f'{svgplot.table(lab.saved_after_forward, "retain-saved-before")}</div>'
+             f'<div><p><b>now</b></p>{svgplot.table(saved_tensor_table(lab.loss), "retain-saved-now")}</div></div>')
+    if lab.loss is None:
+        return drawn, None
+    try:
+        model = build_graph(lab.loss, {"pnl": lab.pnl}, output_name="loss")
+    except GraphError as exc:
+        return drawn, f"Cannot draw the graph: {exc}"
+    return drawn + ('<p class="light-note">The loss\'s graph now: saved values in each node, <i>freed</i> once '
+                    "backward released them.</p>" + graph_svg(model, font_px, "full")), None
+
+
+SAVED_NOTE = ("Each backward node keeps what its derivative needs: `PowBackward0` keeps the base `pnl` "
+              "(`_saved_self`, d(pnl²)/dpnl = 2·pnl) and the exponent; `MulBackward0` keeps the constant 0.05 as "
+              "a 0-dim tensor (`_saved_other`) and not `pnl` (nothing needs d/d0.05). Plain Python numbers such "
+              "as the exponent stay readable; tensors are released by backward and reading them then raises — "
+              "shown as *freed*.")
+PNL_VALUES = tuple(i / 2 for i in range(-20, 21))  # the pnl slider's steps: -10.0 … 10.0 by 0.5
 MAX_CALLS = 50  # calls a shared link may replay
 CALL_LETTERS = "".join(c.value for c in Call)  # BbAa
 

@@ -1,13 +1,15 @@
 """The second seed notebook's own mistakes, each run live next to its fix (on the loaded candles).
 
-Every function here is a lesson step the page shows with inspect.getsource: the seed's code as written, then the
-fixed code, each returning the numbers that tell them apart.
+The lessons are short top-level functions the page shows with inspect.getsource: the seed's code as written, then
+the fixed code. The instruments at the end run them and put what they give into words and tables.
 """
 from __future__ import annotations
 
 import math
 import threading
 import warnings
+from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -208,3 +210,82 @@ def warnings_from(fn, *args) -> list[str]:
         finally:
             torch.set_warn_always(before)
     return [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+# --- the instruments: each mistake run next to its fix, and what they give in words --------------------------------
+
+@dataclass(frozen=True)
+class SeedBug:
+    """One of the seed's mistakes: its code and what it gives, beside the fix and what that gives."""
+    title: str
+    seed_fn: Callable
+    seed_out: str
+    fixed_fn: Callable
+    fixed_out: str
+    caption: str = ""
+    note: str = ""  # shown above the two columns
+    seed_title: str = "Seed, as written"
+
+
+BIAS_NOTE = ("`n, c = t_indep.shape` makes **n the number of rows**, so `torch.zeros(n)` is one bias *per row*. "
+             "With one free number per row the model can copy every row's error and reach a training loss of about 0 "
+             "without learning anything — and a new candle has no bias of its own.")
+
+
+def bias_report(t_indep: torch.Tensor, t_dep: torch.Tensor, preds: torch.Tensor) -> tuple[pd.DataFrame, str]:
+    """Both biases: their shape, size and the lowest MSE each reaches; and what each does on 10 unseen rows."""
+    rows, new_rows = [], []
+    for fn in (seed_bias, fixed_bias):
+        bias = fn(t_indep)
+        rows.append({"code": fn.__name__, "bias.shape": str(list(bias.shape)), "parameters": bias.numel(),
+                     "lowest training MSE the bias alone reaches": f"{best_loss_with_bias(preds, t_dep, bias):.4g}"})
+        new_rows.append(f"{fn.__name__}: preds_new + bias → {bias_on_new_rows(preds[:10].detach(), bias)}")
+    return pd.DataFrame(rows), "10 rows the model has not seen:\n" + "\n".join(new_rows)
+
+
+def losses_bug(preds: torch.Tensor, t_dep: torch.Tensor) -> SeedBug:
+    return SeedBug("MAE that is the MSE", seed_losses, seed_losses(preds, t_dep), fixed_losses,
+                   fixed_losses(preds, t_dep), "The seed printed the MSE twice, once labelled MAE (2.4529e+08 both "
+                   "times). The real MAE is in dollars; the MSE in dollars squared.")
+
+
+def xavier_bug(n: int, c: int) -> SeedBug:
+    seed_w = seed_xavier(n, c, torch.Generator().manual_seed(0))
+    fixed_w = fixed_xavier(n, c, torch.Generator().manual_seed(0))
+    return SeedBug("'Xavier' with rows", seed_xavier, f"n = {n:,} rows → weights.std() = {seed_w.std():.4f}\n"
+                   f"std of x @ weights on unit-variance inputs: {output_spread(seed_w, n):.3f}",
+                   fixed_xavier, f"c = {c} inputs (fan-in) → weights.std() = {fixed_w.std():.4f}\n"
+                   f"std of x @ weights on unit-variance inputs: {output_spread(fixed_w, n):.3f}",
+                   f"Xavier/Glorot scales by the layer's fan-in ({c} features) so outputs keep about unit variance; "
+                   f"the number of rows ({n:,}) has nothing to do with one row's sum, and shrinks outputs toward 0.")
+
+
+def backward_twice_bug(t_indep: torch.Tensor, t_dep: torch.Tensor, coeffs: torch.Tensor) -> SeedBug:
+    runs = [fn(t_indep, t_dep, coeffs) for fn in (seed_backward_twice, fixed_backward_twice)]
+    seed_out, fixed_out = (f"coeffs.grad[0]: {a:.4e} → {b:.4e} (×{b / a:g})" for a, b in runs)
+    return SeedBug("doubled gradient", seed_backward_twice, seed_out, fixed_backward_twice, fixed_out,
+                   "The seed: 9.5942e+11 → 1.9188e+12 in cells 20–21. `retain_graph=True` lets the second call "
+                   "run; `backward()` adds, so the gradient doubles. See the Gradient accumulation page.")
+
+
+def device_bug() -> SeedBug:
+    model = NeuralNetwork()
+    return SeedBug("undefined device", seed_predict, run_seed_predict(model), fixed_predict,
+                   f"Predicted class: {fixed_predict(model)}")
+
+
+def read_only_bug(path: str) -> SeedBug:
+    """The read-only NumPy warning, captured now on the candle file as the seed read it."""
+    data = seed_read(path)
+    as_read, after_copy = values_writeable(data)
+    outputs = {fn: "\n".join(warnings_from(fn, data)) or "no warning"
+               for fn in (seed_from_numpy, one_block_from_numpy, fixed_from_numpy)}
+    return SeedBug(
+        "read-only NumPy", one_block_from_numpy, outputs[one_block_from_numpy], fixed_from_numpy,
+        outputs[fixed_from_numpy], f"The seed's own cell on the file as read: {outputs[seed_from_numpy]}. torch prints "
+        "this warning once per program; the app switches `torch.set_warn_always(True)` on around the call so every "
+        "session sees it. The Data page copies (`to_numpy(copy=True)`), so its tensors never alias pandas.",
+        f"On pandas {pd.__version__}, `.values` of the frame as `read_csv` built it is "
+        f"{'writable' if as_read else 'read-only'} (each column its own block, so pandas assembles a new array); "
+        f"after `data.copy()` it is {'writable' if after_copy else 'read-only'} (one block, and copy-on-write hands "
+        "out a read-only view). torch's warning, captured now:", "The seed's cell, on a one-block frame")

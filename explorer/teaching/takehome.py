@@ -10,17 +10,29 @@ import ast
 import base64
 import copy
 import gzip
-import inspect
-import textwrap
+from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
 import torch
 
 from explorer.autograd.expr import FUNCTIONS, MODULE_PREFIXES, parse_expression
+from explorer.autograd import lesson
 from explorer.labs import accumulation, microbatch, retain
 from explorer.labs.optimizer_lab import seeded_linear, sgd_step, sgd_step_without_zero_grad
+from explorer.teaching.source import lesson_source
 from explorer.tensors import candles_to_tensor, seeded, seeded_leaves
+
+
+
+@dataclass(frozen=True)
+class TakeHome:
+    """A take-home download: the widget key, the script, its file name and the button's tooltip."""
+    key: str
+    script: str
+    file: str
+    help: str
+
 
 PLAIN_CSV_ROWS = 2_000  # above this many candles the CSV is embedded gzip + base64 to keep the script small
 HEADER = '"""{title}\n\nTaken home from Autograd Explorer. Needs only torch and pandas: python {file}\n"""\n'
@@ -61,37 +73,33 @@ def _header(title: str, file: str, device: str, imports: str = "import torch\n")
     return HEADER.format(title=title, file=file) + imports + "\n" + DEVICE_LINE.format(device=device)
 
 
-def lesson_source(*objects: object) -> str:
-    """The source of the functions (and classes) the page ran, as they stand in explorer (the code run)."""
-    return "".join("\n\n" + textwrap.dedent(inspect.getsource(obj)) for obj in objects) + "\n\n"
-
-
 FUTURE = "from __future__ import annotations\n\n"
 LESSON_IMPORTS = "from __future__ import annotations\n\nfrom contextlib import contextmanager\nfrom dataclasses import " \
                  "dataclass\nfrom enum import Enum\nfrom typing import Callable\n\nimport torch\n"
 
 
+GRAPH_PARTS = (seeded, seeded_leaves, lesson.seed_forward, lesson.graph_lesson, lesson.seed_printout,
+               lesson.gradient_printout)
+
+
 def graph_script(x: torch.Tensor, row: int, seed: int, text: str, device: str = "cpu") -> str:
-    """Graph page: x (candle `row`), w and b from `seed`, y = the expression, backward(), printed like the seed."""
+    """Graph page: x (candle `row`), w and b from `seed`, the lesson with the learner's expression as its forward
+    pass, printed like the seed: the lesson's own functions, the expression in place of seed_forward's."""
     code = expression_code(text)
+    seed_line = "return " + lesson.DEFAULT_EXPRESSION
+    source = lesson_source(*GRAPH_PARTS)
+    if seed_line not in source:
+        raise ValueError("seed_forward no longer returns the seed's expression")
     return _header(f"Graph lesson: y = {code} on candle row {row}, seed {seed}.", "graph_lesson.py", device,
                    LESSON_IMPORTS) + f"""
 # candle row {row} as float32, exactly as the page had it (float.fromhex keeps every bit)
 x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)
-{lesson_source(seeded, seeded_leaves)}
+{source.replace(seed_line, "return " + code)}
 w, b = seeded_leaves(x, {seed})
-y = {code}
-
-print("x.shape, w.shape, b.shape")
-print(f"({{x.shape!r}}, {{w.shape!r}}, {{b.shape!r}})\\n")
-print("x, w, b")
-print(f"({{x!r}},\\n {{w!r}},\\n {{b!r}})\\n")
-print("y")
-print(repr(y))
-
-y.backward()
-print("w.grad, b.grad")
-print(f"({{w.grad!r}},\\n {{b.grad!r}})")
+y = graph_lesson(x, w, b)
+print(seed_printout(x, w, b, y))
+print()
+print(gradient_printout(w, b))
 """
 
 
@@ -255,3 +263,33 @@ x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)
 print("weight =", model.weight.detach().flatten().tolist())
 print("bias =", model.bias.item())
 """)
+
+
+def accumulation_takehome(lab: accumulation.AccumulationLab, device: str) -> TakeHome:
+    """The x, w, b lab's download: its clicks since the last reset."""
+    return TakeHome("acc_takehome", accumulation_script(lab.x, lab.seed, lab.history, device),
+                    "gradient_accumulation.py", "A plain script (torch only) that replays these clicks and prints "
+                    "w.grad and b.grad after each, as the table above shows.")
+
+
+def optimizer_takehome(lab) -> TakeHome:
+    """The nn.Linear + SGD lab's download: its steps, each with or without zero_grad()."""
+    return TakeHome("acc_opt_takehome", optimizer_script(lab.x, lab.seed, lab.lr,
+                                                         [s.zero_grad_called for s in lab.steps], lab.x.device.type),
+                    "optimizer_lab.py", "A plain script (torch only) that repeats these steps and prints each "
+                    "gradient step() used.")
+
+
+def microbatch_takehome(frame: pd.DataFrame, start: int, size: int, k: int, seed: int) -> TakeHome:
+    """The micro-batch tab's download: this batch, split into k."""
+    return TakeHome("acc_mb_takehome", microbatch_script(frame, start, size, k, seed), "micro_batches.py",
+                    "A plain script (torch only) with this batch inside: it prints the three gradient columns of the "
+                    "table.")
+
+
+def retain_takehome(lab: retain.RetainLab) -> TakeHome:
+    """The retain_graph lab's download: the loss, the pnl leaf and the calls since the last forward."""
+    return TakeHome("retain_takehome", retain_script(lab.pnl_value, retain.TRADING_LOSSES[lab.loss_name], lab.events,
+                                                     lab.device), "retain_graph.py",
+                    "A plain script (torch only): the loss function, the pnl leaf and these calls, printing pnl.grad "
+                    "after each as the table shows.")

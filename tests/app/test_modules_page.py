@@ -19,7 +19,7 @@ def one_line(text: str) -> str:
 def live_blocks(at: AppTest) -> list[str]:
     """The code blocks of the page less the seed's quoted outputs (the live Flatten output is the same text: only
     the first copy, the quotation, is dropped)."""
-    from pages.modules import SEED_FLATTEN, SEED_LINEAR
+    from explorer.labs.modules import SEED_FLATTEN, SEED_LINEAR
     blocks = [c.value for c in at.code]
     for quoted in (SEED_FLATTEN, SEED_LINEAR):
         blocks.remove(quoted)

@@ -129,3 +129,13 @@ def test_data_page_shows_the_device_as_the_seed_did(cpu_only):
     at = open_link("data", {"data": "sample:250"})
     assert "(torch.float32, torch.Size([250, 5]), device(type='cpu'))" in at.code[0].value
     assert any(m.label == "device" and m.value == "device(type='cpu')" for m in at.metric)
+
+
+def test_accumulation_tab_travels_in_the_link():
+    at = open_link("accumulation", {"acc_tab": "micro-batches"})  # a link opens on its tab
+    assert at.number_input(key="acc_mb_k") and not at.button(key="acc_step")
+    at.number_input(key="acc_mb_k").set_value(4).run()
+    assert dict(at.query_params)["acc_tab"] == "micro-batches" and dict(at.query_params)["acc_mb_k"] == "4"
+    again = open_link("accumulation", {"acc_tab": "mine"})
+    assert any("`acc_tab` = 'mine' ignored" in w.value for w in again.warning)
+    assert again.button(key="acc_step")  # the first tab
