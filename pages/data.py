@@ -9,17 +9,16 @@ from plotly.graph_objects import Figure
 from explorer import CandleFormatError, svgplot
 from explorer.data.charts import candlestick_figure, chart_frame
 from explorer.data.config import ConfigError, load_config
-from explorer.data.fetch import FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, make_request, parse_link
+from explorer.data.fetch import FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, form_defaults, make_request
 from explorer.teaching.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
-from explorer.data.sources import MAX_SAMPLE_ROWS, config_link, config_source_label, literal
+from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, config_link, config_source_label, literal,
+                                   sample_rows, upload_failure)
 from explorer.teaching.shareable import Shared
 from pages._common import (LINK_KEY, current_candles, current_device, load_archive, load_from_config, load_upload,
                            publish_state, set_candles, share_state, show_code)
 from pages._components import light_html
 
-DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "month first (MM/DD/YYYY)": False}
-SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}
 # The link carries the loaded candles (app.py's APP_LINK) and how to read an upload: a teacher can send the link
 # that reads the class's file right (the file itself never travels in a URL).
 SPEC = (Shared("data_upload_sep", "str", choices=tuple(SEPARATORS), default="detect"),
@@ -40,9 +39,8 @@ def cached_figure(drawn) -> Figure:
 def load_sample_section() -> None:
     config = load_config()
     current_candles()  # a shared link's data setting is applied first
-    link = st.session_state[LINK_KEY]
     if "data_rows" not in st.session_state:  # a shared link's row count shows in the widget too
-        st.session_state["data_rows"] = int(link[7:]) if link.startswith("sample:") else config.data.train_rows
+        st.session_state["data_rows"] = sample_rows(st.session_state[LINK_KEY], config.data.train_rows)
     rows = st.number_input("Rows to read (the seed's `nrows`)", min_value=10, max_value=MAX_SAMPLE_ROWS, step=100,
                            key="data_rows", help="How many candles to read from the top of the bundled file.")
     if st.button("Load the bundled sample", key="data_load_sample", type="primary",
@@ -76,29 +74,12 @@ def load_upload_section() -> None:
     try:
         data, capped = load_upload(upload.getvalue(), SEPARATORS[sep_name], int(nrows) or None, DATE_ORDERS[order])
     except CandleFormatError as exc:
-        hint = "\n\nHere: pick the **Date order** under *Your file*." if "dayfirst" in str(exc) else ""
-        st.error(f"Could not load **{literal(upload.name)}**: {literal(exc)}{hint}\n\n"
-                 "The data loaded before is still loaded.")
+        st.error(upload_failure(upload.name, exc))
         return
     set_candles(data, f"upload: {upload.name}", "upload")
     st.success(f"Loaded {len(data.frame):,} candles from {literal(upload.name)}.")
     if capped:
         st.warning(capped)
-
-
-def archive_defaults() -> None:
-    """The archive widgets start from a shared link's request, else BTCUSDT 1h over the last three full days."""
-    if "data_archive_symbol" in st.session_state:
-        return
-    try:
-        request = parse_link(st.session_state[LINK_KEY])
-    except FetchError:
-        request = None
-    today = dt.datetime.now(dt.timezone.utc).date()
-    st.session_state["data_archive_symbol"] = request.symbol if request else "BTCUSDT"
-    st.session_state["data_archive_interval"] = request.interval if request else "1h"
-    st.session_state["data_archive_days"] = ((request.first, request.last) if request else
-                                             (today - dt.timedelta(days=3), today - dt.timedelta(days=1)))
 
 
 def fetch_archive(symbol: str, interval: str, days: tuple) -> None:
@@ -122,7 +103,10 @@ def fetch_archive(symbol: str, interval: str, days: tuple) -> None:
 
 
 def load_archive_section() -> None:
-    archive_defaults()
+    if "data_archive_symbol" not in st.session_state:  # from a shared link's request, else the last three days
+        today = dt.datetime.now(dt.timezone.utc).date()
+        symbol, interval, days = form_defaults(st.session_state[LINK_KEY], today)
+        st.session_state.update(data_archive_symbol=symbol, data_archive_interval=interval, data_archive_days=days)
     symbol_col, interval_col, days_col = st.columns([1, 1, 2])
     symbol = symbol_col.text_input("Symbol", key="data_archive_symbol", max_chars=20,
                                    help="A Binance spot pair, e.g. BTCUSDT, ETHUSDT, ETHBTC.")

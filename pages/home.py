@@ -4,22 +4,16 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.teaching.shareable import Shared
-from explorer.teaching.tour import STOPS, Live, Stop, magnitude_phrase
+from explorer.teaching.tour import STOPS, Live, Stop, live_results
 from pages._common import current_candles, publish_state, share_state, show_code
 
 SPEC = (Shared("home_stop", "int", 1, len(STOPS)),)
 
 
 @st.cache_data(max_entries=8, show_spinner="Running the lessons…")
-def live_results(frame_key: str, _frame) -> list[Live]:
-    """Every lesson's live result for these candles (computed once per loaded data; a step only looks it up)."""
-    results = []
-    for stop in STOPS:
-        try:
-            results.append(stop.live(_frame))
-        except ValueError as exc:  # e.g. an uploaded file with fewer than 101 rows
-            results.append(Live("(this stop needs more candles)", f"(not available for the loaded data: {exc})"))
-    return results
+def cached_results(frame_key: str, _frame) -> list[Live]:
+    """Every stop's live result, computed once per loaded data (a step only looks it up)."""
+    return live_results(_frame)
 
 
 def show_stop(stop: Stop, live: Live) -> None:
@@ -61,9 +55,9 @@ st.markdown(
     "as you watch — nothing is pre-recorded.")
 share_state(*SPEC)
 frame = current_candles().frame
-results = live_results(f"{st.session_state['candles_source']}|{len(frame)}|{frame.index[0]}|{frame.index[-1]}",
+results = cached_results(f"{st.session_state['candles_source']}|{len(frame)}|{frame.index[0]}|{frame.index[-1]}",
                        frame)
 number = stop_picker()
 show_stop(STOPS[number - 1], results[number - 1])
 publish_state(*SPEC)
-show_code(*(stop.live for stop in STOPS), magnitude_phrase)
+show_code(*STOPS[number - 1].lessons())  # the lessons this stop's live result ran

@@ -281,3 +281,14 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def form_defaults(link: str | None, today: dt.date) -> tuple[str, str, tuple[dt.date, dt.date]]:
+    """What the archive form starts from: a shared link's request, else BTCUSDT 1h over the last three full days."""
+    try:
+        request = parse_link(link)
+    except FetchError:
+        request = None
+    if request:
+        return request.symbol, request.interval, (request.first, request.last)
+    return "BTCUSDT", "1h", (today - dt.timedelta(days=3), today - dt.timedelta(days=1))

@@ -115,3 +115,20 @@ def candles_from_link(link: str | None, from_config: Callable[[AppConfig], Candl
     # a link made with an upload keeps saying so: a reload (a new replica, say) then explains the sample again
     return (from_config(config), config_source_label(config) + " — synthetic sample",
             "upload" if link == "upload" else config_link(config), problem or message)
+
+
+# How an upload is read: the Data page's choices, by label (None: detect from the file).
+SEPARATORS = {"detect": None, "comma ,": ",", "pipe |": "|", "semicolon ;": ";", "tab": "\t", "space": " "}
+DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "month first (MM/DD/YYYY)": False}
+
+
+def sample_rows(link: str, default: int) -> int:
+    """The row count a sample link carries (sample:N), else `default`."""
+    return int(link[7:]) if link.startswith("sample:") else default
+
+
+def upload_failure(name: str, error: Exception) -> str:
+    """Why an upload could not be loaded, in markdown, with what to try and the reassurance that nothing was lost."""
+    hint = "\n\nHere: pick the **Date order** under *Your file*." if "dayfirst" in str(error) else ""
+    return (f"Could not load **{literal(name)}**: {literal(error)}{hint}\n\n"
+            "The data loaded before is still loaded.")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # each lesson imports what it runs: the Guided path paints be
 
 ROW, SEED = 100, 0  # the seed notebook's row; our default seed for w and b
 
-_SCALES = ((1e12, "trillions"), (1e9, "billions"), (1e6, "millions"), (1e3, "thousands"), (1.0, ""))
+SCALES = ((1e12, "trillions"), (1e9, "billions"), (1e6, "millions"), (1e3, "thousands"), (1.0, ""))
 
 
 def magnitude_phrase(value: float) -> str:
@@ -28,7 +28,7 @@ def magnitude_phrase(value: float) -> str:
         return "below one"
     if size >= 1e15:
         return f"around {size:.0e}"
-    for base, unit in _SCALES:
+    for base, unit in SCALES:
         if size >= base:
             digits = len(str(int(size // base)))  # 1, 2 or 3 digits in front of the unit
             if not unit:
@@ -46,12 +46,13 @@ class Live:
 
 @dataclass(frozen=True)
 class Stop:
-    """One step of the guided path."""
+    """One step of the guided path; `lessons` names the lesson functions its live result runs (imported late)."""
     title: str
     page: str
     seed_cell: str
     seed_output: str
     live: Callable[[pd.DataFrame], Live]
+    lessons: Callable[[], tuple]
 
 
 def live_tensor(frame: pd.DataFrame) -> Live:
@@ -65,43 +66,49 @@ def live_tensor(frame: pd.DataFrame) -> Live:
 
 
 def live_gradients(frame: pd.DataFrame) -> Live:
-    from explorer.autograd.lesson import gradient_printout, run_lesson
-    lesson = run_lesson(frame, ROW, SEED)
-    same = torch.equal(lesson.w.grad, lesson.x) and lesson.b.grad.item() == 1.0
+    from explorer.autograd.lesson import graph_lesson, gradient_printout, make_leaves
+    x, w, b = make_leaves(frame, ROW, SEED)
+    graph_lesson(x, w, b)
+    same = torch.equal(w.grad, x) and b.grad.item() == 1.0
     words = ("each op adding a node; after backward, w.grad is exactly x (w.grad[0] = "
-             f"{lesson.w.grad.flatten()[0].item():.4f}) and b.grad is 1." if same else
+             f"{w.grad.flatten()[0].item():.4f}) and b.grad is 1." if same else
              "each op adding a node; after backward, w.grad is *not* x here: see the Graph page for why.")
-    return Live(words, gradient_printout(lesson) + f"\n\ntorch.equal(w.grad, x) and b.grad == 1: {same}")
+    return Live(words, gradient_printout(w, b) + f"\n\ntorch.equal(w.grad, x) and b.grad == 1: {same}")
 
 
 def live_accumulation(frame: pd.DataFrame) -> Live:
-    from explorer.labs.accumulation import AccumulationLab
-    from explorer.tensors import candle_row
-    lab = AccumulationLab(candle_row(frame, ROW), SEED)
+    from explorer.autograd.lesson import make_leaves
+    from explorer.labs.accumulation import forward_backward
+    x, w, b = make_leaves(frame, ROW, SEED)
     lines, first = [], []
     for _ in range(3):
-        lab.forward_backward()
-        first.append(lab.w.grad.flatten()[0].item())
-        lines.append(f"{lab.w.grad!r} {lab.b.grad!r}")
+        forward_backward(x, w, b)
+        first.append(w.grad.flatten()[0].item())
+        lines.append(f"{w.grad!r} {b.grad!r}")
     growth = " → ".join(f"{v:,.2f}" for v in first)
     return Live(f"w.grad growing by x on every backward(): w.grad[0] {growth}, b.grad 1 → 2 → "
-                f"{lab.b.grad.item():g}.", "\n\n".join(lines))
+                f"{b.grad.item():g}.", "\n\n".join(lines))
 
 
 def live_retain(_: pd.DataFrame) -> Live:
-    from explorer.labs.retain import RetainLab
-    lab = RetainLab(-3.0)
-    lab.backward(retain_graph=True)
-    first = lab.pnl.grad.item()
-    lab.backward()
-    again = RetainLab(-3.0)
-    again.backward()
-    again.backward()
-    failed = "fails with a RuntimeError" if again.error else "does not fail (!)"
+    from explorer.labs.retain import backward, custom_trading_loss
+    pnl = torch.tensor([-3.0], requires_grad=True)
+    loss = custom_trading_loss(pnl)
+    backward(loss, retain_graph=True)
+    first = pnl.grad.item()
+    backward(loss, retain_graph=False)
+    again = custom_trading_loss(torch.tensor([-3.0], requires_grad=True))
+    backward(again, retain_graph=False)
+    try:
+        backward(again, retain_graph=False)
+        error = None
+    except RuntimeError as exc:  # PyTorch's own message
+        error = str(exc)
+    failed = "fails with a RuntimeError" if error else "does not fail (!)"
     return Live(f"a second backward() without retain_graph {failed}; with retain_graph=True it works and pnl.grad "
-                f"goes {first:g} → {lab.pnl.grad.item():g}.",
-                f"retain_graph=True, then backward(): pnl.grad {first:g} → {lab.pnl.grad.item():g}\n\n"
-                f"backward() twice without it:\nRuntimeError: {again.error}")
+                f"goes {first:g} → {pnl.grad.item():g}.",
+                f"retain_graph=True, then backward(): pnl.grad {first:g} → {pnl.grad.item():g}\n\n"
+                f"backward() twice without it:\nRuntimeError: {error}")
 
 
 def live_raw_prices(frame: pd.DataFrame) -> Live:
@@ -127,23 +134,65 @@ def live_modules(_: pd.DataFrame) -> Live:
                 f"torch.equal(flat_image @ w.T, linear_layer): {same}")
 
 
+def tensor_lessons() -> tuple:
+    from explorer.tensors import candles_to_tensor
+    return (candles_to_tensor,)
+
+
+def graph_lessons() -> tuple:
+    from explorer.autograd.lesson import graph_lesson, make_leaves, seed_forward
+    return make_leaves, seed_forward, graph_lesson
+
+
+def accumulation_lessons() -> tuple:
+    from explorer.labs.accumulation import forward_backward
+    return (forward_backward,)
+
+
+def retain_lessons() -> tuple:
+    from explorer.labs.retain import backward, custom_trading_loss
+    return custom_trading_loss, backward
+
+
+def training_lessons() -> tuple:
+    from explorer.training.features import lagged_windows
+    from explorer.training.trainer import evaluate
+    return lagged_windows, evaluate
+
+
+def modules_lessons() -> tuple:
+    from explorer.labs.modules import seed_flatten, seed_input_image, seed_linear
+    return seed_input_image, seed_flatten, seed_linear
+
+
 STOPS = [
     Stop("1 · Data", "pages/data.py", "data_tensor.dtype, data_tensor.shape, data_tensor.device",
-         "(torch.float32, torch.Size([1000, 5]), device(type='cpu'))", live_tensor),
+         "(torch.float32, torch.Size([1000, 5]), device(type='cpu'))", live_tensor, tensor_lessons),
     Stop("2 · Graph", "pages/graph.py", "y = x @ w.T + b\ny.backward()\nw.grad, b.grad",
-         "(tensor([[4291.3701, 4291.3701, 4291.3701, 4291.3701,    0.0000]]),\n tensor([1.]))", live_gradients),
+         "(tensor([[4291.3701, 4291.3701, 4291.3701, 4291.3701,    0.0000]]),\n tensor([1.]))", live_gradients, graph_lessons),
     Stop("3 · Gradient accumulation", "pages/accumulation.py",
          "for i in range(3):\n    y = x @ w.T + b\n    y.backward()\n    print(w.grad, b.grad)",
          "tensor([[4291.3701, ...]]) tensor([1.])\ntensor([[8582.7402, ...]]) tensor([2.])\n"
-         "tensor([[12874.1104, ...]]) tensor([3.])", live_accumulation),
+         "tensor([[12874.1104, ...]]) tensor([3.])", live_accumulation, accumulation_lessons),
     Stop("4 · retain_graph", "pages/retain_graph.py", "y2.backward(retain_graph=True)\ny2.backward()\npnl2.grad",
          "tensor([-6.])  then  tensor([-12.])\n\n(without retain_graph) RuntimeError: Trying to backward through "
-         "the graph a second time ...", live_retain),
+         "the graph a second time ...", live_retain, retain_lessons),
     Stop("5 · Training", "pages/training.py", "loss = F.mse_loss(preds, t_dep)  # on raw prices around 27,000",
-         "mean squared error: tensor(2.4529e+08)", live_raw_prices),
+         "mean squared error: tensor(2.4529e+08)", live_raw_prices, training_lessons),
     Stop("6 · Modules and shapes", "pages/modules.py",
          "layer1 = nn.Linear(in_features=2*2, out_features=2, bias=False)\ninit.ones_(layer1.weight)\n"
          "linear_layer = layer1(flat_image)",
          "weight shape:torch.Size([2, 4]) = [out_features,in_features]\ny=output = \ntensor([[ 5.,  5.],\n"
-         "        [ 8.,  8.],\n        [12., 12.]], grad_fn=<MmBackward0>)", live_modules),
+         "        [ 8.,  8.],\n        [12., 12.]], grad_fn=<MmBackward0>)", live_modules, modules_lessons),
 ]
+
+
+def live_results(frame: pd.DataFrame) -> list[Live]:
+    """Every stop's live result on these candles; a stop the data cannot serve says so instead."""
+    results = []
+    for stop in STOPS:
+        try:
+            results.append(stop.live(frame))
+        except ValueError as exc:  # e.g. an uploaded file with fewer than 101 rows
+            results.append(Live("(this stop needs more candles)", f"(not available for the loaded data: {exc})"))
+    return results
