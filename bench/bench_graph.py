@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from explorer.autograd.graph import build_graph  # noqa: E402
 from explorer.autograd.graph_dot import graph_to_dot  # noqa: E402
 from explorer.autograd.lesson import make_leaves  # noqa: E402
-from explorer.autograd.large_graph import mlp_loss  # noqa: E402
+from explorer.autograd.large_graph import tagged_mlp_loss  # noqa: E402
 from explorer.data.sample import generate_candles  # noqa: E402
 
 LAYERS = 60
@@ -37,7 +37,7 @@ def main(layers: int = LAYERS) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from torchviz import make_dot
-    loss, params, _ = mlp_loss(generate_candles(200), hidden=16, layers=layers)
+    loss, params, _ = tagged_mlp_loss(generate_candles(200), hidden=16, layers=layers)
     ours = best_of(lambda: graph_to_dot(build_graph(loss, params, max_nodes=10_000)))
     capped = best_of(lambda: graph_to_dot(build_graph(loss, params)))
     collapsed = best_of(lambda: graph_to_dot(build_graph(loss, params, collapse=True)))

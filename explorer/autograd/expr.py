@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import ast
 import operator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
@@ -28,6 +30,20 @@ NODE_WORDS = {  # plain names for what the learner typed, used in refusal messag
 }
 
 
+_SOURCES: ContextVar[dict[int, str] | None] = ContextVar("expression_sources", default=None)
+
+
+@contextmanager
+def noting_sources(into: dict[int, str]) -> Iterator[dict[int, str]]:
+    """While active, each expression that runs fills `into`: id(tensor) → the part of its text that computed it
+    (e.g. 'x @ w.T'). The explanations name values by it; the expression itself takes no extra argument."""
+    token = _SOURCES.set(into)
+    try:
+        yield into
+    finally:
+        _SOURCES.reset(token)
+
+
 class ExpressionError(ValueError):
     """The expression is refused or fails; the message says what is not allowed or what went wrong."""
 
@@ -38,14 +54,10 @@ class Expression:
     text: str
     tree: ast.Expression = field(repr=False, compare=False)
 
-    def __call__(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor,
-                 sources: dict[int, str] | None = None) -> torch.Tensor:
-        """Run the expression on tensors; shape mistakes come back as ExpressionError.
-
-        `sources`, when given, is filled with id(tensor) → the part of the text that computed it (e.g. 'x @ w.T').
-        """
+    def __call__(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Run the expression on tensors; shape mistakes come back as ExpressionError."""
         try:
-            result = _Interpreter({"x": x, "w": w, "b": b}, sources).visit(self.tree.body)
+            result = _Interpreter({"x": x, "w": w, "b": b}, _SOURCES.get()).visit(self.tree.body)
         except (RuntimeError, TypeError, ValueError, IndexError, ArithmeticError) as err:  # 0/0, 1e6**10**10
             raise ExpressionError(f"PyTorch refused the expression: {str(err).splitlines()[0]}") from None
         if not isinstance(result, torch.Tensor):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -96,18 +97,27 @@ def _wanted(func) -> bool:
 
 
 class OpJournal(TorchFunctionMode):
-    """Record each tensor op run inside `with OpJournal(names) as journal:` into `journal.entries`."""
+    """Record each tensor op run inside `with OpJournal(names) as journal:` into `journal.entries`.
 
-    def __init__(self, names: dict[str, torch.Tensor] | None = None, output_prefix: str = "t"):
+    The code inside is not told: it is watched from outside. `on_backward(tensor, run)`, when given, is called
+    instead of a `tensor.backward()` the code makes; `run()` then runs that backward(). It runs with the journal
+    paused, so what it does (read the graph, hook its nodes) is not recorded.
+    """
+
+    def __init__(self, names: dict[str, torch.Tensor] | None = None, output_prefix: str = "t",
+                 on_backward: Callable[[torch.Tensor, Callable[[], None]], None] | None = None):
         super().__init__()
         self.entries: list[JournalEntry] = []
         self._names = {id(t): n for n, t in (names or {}).items()}
         self._keep = list((names or {}).values())  # ids stay unique while we hold the tensors
         self._prefix = output_prefix
-        self.sources: dict[int, str] = {}  # id(tensor) → the expression text that made it, when the caller fills it
+        self._on_backward = on_backward
+        self.sources: dict[int, str] = {}  # id(tensor) → the expression text that made it (expr.noting_sources)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if func is torch.Tensor.backward and self._on_backward is not None:
+            return self._on_backward(args[0], lambda: func(*args, **kwargs))
         out = func(*args, **kwargs)
         if isinstance(out, torch.Tensor) and _wanted(func):
             self._record(func, list(args) + list(kwargs.values()), out)

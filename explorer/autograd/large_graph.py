@@ -67,12 +67,26 @@ def tag_modules(model: nn.Module) -> Iterator[None]:
             h.remove()
 
 
-def mlp_loss(frame: pd.DataFrame, hidden: int = 16, layers: int = 2, seed: int = 0, rows: int = 32,
-             device: str = "cpu") -> tuple[torch.Tensor, dict[str, torch.Tensor], nn.Sequential]:
-    """MSE loss of a fresh MLP on a small batch of lagged candles, its grad_fns tagged by module."""
+def mlp_loss(model, inputs, target):
+    """The MLP's mean squared error on the batch: the loss whose graph is drawn."""
+    prediction = model(inputs)
+    return nn.functional.mse_loss(prediction, target)
+
+
+def tagged_mlp_loss(frame: pd.DataFrame, hidden: int = 16, layers: int = 2, seed: int = 0, rows: int = 32,
+                    device: str = "cpu", backward: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor],
+                                                                          nn.Sequential]:
+    """mlp_loss of a fresh MLP on a small batch of lagged candles, its grad_fns tagged by module (and backward()
+    run when asked): the loss, the named parameters, the model."""
     inputs, target = (t.to(device) for t in lagged_batch(frame, rows=rows))
     model = make_mlp(inputs.shape[1], hidden, layers, seed).to(device)
     with tag_modules(model):
-        prediction = model(inputs)
-    loss = nn.functional.mse_loss(prediction, target)
+        loss = mlp_loss(model, inputs, target)
+    if backward:
+        loss.backward()
     return loss, dict(model.named_parameters()), model
+
+
+def leaf_modules(model: nn.Module) -> dict[str, str]:
+    """Each module without children (what a graph can draw as one box): its name → 'name: Type'."""
+    return {n: f"{n}: {type(m).__name__}" for n, m in model.named_modules() if n and not list(m.children())}

@@ -1,20 +1,19 @@
-"""Seed Part B as one call: x, w, b from a candle row, the learner's expression, journal, graph, backward."""
+"""The Graph lesson (seed Part B): the plain PyTorch a learner reads, and the app's instruments that watch it run."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
 import torch
 
-from explorer.autograd.backward import BackwardTrace, trace_backward
-from explorer.autograd.explain import Chain, explain, gradient_chain, stoppers
-from explorer.autograd.expr import Expression, ExpressionError, parse_expression
+from explorer.autograd.backward import BackwardTrace, tracing
+from explorer.autograd.explain import Chain, gradient_chain
+from explorer.autograd.expr import Expression, ExpressionError, noting_sources, parse_expression
 from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.journal import OpJournal
-from explorer.autograd.nonfinite import kind, report as nonfinite_report
 from explorer.tensors import candle_row, seeded_leaves
 
 DEFAULT_EXPRESSION = "x @ w.T + b"
@@ -23,21 +22,46 @@ EXAMPLES = ("x @ w.T + b", "torch.sigmoid(x / 1000 @ w.T + b)", "((x @ w.T + b) 
             "log(x @ w.T + b)")
 
 
-def make_leaves(frame: pd.DataFrame, row: int, seed: int,
-                device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """x is candle `row` as a (1, 5) float32 tensor; w and b are random leaves that require grad."""
+# The lesson: what the page shows and the take-home script is made of. Plain PyTorch, as the seed wrote it.
+
+def make_leaves(frame, row, seed, device="cpu"):
+    """Seed Part B, cell 6: x is candle `row` as a (1, 5) float32 tensor; w and b are random leaves that
+    require grad."""
     x = candle_row(frame, row, device)
-    return (x, *seeded_leaves(x, seed))
+    w, b = seeded_leaves(x, seed)
+    return x, w, b
 
 
-def forward_with_journal(expression: Expression, x: torch.Tensor, w: torch.Tensor,
-                         b: torch.Tensor) -> tuple[torch.Tensor, OpJournal]:
-    """Run the forward pass with every tensor op recorded as it runs."""
-    with OpJournal({"x": x, "w": w, "b": b}) as journal:
-        y = expression(x, w, b, sources=journal.sources)
-    journal.rename_last("y")
-    return y, journal
+def seed_forward(x, w, b):
+    """The seed's forward pass (cell 8). The expression you type takes its place."""
+    return x @ w.T + b
 
+
+def graph_lesson(x, w, b, forward=seed_forward):
+    """Seed Part B, cells 8-9: y from x, w and b, then backward() writes dy/dw into w.grad and dy/db into b.grad."""
+    y = forward(x, w, b)
+    y.backward()
+    return y
+
+
+def seed_printout(x, w, b, y):
+    """x, w, b, their shapes and y, printed the way the seed notebook's cells print them."""
+    return (f"x.shape, w.shape, b.shape\n({x.shape!r}, {w.shape!r}, {b.shape!r})\n\n"
+            f"x, w, b\n({x!r},\n {w!r},\n {b!r})\n\ny\n{y!r}")
+
+
+def gradient_printout(w, b):
+    """w.grad and b.grad after backward(), printed as the seed prints them."""
+    return f"w.grad, b.grad\n({w.grad!r},\n {b.grad!r})"
+
+
+def gradcheck_lesson(forward, x, w, b, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """torch.autograd.gradcheck: autograd's gradients against finite differences, in float64 (True: they agree)."""
+    x, w, b = (t.detach().double().requires_grad_(t.requires_grad) for t in (x, w, b))
+    return torch.autograd.gradcheck(forward, (x, w, b), eps=eps, atol=atol, rtol=rtol, raise_exception=False)
+
+
+# The instruments: the app runs the lesson and watches it from outside.
 
 def classic_dot(y: torch.Tensor, params: dict[str, torch.Tensor]) -> tuple[str | None, str | None]:
     """torchviz's make_dot picture as DOT, or (None, why) when torchviz cannot draw it (after backward)."""
@@ -73,105 +97,50 @@ class GraphLesson:
 
     @cached_property
     def classic_after_error(self) -> str | None:
-        """What torchviz says when asked for the picture after backward() (it reads freed saved tensors)."""
-        y, params = self._fresh()
-        y.backward()
-        return classic_dot(y, params)[1]
+        """What torchviz says when asked for the picture after the lesson's backward() (it reads freed tensors)."""
+        w, b = (t.detach().clone().requires_grad_() for t in (self.w, self.b))
+        y = graph_lesson(self.x, w, b, self.expression)
+        return classic_dot(y, {"x": self.x, "w": w, "b": b})[1]
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x, w, b and y, as graph_lesson left them."""
+        return self.x, self.w, self.b, self.y
 
     def _fresh(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         w, b = (t.detach().clone().requires_grad_() for t in (self.w, self.b))
         return self.expression(self.x, w, b), {"x": self.x, "w": w, "b": b}
 
 
-def run_lesson(frame: pd.DataFrame, row: int, seed: int, text: str = DEFAULT_EXPRESSION,
-               device: str = "cpu") -> GraphLesson:
-    """Parse the expression, run it on candle `row` with the journal on, draw the graph, trace backward()."""
-    if not 0 <= row < len(frame):
-        raise ExpressionError(f"row {row} is outside the loaded data (0 … {len(frame) - 1})")
-    expression = parse_expression(text)
-    x, w, b = make_leaves(frame, row, seed, device)
-    y, journal = forward_with_journal(expression, x, w, b)
+def check_backward(y: torch.Tensor) -> None:
+    """Refuse, in words, a y that backward() cannot start from."""
     if y.grad_fn is None:
         raise ExpressionError("the result has no grad_fn (it is a leaf itself, or does not use w or b): "
                               "apply at least one operation to w or b")
     if y.numel() != 1:
         raise ExpressionError(f"the result has shape {tuple(y.shape)}; backward() needs a single number — "
                               "wrap it in .sum() or .mean()")
-    params = {"x": x, "w": w, "b": b}
-    before = build_graph(y, params, journal=journal)
-    outputs = {id(e.grad_fn): e.output for e in journal.entries if e.grad_fn is not None}
-    chains = [gradient_chain(y, name, leaf, outputs, journal.sources) for name, leaf in (("w", w), ("b", b))]
-    trace = trace_backward(y, params)
-    after = build_graph(y, params, journal=journal, trace=trace)
-    return GraphLesson(expression, x, w, b, y, journal, before, after, trace, chains)
 
 
-def forward_view(lesson: GraphLesson, upto: int) -> tuple[GraphModel, str | None]:
-    """The graph as built after journal op `upto` (0: only the leaves), and the node that op created."""
-    entry = lesson.journal.entries[upto - 1] if upto else None
-    return lesson.before.until(upto), lesson.before.node_for(entry.grad_fn) if entry else None
+def run_lesson(frame: pd.DataFrame, row: int, seed: int, text: str = DEFAULT_EXPRESSION,
+               device: str = "cpu") -> GraphLesson:
+    """graph_lesson on candle `row` with the learner's expression as its forward pass, watched from outside: the
+    journal records each op; when the lesson calls backward(), the graph is read first, then each step traced."""
+    if not 0 <= row < len(frame):
+        raise ExpressionError(f"row {row} is outside the loaded data (0 … {len(frame) - 1})")
+    expression = parse_expression(text)
+    x, w, b = make_leaves(frame, row, seed, device)
+    params, seen = {"x": x, "w": w, "b": b}, {}
 
+    def at_backward(y: torch.Tensor, run_backward) -> None:
+        check_backward(y)
+        journal.rename_last("y")
+        seen["before"] = build_graph(y, params, journal=journal)
+        outputs = {id(e.grad_fn): e.output for e in journal.entries if e.grad_fn is not None}
+        seen["chains"] = [gradient_chain(y, name, leaf, outputs, journal.sources) for name, leaf in (("w", w), ("b", b))]
+        with tracing(y, params) as seen["trace"]:
+            run_backward()
 
-def backward_view(lesson: GraphLesson, upto: int) -> tuple[GraphModel, str | None]:
-    """The graph after `upto` backward steps: grads so far; saved tensors freed on the nodes that already ran."""
-    ran = {lesson.after.node_for(s.fn) for s in lesson.trace.steps[:upto]}
-    nodes = {nid: replace(node, grad=None, grad_brief="",
-                          saved=(node if nid in ran else lesson.before.nodes.get(nid, node)).saved)
-             for nid, node in lesson.after.nodes.items()}
-    model = lesson.trace.annotate(replace(lesson.after, nodes=nodes), upto)
-    active = lesson.trace.steps[upto - 1] if upto else None
-    return model, model.node_for(active.fn) if active else None
-
-
-def seed_printout(lesson: GraphLesson) -> str:
-    """x, w, b, their shapes and y, printed the way the seed notebook's cells print them."""
-    x, w, b, y = lesson.x, lesson.w, lesson.b, lesson.y
-    return (f"x.shape, w.shape, b.shape\n({x.shape!r}, {w.shape!r}, {b.shape!r})\n\n"
-            f"x, w, b\n({x!r},\n {w!r},\n {b!r})\n\ny\n{y!r}")
-
-
-def gradient_printout(lesson: GraphLesson) -> str:
-    """w.grad and b.grad after backward(), printed as the seed prints them."""
-    return f"w.grad, b.grad\n({lesson.w.grad!r},\n {lesson.b.grad!r})"
-
-
-def named_tensors(lesson: GraphLesson) -> dict[str, torch.Tensor]:
-    """x, w, b and every journal output under its journal name (t1, t2, …, y)."""
-    return {"x": lesson.x, "w": lesson.w, "b": lesson.b, **{e.output_name: e.output for e in lesson.journal.entries}}
-
-
-def explanations(lesson: GraphLesson) -> list[str]:
-    """Each leaf's gradient as the chain rule with the numbers that ran, and why it is zero when it is."""
-    known = {"x": lesson.x, **{lesson.journal.sources.get(id(e.output), e.output_name): e.output
-                               for e in lesson.journal.entries if not e.output.requires_grad}}
-    return explain(lesson.chains, {"w": lesson.w.grad, "b": lesson.b.grad}, known)
-
-
-def gradient_stoppers(lesson: GraphLesson) -> list[str]:
-    """Where the gradient was stopped on its way to w and b (saturation, a relu that is off), with a fix to try."""
-    return stoppers(lesson.expression.text, lesson.chains)
-
-
-def problems(lesson: GraphLesson) -> list[str]:
-    """Every NaN and inf in the lesson, named, with the op it came from."""
-    return nonfinite_report(lesson.journal, lesson.trace, named_tensors(lesson), lesson.y,
-                            {"w": lesson.w.grad, "b": lesson.b.grad})
-
-
-def example_notes(frame: pd.DataFrame, row: int, seed: int, examples: tuple[str, ...] = EXAMPLES) -> dict[str, str]:
-    """What each suggested expression does on this row: '' when its gradients teach something, else why not."""
-    x, w, b = make_leaves(frame, row, seed)
-    notes = {}
-    for text in examples:
-        y = parse_expression(text)(x, w, b)
-        grads = [g for g in torch.autograd.grad(y, (w, b), allow_unused=True) if g is not None]
-        largest = max((float(g.abs().max()) for g in grads), default=0.0)
-        if kind(y):
-            notes[text] = f"y is {kind(y)} on this row"
-        elif largest == 0:
-            notes[text] = "saturated on this row: every gradient is 0"
-        elif largest < 1e-6:
-            notes[text] = f"vanishing on this row: gradients below {largest:.0e}"
-        else:
-            notes[text] = ""
-    return notes
+    with OpJournal(params, on_backward=at_backward) as journal, noting_sources(journal.sources):
+        y = graph_lesson(x, w, b, expression)
+    after = build_graph(y, params, journal=journal, trace=seen["trace"])
+    return GraphLesson(expression, x, w, b, y, journal, seen["before"], after, seen["trace"], seen["chains"])

@@ -39,7 +39,7 @@ def test_link_sets_widgets_positions_and_numbers(frame):
     assert at.text_input(key="graph_expr").value == expr
     assert at.slider(key="graph_fwd_slider").value == 2 and at.session_state["graph_bwd_pos"] == 3
     assert at.session_state["graph_mlp_layers"] == 3 and at.session_state["graph_mlp_collapse"] is False
-    assert at.code[0].value == seed_printout(run_lesson(frame, 7, 5, expr))
+    assert at.code[0].value == seed_printout(*run_lesson(frame, 7, 5, expr).tensors())
 
 
 def test_a_copied_url_reproduces_the_page(frame):
@@ -60,10 +60,10 @@ def test_a_copied_url_reproduces_the_page(frame):
     assert again.radio(key="graph_view").value == "bwd"
     assert [g.proto.json for g in again.get("bidi_component")] == [g.proto.json for g in at.get("bidi_component")]
     lesson = run_lesson(frame, 42, 0, "((x @ w.T + b) ** 2).mean()")
-    assert seed_printout(lesson) in shown
+    assert seed_printout(*lesson.tensors()) in shown
     while at.session_state["graph_bwd_pos"] < len(lesson.trace.steps):  # the last step prints the gradients
         at.button(key="graph_bwd_next").click().run()
-    assert any(gradient_printout(lesson) == c.value for c in at.code)
+    assert any(gradient_printout(lesson.w, lesson.b) == c.value for c in at.code)
 
 
 @pytest.mark.parametrize("params, words", [
@@ -84,7 +84,7 @@ def test_bad_link_values_become_messages(params, words):
 def test_refused_expression_from_a_link_is_an_error_not_a_crash(frame):
     at = open_link({"graph_expr": "__import__('os')"})
     assert "Expression not accepted" in at.error[0].value
-    assert at.code[0].value == seed_printout(run_lesson(frame, 100, 0))
+    assert at.code[0].value == seed_printout(*run_lesson(frame, 100, 0).tensors())
 
 
 def test_step_buttons_have_keyboard_shortcuts():

@@ -11,8 +11,8 @@ from explorer.autograd.explain import chain_value
 from explorer.autograd.gradcheck import check_gradients
 from explorer.autograd.journal import brief
 from explorer.autograd.inspector import FREED, details_html, full, inspect_node
-from explorer.autograd.lesson import (example_notes, explanations, gradient_stoppers, make_leaves, problems,
-                                      run_lesson)
+from explorer.autograd.lesson import make_leaves, run_lesson
+from explorer.autograd.views import example_notes, explanations, gradient_stoppers, problems
 from tests.unit.test_graph_gradcheck import frame  # noqa: F401  (candles priced around 4,000, like the sample)
 
 ROW, SEED = 100, 0

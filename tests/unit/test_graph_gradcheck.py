@@ -9,8 +9,9 @@ from explorer.autograd.expr import ExpressionError, parse_expression
 from explorer.autograd.gradcheck import check_gradients
 from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_dot import graph_to_dot
-from explorer.autograd.lesson import backward_view, forward_view, make_leaves, run_lesson, seed_printout
-from explorer.autograd.large_graph import mlp_loss
+from explorer.autograd.lesson import make_leaves, run_lesson, seed_printout
+from explorer.autograd.views import backward_view, forward_view
+from explorer.autograd.large_graph import tagged_mlp_loss
 
 EXPRESSIONS = ["x @ w.T + b", "torch.sigmoid(x / 4000 @ w.T + b)", "((x @ w.T + b) ** 2).mean()",
                "(x * w).sum() + b", "softmax(x / 1000 * w).sum() * b", "tanh(w).sum() * exp(b)"]
@@ -72,7 +73,8 @@ def test_lesson_matches_the_seed_cells(frame):
     b = torch.randn(1, requires_grad=True)
     assert torch.equal(lesson.x, x) and torch.equal(lesson.w, w) and torch.equal(lesson.b, b)
     assert torch.equal(lesson.y, x @ w.T + b)
-    assert repr(x @ w.T + b) in seed_printout(lesson) and "torch.Size([1, 5])" in seed_printout(lesson)
+    printed = seed_printout(*lesson.tensors())
+    assert repr(x @ w.T + b) in printed and "torch.Size([1, 5])" in printed
     assert torch.equal(lesson.w.grad, x) and torch.equal(lesson.b.grad, torch.ones(1))
     assert lesson.classic_before.startswith("digraph") and "freed" in lesson.classic_after_error
 
@@ -99,7 +101,7 @@ def test_lesson_refuses_bad_input(frame):
 
 
 def test_mlp_graph_collapses_hides_and_caps(frame):
-    loss, params, model = mlp_loss(frame, hidden=8, layers=2, rows=16)
+    loss, params, model = tagged_mlp_loss(frame, hidden=8, layers=2, rows=16)
     full = build_graph(loss, params, output_name="loss")
     assert full.kinds()["parameter"] == len(params) == 6
     collapsed = build_graph(loss, params, collapse=True)
@@ -108,7 +110,7 @@ def test_mlp_graph_collapses_hides_and_caps(frame):
     expanded = build_graph(loss, params, collapse=True, expand={"2"})
     assert "2: Linear" not in {n.name for n in expanded.nodes.values()}
     assert {"2.weight", "2.bias"} <= {n.name for n in expanded.nodes.values()}
-    deep, deep_params, _ = mlp_loss(frame, hidden=4, layers=40, rows=8)
+    deep, deep_params, _ = tagged_mlp_loss(frame, hidden=4, layers=40, rows=8)
     capped = build_graph(deep, deep_params, max_nodes=50)
     assert len(capped.nodes) == 50 and capped.total_nodes > 200
     assert any("only the 50 nearest the output" in note for note in capped.notes)

@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 from explorer.labs.accumulation import AccumulationLab, history_code, replay
 from explorer.autograd.expr import ExpressionError
-from explorer.autograd.lesson import EXAMPLES, gradient_printout, run_lesson, seed_printout
+from explorer.autograd.lesson import EXAMPLES, gradient_printout, graph_lesson, run_lesson, seed_printout
 from explorer.labs.retain import TRADING_LOSSES, RetainLab, calls_code, replay_calls
 from explorer.data.sample import generate_candles
-from explorer.teaching.takehome import (ACCUMULATION_PARTS, RETAIN_PARTS, accumulation_script, data_script,
-                                        expression_code, graph_script, retain_script)
+from explorer.teaching.source import lesson_source
+from explorer.teaching.takehome import (ACCUMULATION_PARTS, GRAPH_PARTS, RETAIN_PARTS, accumulation_script,
+                                        data_script, expression_code, graph_script, retain_script)
 from explorer.tensors import candle_row, candles_to_tensor, seeded_leaves, summarize
 
 
@@ -57,10 +58,13 @@ def frame():
 def test_graph_script_prints_the_lesson(frame, tmp_path, text):
     lesson = run_lesson(frame, 123, 7, text)
     script = graph_script(lesson.x, 123, 7, text)
-    assert no_explorer_import(script) and built_from(script, seeded_leaves)
+    assert no_explorer_import(script) and built_from(script, seeded_leaves, graph_lesson, seed_printout,
+                                                     gradient_printout)
+    assert "print(" not in "".join(lesson_source(*GRAPH_PARTS))  # the lesson prints nothing: the driver does
     out = run_script(script, tmp_path)
-    assert seed_printout(lesson) in out  # x, w, b, y: every digit torch prints
-    assert gradient_printout(lesson) in out
+    assert seed_printout(*lesson.tensors()) in out  # x, w, b, y: every digit torch prints
+    assert gradient_printout(lesson.w, lesson.b) in out
+    assert out.count("w.grad, b.grad") == 1 and out.index("y\ntensor(") < out.index("w.grad, b.grad")
 
 
 def test_expression_code_reparses_and_refuses():
