@@ -43,7 +43,6 @@ class ColumnMap:
     prices: dict[str, int]
     volume: int | None
     time_part: int | None = None           # a separate 'Time' column to glue to a date-only column
-    close_time_only: bool = False
     layout_name: str = "columns matched by name"
     notes: list[str] = field(default_factory=list)
 
@@ -153,7 +152,6 @@ def map_by_name(names: list[str], rows: list[list[str]]) -> ColumnMap | None:
     cmap = ColumnMap(names=names, time=time if time is not None else close_time, prices=prices, volume=None,
                      notes=notes)
     if time is None:
-        cmap.close_time_only = True
         cmap.notes.append(f"Only a close time ('{names[close_time]}'), no open time: each candle is indexed by "
                           "the time it closed.")
     return _finish(cmap, norm, rows)
