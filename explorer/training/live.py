@@ -68,6 +68,23 @@ def panel_numbers(snap: Snapshot, data) -> list[PanelNumber]:
     return out
 
 
+def panel_notes(snap: Snapshot, settings) -> list[tuple[str, str]]:
+    """What a stopped panel says besides its numbers, as (kind, text): the divergence ("error"), then the worker's
+    note or, when done, what Play, Step and Reset do now ("info")."""
+    notes = [("error", snap.message)] if snap.status == "diverged" else []
+    if snap.note:
+        notes.append(("info", snap.note))
+    elif snap.status == "done":
+        notes.append(("info", f"Done: {snap.epochs} epochs. Play trains {settings.epochs} more epochs and Step one "
+                              "more mini-batch; Reset starts a new run with the settings on the left."))
+    return notes
+
+
+def shapes_line(data) -> str:
+    """The tensors' shapes as the seed printed them, on one line (markdown)."""
+    return " · ".join(f"`{name}` {shape[11:-1]}" for name, shape in data.shapes().items())
+
+
 def fast_html(snap: Snapshot, data, settings, log_y: bool) -> str:
     """Progress, metrics and the loss curve: what changes at every poll."""
     text = html.escape(status_text(snap)).replace("**", "<b>", 1).replace("**", "</b>", 1)

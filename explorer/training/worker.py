@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.training.callbacks import Checkpoint
+from explorer.training.features import make_features
 from explorer.training.models import SettingsError
 from explorer.training.trainer import History, StepMetrics, Trainer
 
@@ -256,6 +257,25 @@ class TrainingWorker:
         if isinstance(result, Exception):
             raise RuntimeError(str(result))
         return result
+
+
+def new_worker(frame: pd.DataFrame, spec, settings, token: tuple, old: TrainingWorker | None = None) -> TrainingWorker:
+    """A fresh run (features, seeded model) training in the shared pool, in place of `old`: that one pauses first,
+    and once replaced its copy in the training process goes (not when the garbage collector runs). token: the
+    candles and device the run is made for, its last item the device. Raises FeatureError/SettingsError (`old`
+    then stays, paused)."""
+    if old is not None:
+        old.pause()
+    trainer = Trainer(make_features(frame, spec), settings, device=token[-1])
+    worker = TrainingWorker(trainer, spec=(spec, settings, token))
+    if old is not None:
+        old.close()
+    return worker
+
+
+def run_token(frame: pd.DataFrame, device: str) -> tuple:
+    """What tells one set of candles (and device) from another: a run made for other ones says so."""
+    return len(frame), str(frame.index[0]), str(frame.index[-1]), float(frame["close"].iloc[-1]), device
 
 
 def loss_history_frame(snap: Snapshot) -> pd.DataFrame:
