@@ -13,7 +13,7 @@ from explorer.labs import seed_bugs as bugs
 from explorer.labs.shapes import BOX_CSS, ShapeError, boxes_html, index_tensor, indexed, nesting_sentence, parse_shape, \
     seed_tensor
 from explorer.teaching.questions import index_shape, raw_price_loss
-from explorer.teaching.takehome import lesson_source
+from explorer.teaching.source import source_of
 from pages._common import show_code
 from pages._components import light_html
 from pages._quiz import quiz_ask
@@ -36,7 +36,7 @@ def versus(bug: bugs.SeedBug) -> None:
     for col, title, fn, out in zip(st.columns(2), (bug.seed_title, "Fixed"), (bug.seed_fn, bug.fixed_fn),
                                    (bug.seed_out, bug.fixed_out)):
         col.markdown(f"**{title}**")
-        col.code(lesson_source(fn).strip() + "\n", language="python", wrap_lines=True)
+        col.code(source_of(fn), language="python", wrap_lines=True)
         col.code(out, language="text", wrap_lines=True)
     if bug.caption:
         st.caption(bug.caption)

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import streamlit as st
-import torch
 
-from explorer.labs.accumulation import AccumulationLab, history_code, replay
+from explorer.labs.accumulation import AccumulationLab, history_code, lab_for
 from explorer.labs.microbatch import MICROBATCH_INTRO
-from explorer.labs.optimizer_lab import LEARNING_RATES, OPTIMIZER_INTRO, OptimizerLab
+from explorer.labs.optimizer_lab import LEARNING_RATES, OPTIMIZER_INTRO, lab_for as optimizer_lab_for
 from explorer.teaching.shareable import Shared
 from explorer.tensors import candle_row
 from pages._accumulation_ui import microbatch_tab, optimizer_tab, xwb_code, xwb_settings, xwb_tab
@@ -14,13 +13,6 @@ from pages._common import current_candles, current_device, publish_state, share_
 from pages._state import init_widgets, link_clicks
 
 TABS = ("x, w, b lab", "nn.Linear + optimizer", "micro-batches")
-
-
-def session_lab(name: str, fresh, matches) -> object:
-    """The lab kept in session_state (live tensors), rebuilt when its inputs changed."""
-    if (lab := st.session_state.get(name)) is None or not matches(lab):
-        lab = st.session_state[name] = fresh()
-    return lab
 
 
 @st.fragment  # a click in the lab reruns the lab only, not the page around it
@@ -56,13 +48,10 @@ except ValueError as exc:
 for key in ("acc_steps", "acc_zero_each", "acc_lr", "acc_mb_start", "acc_mb_size", "acc_mb_k"):
     if key in st.session_state:  # a widget in a tab not drawn this run would lose its value: keep it
         st.session_state[key] = st.session_state[key]
-before = st.session_state.get("acc_lab")
-lab = session_lab("acc_lab", lambda: AccumulationLab(x, seed, names), lambda lab: lab.seed == seed and torch.equal(lab.x, x))
-if clicks and lab is not before:
-    try:
-        replay(lab, clicks)
-    except ValueError as exc:
-        st.warning(f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}.")
+lab, refused = lab_for(st.session_state.get("acc_lab"), x, seed, names, clicks)
+st.session_state["acc_lab"] = lab  # live tensors: kept in the session, rebuilt when x or the seed changed
+if refused:
+    st.warning(refused)
 # Only the open tab runs: a hidden tab draws nothing and its buttons' keyboard shortcuts do not exist.
 lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun")
 if lab_tab.open:
@@ -74,8 +63,8 @@ if optim_tab.open:
         st.markdown(OPTIMIZER_INTRO)
         lr = float(st.select_slider("SGD learning rate", LEARNING_RATES, format_func="{:.0e}".format, key="acc_lr",
                                     help="torch.optim.SGD's lr: each step changes a weight by −lr × grad."))
-        optimizer_tab(session_lab("acc_opt_lab", lambda: OptimizerLab(x, seed, lr),
-                                  lambda o: o.seed == seed and o.lr == lr and torch.equal(o.x, x)), names)
+        st.session_state["acc_opt_lab"] = opt = optimizer_lab_for(st.session_state.get("acc_opt_lab"), x, seed, lr)
+        optimizer_tab(opt, names)
 if micro_tab.open:
     with micro_tab:
         st.markdown(MICROBATCH_INTRO)

@@ -4,17 +4,18 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import svgplot
-from explorer.labs.retain import (PNL_VALUES, SAVED_NOTE, TRADING_LOSSES, RetainLab, autograd_grad, backward, call_buttons,
-                                  calls_code, custom_trading_loss, fixed_trading_loss, replay_calls, saved_tensors_html)
+from explorer.labs.retain import (PNL_VALUES, SAVED_NOTE, TRADING_LOSSES, RetainLab, autograd_grad, backward,
+                                  call_buttons, calls_code, custom_trading_loss, fixed_trading_loss, lab_for,
+                                  saved_tensors_html)
 from explorer.teaching.questions import retain_question
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_takehome
 from pages._accumulation_ui import buttons, take_home
 from pages._common import current_device, publish_state, share_state, show_code
 from pages._components import light_html
-from pages._graph_views import FONT_PX, presenting
+from pages._graph_views import FONT_PX
 from pages._quiz import quiz_gate
-from pages._state import init_widgets, link_clicks
+from pages._state import PRESENT_KEY, init_widgets, link_clicks
 
 SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES),
         Shared("retain_loss", "str", choices=tuple(TRADING_LOSSES)), Shared("retain_retain", "bool"),
@@ -43,7 +44,7 @@ def lab_panel(lab: RetainLab) -> None:
                "`torch.autograd.grad` **returns** the gradient and leaves `pnl.grad` alone.")
     st.subheader("Saved tensors of the loss's graph")
     st.markdown(SAVED_NOTE)
-    drawn, problem = saved_tensors_html(lab, FONT_PX[presenting()])
+    drawn, problem = saved_tensors_html(lab, FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
     if problem:
         st.error(problem)
     light_html(drawn, key="retain_saved")
@@ -62,15 +63,10 @@ pnl = float(c1.slider("pnl", -10.0, 10.0, step=0.5, key="retain_pnl",
                       help="The trade's profit or loss: a new value builds a new graph. Try 0 with the seed's loss."))
 loss_name = c2.radio("loss function", list(TRADING_LOSSES), key="retain_loss", horizontal=True,
                      help="The seed's loss as written, its fix for pnl == 0, or the torch.where version.")
-lab = st.session_state.get("retain_lab")
-device = current_device()
-if lab is None or (lab.pnl_value, lab.loss_name, lab.device) != (pnl, loss_name, device):
-    lab = st.session_state["retain_lab"] = RetainLab(pnl, loss_name, device)
-    try:
-        replay_calls(lab, calls or "")
-    except ValueError as exc:
-        st.warning(f"Link parameter `retain_calls` = {calls[:40]!r} ignored: {exc}.")
-        lab.forward()
+lab, refused = lab_for(st.session_state.get("retain_lab"), pnl, loss_name, current_device(), calls)
+st.session_state["retain_lab"] = lab
+if refused:
+    st.warning(refused)
 lab_panel(lab)
 with st.container(key="secondary_retain_code"):
     show_code(TRADING_LOSSES[loss_name], backward, autograd_grad)

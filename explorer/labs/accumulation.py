@@ -249,6 +249,20 @@ def history_code(history: list[GradRecord]) -> str:
     return "".join(r.click.value for r in history if r.click is not Click.RESET)
 
 
+def lab_for(lab: AccumulationLab | None, x: torch.Tensor, seed: int, names: list[str],
+            clicks: str | None) -> tuple[AccumulationLab, str | None]:
+    """`lab` while it was built from this x and seed, else a fresh lab that replays a link's clicks; and the message
+    when the link's clicks were refused (the fresh lab then keeps its empty history)."""
+    if lab is not None and lab.seed == seed and torch.equal(lab.x, x):
+        return lab, None
+    lab = AccumulationLab(x, seed, names)
+    try:
+        replay(lab, clicks or "")
+    except ValueError as exc:
+        return lab, f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}."
+    return lab, None
+
+
 def replay(lab: AccumulationLab, code: str) -> None:
     """Redo the clicks a history code records on `lab`; ValueError for anything that is not a click letter."""
     if len(code) > MAX_CLICKS or set(code) - set(LINK_LETTERS):

@@ -99,6 +99,13 @@ class OptimizerLab:
         return (None if w is None else w.flatten().tolist(), None if b is None else b.item())
 
 
+def lab_for(lab: OptimizerLab | None, x: torch.Tensor, seed: int, lr: float) -> OptimizerLab:
+    """`lab` while it was built from this x, seed and learning rate, else a fresh one."""
+    if lab is not None and (lab.seed, lab.lr) == (seed, lr) and torch.equal(lab.x, x):
+        return lab
+    return OptimizerLab(x, seed, lr)
+
+
 def optimizer_frame(steps: list[OptimizerStep], feature_names: list[str], feature: int = 0) -> pd.DataFrame:
     """One row per step: the gradient step() used on one weight and on the bias, and the update it made."""
     name = feature_names[feature]

@@ -251,6 +251,21 @@ def calls_code(lab: RetainLab) -> str:
     return "".join(e.code.value for e in lab.events if e.code is not None)
 
 
+def lab_for(lab: RetainLab | None, pnl: float, loss_name: str, device: str,
+            calls: str | None) -> tuple[RetainLab, str | None]:
+    """`lab` while it was built from these inputs, else a fresh lab that replays a link's calls; and the message
+    when the link's calls were refused (the fresh lab then starts over)."""
+    if lab is not None and (lab.pnl_value, lab.loss_name, lab.device) == (pnl, loss_name, device):
+        return lab, None
+    lab = RetainLab(pnl, loss_name, device)
+    try:
+        replay_calls(lab, calls or "")
+    except ValueError as exc:
+        lab.forward()
+        return lab, f"Link parameter `retain_calls` = {calls[:40]!r} ignored: {exc}."
+    return lab, None
+
+
 def replay_calls(lab: RetainLab, code: str) -> None:
     """Redo the calls a code records; ValueError for anything that is not a call letter."""
     if len(code) > MAX_CALLS or set(code) - set(CALL_LETTERS):

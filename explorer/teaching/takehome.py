@@ -24,7 +24,6 @@ from explorer.teaching.source import lesson_source
 from explorer.tensors import candles_to_tensor, seeded, seeded_leaves
 
 
-
 @dataclass(frozen=True)
 class TakeHome:
     """A take-home download: the widget key, the script, its file name and the button's tooltip."""
