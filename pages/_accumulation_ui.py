@@ -9,7 +9,8 @@ from explorer import svgplot
 from explorer.labs import LabButton, accumulation as acc, microbatch as mb, optimizer_lab as ol
 from explorer.teaching import takehome
 from explorer.teaching.questions import accumulation_question
-from pages._common import current_device, show_code
+from explorer.teaching.shareable import Shared
+from pages._common import current_device, publish_state, show_code
 from pages._components import light_html
 from pages._quiz import quiz_gate
 from pages._state import init_widgets
@@ -41,9 +42,12 @@ def xwb_settings(lab: acc.AccumulationLab) -> int:
     return steps
 
 
-def xwb_tab(lab: acc.AccumulationLab, names: list[str], steps: int) -> None:
-    """The seed's x, w, b: buttons, the tensors now, the history table and one small chart per gradient."""
+@st.fragment  # a click in the lab reruns the lab only, not the page around it
+def xwb_tab(lab: acc.AccumulationLab, names: list[str], steps: int, spec: tuple[Shared, ...]) -> None:
+    """The seed's x, w, b: buttons, the tensors now, the history table and one small chart per gradient; the link
+    carries the clicks (written after the buttons ran)."""
     buttons(lab, acc.lab_buttons(steps))
+    publish_state(*spec, acc_history=acc.history_code(lab.history))
     if lab.error:
         st.warning(lab.error_note())
     quiz_gate(accumulation_question(lab.history, lab.x.flatten().tolist()))  # predict first, then see
@@ -52,12 +56,6 @@ def xwb_tab(lab: acc.AccumulationLab, names: list[str], steps: int) -> None:
                key="acc_history_view")
     st.caption(acc.HISTORY_NOTE)
     take_home(takehome.accumulation_takehome(lab, current_device()))
-
-
-def xwb_code() -> None:
-    """The lessons the lab's buttons run (outside its fragment: they do not change with a click)."""
-    with st.container(key="secondary_acc_code"):
-        show_code(acc.forward_backward, acc.zero_grad, acc.grad_zero_)
 
 
 def optimizer_tab(opt: ol.OptimizerLab, names: list[str]) -> None:
@@ -91,9 +89,8 @@ def microbatch_tab(frame: pd.DataFrame, row: int, seed: int) -> None:
     except ValueError as exc:
         st.error(f"Cannot split this batch: {exc}")
     else:
-        c1, c2 = st.columns(2)
-        c1.metric("max relative difference, Σ loss_i / k vs full batch", f"{result.max_rel_diff_divided:.2e}")
-        c2.metric("‖Σ loss_i‖ / ‖full batch‖ (no / k)", f"{result.ratio_undivided:.4f}")
+        for col, (label, value) in zip(st.columns(2), result.metrics().items()):
+            col.metric(label, value)
         light_html(svgplot.table(result.table.rename_axis("gradient").reset_index(), "acc-microbatch"),
                    key="acc_mb_table")
         st.caption("The difference with `/ k` is float32 rounding (sums taken in a different order), not maths.")

@@ -1,8 +1,6 @@
 """Pieces of the Modules page: seed-vs-live panels, the tensor-shape explorer, the seed's mistakes next to fixes."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 import torch
@@ -10,9 +8,8 @@ import torch
 from explorer import svgplot
 from explorer.data.config import load_config, resolve_data_path
 from explorer.labs import seed_bugs as bugs
-from explorer.labs.shapes import BOX_CSS, ShapeError, boxes_html, index_tensor, indexed, nesting_sentence, parse_shape, \
-    seed_tensor
-from explorer.teaching.questions import index_shape, raw_price_loss
+from explorer.labs import shapes as sh
+from explorer.teaching.questions import index_question, raw_price_loss
 from explorer.teaching.source import source_of
 from pages._common import show_code
 from pages._components import light_html
@@ -21,11 +18,10 @@ from pages._quiz import quiz_ask
 
 def side_by_side(seed_output: str, live: str, *functions) -> None:
     """The seed's printed output beside the same code's output now, and the code that ran."""
-    seed, ours = st.columns(2)
-    seed.caption("Seed notebook — printed output")
-    seed.code(seed_output, language="text", wrap_lines=True)
-    ours.caption("Run now, by the code below")
-    ours.code(live, language="text", wrap_lines=True)
+    for col, caption, text in zip(st.columns(2), ("Seed notebook — printed output", "Run now, by the code below"),
+                                  (seed_output, live)):
+        col.caption(caption)
+        col.code(text, language="text", wrap_lines=True)
     show_code(*functions)
 
 
@@ -33,8 +29,7 @@ def versus(bug: bugs.SeedBug) -> None:
     """The seed's code and what it gives, beside the fixed code and what that gives (both run just now)."""
     if bug.note:
         st.markdown(bug.note)
-    for col, title, fn, out in zip(st.columns(2), (bug.seed_title, "Fixed"), (bug.seed_fn, bug.fixed_fn),
-                                   (bug.seed_out, bug.fixed_out)):
+    for col, (title, fn, out) in zip(st.columns(2), bug.sides()):
         col.markdown(f"**{title}**")
         col.code(source_of(fn), language="python", wrap_lines=True)
         col.code(out, language="text", wrap_lines=True)
@@ -45,31 +40,29 @@ def versus(bug: bugs.SeedBug) -> None:
 def shape_explorer() -> None:
     """Choose a shape, see the tensor as brackets and as boxes, index it and see the result's shape."""
     c = st.columns([2, 1, 2])
-    text = c[0].text_input("shape", key="modules_shape", max_chars=100, help="Up to 6 sizes, e.g. (3, 2, 4, 2) or 2, 3.")
+    text = c[0].text_input("shape", key="modules_shape", max_chars=100,
+                           help="Up to 6 sizes, e.g. (3, 2, 4, 2) or 2, 3.")
     seed = int(c[1].number_input("seed", 0, 2**31 - 1, key="modules_shape_seed"))
     index = c[2].text_input("index it", key="modules_index", max_chars=100,
                             help="Integers, slices, ... and None, e.g. t[2, 1], t[..., 0], t[:, 1:3], t[None].")
-    try:
-        shape = parse_shape(text)
-    except ShapeError as exc:
-        shape = st.session_state.get("modules_last_shape", (3, 2, 4, 2))
-        st.error(f"Shape not accepted: {exc}. Still showing {list(shape)}.")
+    shape, refused = sh.shape_or_last(text, st.session_state.get("modules_last_shape", (3, 2, 4, 2)))
+    if refused:
+        st.error(refused)
     st.session_state["modules_last_shape"] = shape
-    t = seed_tensor(shape, seed)
+    t = sh.seed_tensor(shape, seed)
     st.code(f"test = torch.randn{shape}\ntest.shape\n{t.shape}", language="text")
-    st.markdown(f"Read it from the outside in: **{nesting_sentence(shape)}**.")
+    st.markdown(f"Read it from the outside in: **{sh.nesting_sentence(shape)}**.")
     brackets_and_boxes(t, "t")
     try:
-        result = index_tensor(t, index)
-    except ShapeError as exc:
+        result = sh.index_tensor(t, index)
+    except sh.ShapeError as exc:
         st.error(f"Index not accepted: {exc}")
         return
     st.markdown(f"**`{index.strip()}`**")
-    key = "modules_index_" + re.sub(r"\W", "_", index.strip())  # one question per index; a CSS-safe key
-    if quiz_ask(index_shape(key, index.strip(), shape, result.shape)):
+    if quiz_ask(index_question(index.strip(), shape, result.shape)):
         st.code(f"{index.strip()}.shape\n{result.shape}", language="text")
         brackets_and_boxes(result, index.strip())
-    show_code(seed_tensor, indexed)
+    show_code(sh.seed_tensor, sh.indexed)
 
 
 def brackets_and_boxes(t: torch.Tensor, name: str) -> None:
@@ -78,8 +71,8 @@ def brackets_and_boxes(t: torch.Tensor, name: str) -> None:
     brackets.code(str(t), language="text", wrap_lines=True)
     boxes.caption(f"{name} as nested boxes: one box per dimension, labelled with its size")
     try:
-        boxes.html(BOX_CSS + boxes_html(t))
-    except ShapeError as exc:
+        boxes.html(sh.BOX_CSS + sh.boxes_html(t))
+    except sh.ShapeError as exc:
         boxes.info(str(exc))
 
 

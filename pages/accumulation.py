@@ -3,39 +3,33 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.labs.accumulation import AccumulationLab, history_code, lab_for
+from explorer.labs import accumulation as acc
 from explorer.labs.microbatch import MICROBATCH_INTRO
 from explorer.labs.optimizer_lab import LEARNING_RATES, OPTIMIZER_INTRO, lab_for as optimizer_lab_for
 from explorer.teaching.shareable import Shared
 from explorer.tensors import candle_row
-from pages._accumulation_ui import microbatch_tab, optimizer_tab, xwb_code, xwb_settings, xwb_tab
-from pages._common import current_candles, current_device, publish_state, share_state
+from pages._accumulation_ui import microbatch_tab, optimizer_tab, xwb_settings, xwb_tab
+from pages._common import current_candles, current_device, publish_state, share_state, show_code
 from pages._state import init_widgets, link_clicks
 
 TABS = ("x, w, b lab", "nn.Linear + optimizer", "micro-batches")
-
-
-@st.fragment  # a click in the lab reruns the lab only, not the page around it
-def lab_panel(lab: AccumulationLab, steps: int) -> None:
-    """The x, w, b lab's buttons and what they did; the link carries its clicks (written after the buttons ran)."""
-    xwb_tab(lab, names, steps)
-    publish_state(*SPEC, acc_history=history_code(lab.history))
-
 
 st.title("Gradient accumulation")
 st.markdown("`backward()` does not *set* `.grad`, it **adds** to it. Run the seed's loop a few times and watch "
             "`w.grad` grow by `x` and `b.grad` by 1 per call, then clear it the ways PyTorch offers.")
 frame = current_candles().frame
 names, n = list(frame.columns), len(frame)
-SPEC = (Shared("acc_row", "int", 0, n - 1), Shared("acc_seed", "int", 0, 2**31 - 1), Shared("acc_tab", "str", choices=TABS),
-        Shared("acc_steps", "int", 1, 50), Shared("acc_zero_each", "bool"), Shared("acc_history", "clicks", max_len=200),
-        Shared("acc_lr", "float", choices=LEARNING_RATES), Shared("acc_mb_start", "int", 0, max(0, n - 2)),
-        Shared("acc_mb_size", "int", 1, 512), Shared("acc_mb_k", "int", 1, 64))  # what a link carries
+SPEC = (Shared("acc_row", "int", 0, n - 1), Shared("acc_seed", "int", 0, 2**31 - 1),  # what a link carries
+        Shared("acc_tab", "str", choices=TABS), Shared("acc_steps", "int", 1, 50), Shared("acc_zero_each", "bool"),
+        Shared("acc_history", "clicks", max_len=200), Shared("acc_lr", "float", choices=LEARNING_RATES),
+        Shared("acc_mb_start", "int", 0, max(0, n - 2)), Shared("acc_mb_size", "int", 1, 512),
+        Shared("acc_mb_k", "int", 1, 64))
 share_state(*SPEC)
 clicks = link_clicks("acc_history")  # a link's clicks, handed out once: they are replayed once
 init_widgets({"acc_row": min(100, n - 1), "acc_seed": 0, "acc_steps": 3, "acc_lr": 1e-4})
 c1, c2 = st.columns(2)
-row = int(c1.number_input("candle row (x)", 0, n - 1, key="acc_row", help="Which candle is x: row i of the loaded data."))
+row = int(c1.number_input("candle row (x)", 0, n - 1, key="acc_row",
+                          help="Which candle is x: row i of the loaded data."))
 with c2.container(key="secondary_acc_seed"):
     seed = int(st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, key="acc_seed",
                                help="w and b (and the nn.Linear) are drawn with this seed: same seed, same numbers."))
@@ -48,16 +42,16 @@ except ValueError as exc:
 for key in ("acc_steps", "acc_zero_each", "acc_lr", "acc_mb_start", "acc_mb_size", "acc_mb_k"):
     if key in st.session_state:  # a widget in a tab not drawn this run would lose its value: keep it
         st.session_state[key] = st.session_state[key]
-lab, refused = lab_for(st.session_state.get("acc_lab"), x, seed, names, clicks)
+lab, refused = acc.lab_for(st.session_state.get("acc_lab"), x, seed, names, clicks)
 st.session_state["acc_lab"] = lab  # live tensors: kept in the session, rebuilt when x or the seed changed
 if refused:
     st.warning(refused)
-# Only the open tab runs: a hidden tab draws nothing and its buttons' keyboard shortcuts do not exist.
-lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun")
+lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun")  # only the open tab runs
 if lab_tab.open:
     with lab_tab:
-        lab_panel(lab, xwb_settings(lab))
-        xwb_code()
+        xwb_tab(lab, names, xwb_settings(lab), SPEC)
+        with st.container(key="secondary_acc_code"):  # the lessons the lab's buttons run
+            show_code(acc.forward_backward, acc.zero_grad, acc.grad_zero_)
 if optim_tab.open:
     with optim_tab:
         st.markdown(OPTIMIZER_INTRO)
@@ -69,4 +63,4 @@ if micro_tab.open:
     with micro_tab:
         st.markdown(MICROBATCH_INTRO)
         microbatch_tab(frame, row, seed)
-publish_state(*SPEC, acc_history=history_code(st.session_state["acc_lab"].history))  # after every widget
+publish_state(*SPEC, acc_history=acc.history_code(lab.history))  # after every widget

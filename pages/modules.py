@@ -36,8 +36,7 @@ side_by_side(m.SEED_FLATTEN, m.flatten_printout(flat_image), m.seed_input_image,
 st.subheader("2 · nn.Linear(4, 2, bias=False) with every weight 1")
 if quiz_ask(linear_weight_shape("modules_weight_shape", 4, 2)):
     side_by_side(m.SEED_LINEAR, m.linear_printout(flat_image), m.seed_linear)
-    st.caption("Each output is a row of x times a row of W: 1+1+1+2 = 5, 2·4 = 8, 3·4 = 12. W has one row per "
-               "*output*, so the layer multiplies by its transpose.")
+    st.caption(m.LINEAR_NOTE)
 
 st.subheader("3 · Your own nn.Linear")
 c = st.columns(4)
@@ -45,8 +44,7 @@ n_in = int(c[0].number_input("in_features", 1, 8, key="modules_in"))
 n_out = int(c[1].number_input("out_features", 1, 8, key="modules_out"))
 bias = c[2].toggle("bias", key="modules_bias")
 how = c[3].selectbox("init", m.INITS, key="modules_init", help="How the weight (and bias) are filled.")
-left, right = st.columns(2)
-for col, text in zip((left, right), m.layer_printouts(m.make_linear(n_in, n_out, bias, how), m.example_input(n_in))):
+for col, text in zip(st.columns(2), m.layer_printouts(m.make_linear(n_in, n_out, bias, how), m.example_input(n_in))):
     col.code(text, language="text", wrap_lines=True)
 with st.container(key="secondary_modules_linear_code"):
     show_code(m.make_linear, m.set_weights, m.linear_by_hand)

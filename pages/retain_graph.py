@@ -4,9 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import svgplot
-from explorer.labs.retain import (PNL_VALUES, SAVED_NOTE, TRADING_LOSSES, RetainLab, autograd_grad, backward,
-                                  call_buttons, calls_code, custom_trading_loss, fixed_trading_loss, lab_for,
-                                  saved_tensors_html)
+from explorer.labs import retain as rl
 from explorer.teaching.questions import retain_question
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_takehome
@@ -17,34 +15,33 @@ from pages._graph_views import FONT_PX
 from pages._quiz import quiz_gate
 from pages._state import PRESENT_KEY, init_widgets, link_clicks
 
-SPEC = (Shared("retain_pnl", "float", -10, 10, choices=PNL_VALUES),
-        Shared("retain_loss", "str", choices=tuple(TRADING_LOSSES)), Shared("retain_retain", "bool"),
+SPEC = (Shared("retain_pnl", "float", -10, 10, choices=rl.PNL_VALUES),
+        Shared("retain_loss", "str", choices=tuple(rl.TRADING_LOSSES)), Shared("retain_retain", "bool"),
         Shared("retain_calls", "clicks", max_len=50))
 
 
 @st.fragment  # a call reruns the lab only, not the page around it
-def lab_panel(lab: RetainLab) -> None:
+def lab_panel(lab: rl.RetainLab) -> None:
     """The calls, what they did (pnl.grad, the events, the saved tensors, the graph) and the take-home script."""
     above = st.container()  # the buttons go above the toggle: a tooltip opens upwards, so none hides the toggle
     flag = st.toggle("retain_graph=True for the next call", key="retain_retain",
                      help="Keep the saved tensors after the next call, so that another backward can run.")
     with above:
-        buttons(lab, call_buttons(flag))  # equal widths: no label is squeezed into breaking mid-word
-    publish_state(*SPEC, retain_calls=calls_code(lab))  # after the buttons: the URL carries the calls so far
+        buttons(lab, rl.call_buttons(flag))  # equal widths: no label is squeezed into breaking mid-word
+    publish_state(*SPEC, retain_calls=rl.calls_code(lab))  # after the buttons: the URL carries the calls so far
     quiz_gate(retain_question(lab.events))  # predict first, then see
     if lab.loss is None:
         st.error(lab.problem())
         with st.container(key="secondary_retain_seed_code"):
-            show_code(custom_trading_loss, fixed_trading_loss, caption="The seed's loss and the fixed one")
+            show_code(rl.custom_trading_loss, rl.fixed_trading_loss, caption="The seed's loss and the fixed one")
     elif lab.error:
         st.warning(lab.problem())
     st.code(lab.printout(), language="text")
     light_html(svgplot.table(lab.events_frame(), "retain-events"), key="retain_events")
-    st.caption("`backward()` **adds** into `pnl.grad` (with retain_graph: −6, then −12 at pnl = −3); "
-               "`torch.autograd.grad` **returns** the gradient and leaves `pnl.grad` alone.")
+    st.caption(rl.EVENTS_NOTE)
     st.subheader("Saved tensors of the loss's graph")
-    st.markdown(SAVED_NOTE)
-    drawn, problem = saved_tensors_html(lab, FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
+    st.markdown(rl.SAVED_NOTE)
+    drawn, problem = rl.saved_tensors_html(lab, FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
     if problem:
         st.error(problem)
     light_html(drawn, key="retain_saved")
@@ -61,12 +58,12 @@ c1, c2 = st.columns([2, 3])
 init_widgets({"retain_pnl": -3.0})
 pnl = float(c1.slider("pnl", -10.0, 10.0, step=0.5, key="retain_pnl",
                       help="The trade's profit or loss: a new value builds a new graph. Try 0 with the seed's loss."))
-loss_name = c2.radio("loss function", list(TRADING_LOSSES), key="retain_loss", horizontal=True,
+loss_name = c2.radio("loss function", list(rl.TRADING_LOSSES), key="retain_loss", horizontal=True,
                      help="The seed's loss as written, its fix for pnl == 0, or the torch.where version.")
-lab, refused = lab_for(st.session_state.get("retain_lab"), pnl, loss_name, current_device(), calls)
-st.session_state["retain_lab"] = lab
+lab, refused = rl.lab_for(st.session_state.get("retain_lab"), pnl, loss_name, current_device(), calls)
+st.session_state["retain_lab"] = lab  # live tensors: kept in the session, rebuilt when pnl, the loss or device changed
 if refused:
     st.warning(refused)
 lab_panel(lab)
 with st.container(key="secondary_retain_code"):
-    show_code(TRADING_LOSSES[loss_name], backward, autograd_grad)
+    show_code(rl.TRADING_LOSSES[loss_name], rl.backward, rl.autograd_grad)

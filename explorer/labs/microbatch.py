@@ -57,6 +57,11 @@ class MicroBatchResult:
     max_rel_diff_divided: float
     ratio_undivided: float
 
+    def metrics(self) -> dict[str, str]:
+        """The two numbers the page shows, by their labels."""
+        return {"max relative difference, Σ loss_i / k vs full batch": f"{self.max_rel_diff_divided:.2e}",
+                "‖Σ loss_i‖ / ‖full batch‖ (no / k)": f"{self.ratio_undivided:.4f}"}
+
 
 def compare_microbatches(frame: pd.DataFrame, start: int, size: int, k: int, seed: int) -> MicroBatchResult:
     """Full-batch gradient vs accumulated loss_i / k vs accumulated loss_i, on the same seeded nn.Linear."""

@@ -143,7 +143,8 @@ def candle_window(frame: pd.DataFrame, window: int, end: int) -> torch.Tensor:
 
 
 def predict_class(model: nn.Module, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Seed cell 'X → logits → softmax → argmax': the logits, the probabilities over classes, the predicted class."""
+    """Seed cell 'X → logits → softmax → argmax': the logits, the probabilities over classes, the predicted
+    class."""
     logits = model(X)
     pred_probab = nn.Softmax(dim=1)(logits)
     y_pred = pred_probab.argmax(1)
@@ -181,6 +182,9 @@ y=output =
 tensor([[ 5.,  5.],
         [ 8.,  8.],
         [12., 12.]], grad_fn=<MmBackward0>)"""
+
+LINEAR_NOTE = ("Each output is a row of x times a row of W: 1+1+1+2 = 5, 2·4 = 8, 3·4 = 12. W has one row per "
+               "*output*, so the layer multiplies by its transpose.")
 
 
 def flatten_printout(flat_image: torch.Tensor) -> str:

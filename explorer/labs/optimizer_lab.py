@@ -11,9 +11,10 @@ from explorer.labs import LabButton
 from explorer.tensors import seeded
 
 LEARNING_RATES = (1e-6, 1e-5, 1e-4, 1e-3)  # the page's choices (and a link's)
-OPTIMIZER_INTRO = ("The same thing inside a model: `nn.Linear(5, 1)` and `torch.optim.SGD`. The seed's `y.backward()` "
-                   "is the loss. `optimizer.step()` uses whatever `.grad` holds: forget `optimizer.zero_grad()` and the "
-                   "update is `−lr × (sum of all gradients so far)`, not `−lr × this step's gradient`.")
+OPTIMIZER_INTRO = ("The same thing inside a model: `nn.Linear(5, 1)` and `torch.optim.SGD`. The seed's "
+                   "`y.backward()` is the loss. `optimizer.step()` uses whatever `.grad` holds: forget "
+                   "`optimizer.zero_grad()` and the update is `−lr × (sum of all gradients so far)`, not "
+                   "`−lr × this step's gradient`.")
 STEPS_NOTE = ("`Δ == −lr·grad` checks plain SGD's rule on every parameter. `optimizer.zero_grad()` sets grads to "
               "`None` by default (set_to_none=True).")
 

@@ -236,6 +236,8 @@ def saved_tensors_html(lab: RetainLab, font_px: float) -> tuple[str, str | None]
                     "backward released them.</p>" + graph_svg(model, font_px, "full")), None
 
 
+EVENTS_NOTE = ("`backward()` **adds** into `pnl.grad` (with retain_graph: −6, then −12 at pnl = −3); "
+               "`torch.autograd.grad` **returns** the gradient and leaves `pnl.grad` alone.")
 SAVED_NOTE = ("Each backward node keeps what its derivative needs: `PowBackward0` keeps the base `pnl` "
               "(`_saved_self`, d(pnl²)/dpnl = 2·pnl) and the exponent; `MulBackward0` keeps the constant 0.05 as "
               "a 0-dim tensor (`_saved_other`) and not `pnl` (nothing needs d/d0.05). Plain Python numbers such "

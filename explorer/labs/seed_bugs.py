@@ -226,6 +226,10 @@ class SeedBug:
     note: str = ""  # shown above the two columns
     seed_title: str = "Seed, as written"
 
+    def sides(self) -> tuple[tuple[str, Callable, str], tuple[str, Callable, str]]:
+        """(title, code, output) of the seed's side, then of the fix."""
+        return (self.seed_title, self.seed_fn, self.seed_out), ("Fixed", self.fixed_fn, self.fixed_out)
+
 
 BIAS_NOTE = ("`n, c = t_indep.shape` makes **n the number of rows**, so `torch.zeros(n)` is one bias *per row*. "
              "With one free number per row the model can copy every row's error and reach a training loss of about 0 "

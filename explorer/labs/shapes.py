@@ -61,6 +61,14 @@ def _index_item(node: ast.AST) -> int | slice | None | type(Ellipsis):
     return _int(node)
 
 
+def shape_or_last(text: str, last: tuple[int, ...]) -> tuple[tuple[int, ...], str | None]:
+    """The shape the text asks for; or, when it is refused, the last good shape and why the text was refused."""
+    try:
+        return parse_shape(text), None
+    except ShapeError as exc:
+        return last, f"Shape not accepted: {exc}. Still showing {list(last)}."
+
+
 def parse_index(text: str) -> tuple:
     """'t[2, 1]', 't[..., 0]', 't[:, 1:3]' (or without 't') → the index tuple; nothing else is accepted."""
     stripped = text.strip()

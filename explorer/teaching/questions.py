@@ -1,6 +1,7 @@
 """The predictions each lesson asks for, made from the tensors that lesson has just computed (PyTorch's answers)."""
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from explorer.labs.accumulation import Click
@@ -65,6 +66,11 @@ def index_shape(key: str, index: str, shape: Sequence[int], answer: Sequence[int
     return Question(key, f"`t` has shape {list(shape)}. What is the shape of `{index}`?", "shape", tuple(answer),
                     "An integer index removes its dimension; a slice or `...` keeps dimensions.",
                     wrong=((tuple(shape), "Indexing with an integer removes that dimension."),))
+
+
+def index_question(index: str, shape: Sequence[int], answer: Sequence[int]) -> Question:
+    """index_shape with one key per index text (a CSS-safe key: the quiz's container is named after it)."""
+    return index_shape("modules_index_" + re.sub(r"\W", "_", index), index, shape, answer)
 
 
 def raw_price_loss(key: str, loss: float) -> Question:
