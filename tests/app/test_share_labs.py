@@ -139,3 +139,24 @@ def test_accumulation_tab_travels_in_the_link():
     again = open_link("accumulation", {"acc_tab": "mine"})
     assert any("`acc_tab` = 'mine' ignored" in w.value for w in again.warning)
     assert again.button(key="acc_step")  # the first tab
+
+
+def reproducible(at: AppTest) -> list[str]:
+    """The code blocks on screen but the seed's prediction with an unseeded model (new numbers every run)."""
+    return [c.value for c in at.code if not c.value.startswith("Predicted class")]
+
+
+def test_modules_widgets_travel_in_the_link():
+    at = open_link("modules", {})
+    at.number_input(key="modules_in").set_value(3).run()
+    at.selectbox(key="modules_init").set_value("zeros_").run()
+    at.slider(key="modules_window").set_value(4).run()
+    at.text_input(key="modules_index").set_value("t[..., 0]").run()
+    url = dict(at.query_params)
+    assert (url["modules_in"], url["modules_init"], url["modules_window"], url["modules_index"]) == (
+        "3", "zeros_", "4", "t[..., 0]")
+    again = open_link("modules", url)
+    assert again.number_input(key="modules_in").value == 3 and again.selectbox(key="modules_init").value == "zeros_"
+    assert reproducible(again) == reproducible(at)  # the same printouts and lessons
+    bad = open_link("modules", {"modules_in": "9", "modules_init": "eye_"})
+    assert sum("ignored" in w.value for w in bad.warning) == 2 and bad.number_input(key="modules_in").value == 4

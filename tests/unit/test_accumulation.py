@@ -185,3 +185,34 @@ def test_property_k_calls_equal_k_times_one_call(seed, k, values):
     many.run_steps(k)
     assert torch.allclose(many.w.grad, k * one.w.grad, rtol=1e-6, atol=1e-6)
     assert many.b.grad.item() == k * one.b.grad.item()
+
+
+def test_the_lessons_are_the_seeds_lines(frame):
+    """forward_backward, zero_grad and grad_zero_ against the seed's cells written out in plain torch."""
+    from explorer.labs.accumulation import forward_backward, grad_zero_, zero_grad
+    x = candle_row(frame, 2)
+    w, b = seeded_leaves(x, 3)
+    ref_w, ref_b = seeded_leaves(x, 3)
+    with pytest.raises(AttributeError):
+        grad_zero_(w, b)  # the seed's cell 12 before any backward: .grad is None
+    for _ in range(2):
+        y = forward_backward(x, w, b)
+        ref_y = x @ ref_w.T + ref_b
+        ref_y.backward()
+        assert torch.equal(y, ref_y)
+    assert torch.equal(w.grad, ref_w.grad) and torch.equal(w.grad, 2 * x) and b.grad.item() == 2.0
+    grad_zero_(w, b)
+    assert torch.equal(w.grad, torch.zeros_like(x)) and b.grad.item() == 0.0
+    zero_grad((w, b), set_to_none=True)
+    torch.optim.SGD([ref_w, ref_b], lr=0.1).zero_grad(set_to_none=True)
+    assert w.grad is None and b.grad is None and ref_w.grad is None
+
+
+def test_lab_for_replays_a_links_clicks_on_a_fresh_lab_only(frame):
+    from explorer.labs.accumulation import history_code, lab_for
+    x = candle_row(frame, 1)
+    lab, problem = lab_for(None, x, 0, NAMES, "FFN")
+    assert problem is None and history_code(lab.history) == "FFN" and lab.w.grad is None
+    assert lab_for(lab, x.clone(), 0, NAMES, "FFFF") == (lab, None)  # the same x and seed: the lab stays
+    fresh, problem = lab_for(lab, x, 1, NAMES, "FQ")
+    assert fresh is not lab and "`acc_history` = 'FQ' ignored" in problem and len(fresh.history) == 1

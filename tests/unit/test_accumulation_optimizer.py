@@ -93,3 +93,36 @@ def test_compare_microbatches_table(frame):
     assert list(result.table.index)[-1] == "bias.grad"
     with pytest.raises(ValueError, match="does not split into 5 equal micro-batches"):
         compare_microbatches(frame, 2, 12, 5, seed=0)
+
+
+def test_the_lessons_are_the_tutorial_loop_and_the_loop_without_zero_grad(frame):
+    """sgd_step is zero_grad, forward, backward, step; sgd_step_without_zero_grad lacks the first line. Plain torch,
+    the same loops written out: the same parameters, bit for bit."""
+    from explorer.labs.optimizer_lab import sgd_step, sgd_step_without_zero_grad
+    x = torch.tensor(frame.values[3:4], dtype=torch.float32) / 100
+    for lesson, zero in ((sgd_step, True), (sgd_step_without_zero_grad, False)):
+        model, ref = seeded_linear(5, 2), seeded_linear(5, 2)
+        opt, ref_opt = torch.optim.SGD(model.parameters(), lr=0.01), torch.optim.SGD(ref.parameters(), lr=0.01)
+        for _ in range(3):
+            y = lesson(model, opt, x)
+            if zero:
+                ref_opt.zero_grad()
+            ref_y = ref(x).sum()
+            ref_y.backward()
+            ref_opt.step()
+            assert torch.equal(y, ref_y)
+        assert torch.equal(model.weight, ref.weight) and torch.equal(model.bias, ref.bias)
+        assert torch.equal(model.bias.grad, ref.bias.grad) and model.bias.grad.item() == (1.0 if zero else 3.0)
+
+
+def test_lab_for_keeps_the_lab_until_its_inputs_change(frame):
+    from explorer.labs.optimizer_lab import lab_for
+    x = torch.tensor(frame.values[:1], dtype=torch.float32)
+    lab = lab_for(None, x, 1, 1e-3)
+    lab.train_step(zero_grad=True)
+    assert lab_for(lab, x.clone(), 1, 1e-3) is lab
+    assert lab_for(lab, x, 2, 1e-3) is not lab and lab_for(lab, x, 1, 1e-4).steps == []
+    assert lab_for(lab, x + 1, 1, 1e-3) is not lab
+    lab.reset()
+    assert lab.steps == [] and lab.model.weight.grad is None
+    assert torch.equal(lab.model.weight, seeded_linear(5, 1).weight)

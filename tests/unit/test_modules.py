@@ -109,3 +109,14 @@ def test_boxes_nest_one_box_per_index():
     assert f"{t[2, 1, 3, 0].item():.2f}" in page
     with pytest.raises(ShapeError, match="too many boxes"):
         boxes_html(torch.zeros(1000))
+
+
+def test_indexed_is_torch_indexing_and_shape_or_last_keeps_the_last_good_shape():
+    from explorer.labs.shapes import indexed, shape_or_last
+    t = seed_tensor((3, 2, 4, 2), 1)
+    for index in [(2,), (Ellipsis, 0), (slice(None), slice(1, 3)), (None,), (2, 1)]:
+        assert torch.equal(indexed(t, index), t[index])
+    assert torch.equal(index_tensor(t, "t[:, 1:3]"), t[:, 1:3])
+    assert shape_or_last("(2, 3)", (3, 2)) == ((2, 3), None)
+    shape, problem = shape_or_last("(2, 3.5)", (3, 2))
+    assert shape == (3, 2) and problem.startswith("Shape not accepted:") and "Still showing [3, 2]" in problem

@@ -122,3 +122,31 @@ def test_no_loss_no_saved_tensors_and_unknown_loss():
     assert saved_tensor_table(None).empty
     with pytest.raises(ValueError, match="unknown loss"):
         RetainLab(1.0, "nope")
+
+
+def test_the_lessons_are_plain_autograd_calls():
+    """backward and autograd_grad do what loss.backward and torch.autograd.grad do, refusals included."""
+    from explorer.labs.retain import autograd_grad, backward
+    pnl, ref = torch.tensor([-3.0], requires_grad=True), torch.tensor([-3.0], requires_grad=True)
+    loss, ref_loss = pnl ** 2, ref ** 2
+    backward(loss, retain_graph=True)
+    ref_loss.backward(retain_graph=True)
+    assert torch.equal(pnl.grad, ref.grad) and pnl.grad.item() == -6.0
+    grad = autograd_grad(loss, pnl, retain_graph=False)
+    (ref_grad,) = torch.autograd.grad(ref_loss, ref, retain_graph=False)
+    assert torch.equal(grad, ref_grad) and pnl.grad.item() == -6.0  # returned, not added
+    with pytest.raises(RuntimeError) as ours:
+        backward(loss, retain_graph=False)
+    with pytest.raises(RuntimeError) as theirs:
+        ref_loss.backward()
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_lab_for_replays_a_links_calls_once_and_refuses_other_letters():
+    from explorer.labs.retain import lab_for
+    lab, problem = lab_for(None, -3.0, "seed: custom_trading_loss", "cpu", "bb")
+    assert problem is None and lab.pnl.grad.item() == -6.0 and lab.error == torch_second_backward_error()
+    assert lab_for(lab, -3.0, "seed: custom_trading_loss", "cpu", "B") == (lab, None)  # the same inputs: kept
+    fresh, problem = lab_for(lab, -2.5, "seed: custom_trading_loss", "cpu", "Bz")
+    assert fresh is not lab and "`retain_calls` = 'Bz' ignored" in problem and fresh.pnl.grad is None
+    assert len(fresh.events) == 1

@@ -211,3 +211,31 @@ def test_optimizer_script_prints_the_labs_steps(frame, tmp_path):
         assert float(y) == step.y and ast.literal_eval(weight) == step.weight_grad and float(bias) == step.bias_grad
     assert ast.literal_eval(lines[-2].split(" = ", 1)[1]) == lab.model.weight.detach().flatten().tolist()
     assert float(lines[-1].split(" = ", 1)[1]) == lab.model.bias.item()
+
+
+def test_lab_scripts_are_lesson_source_and_a_printing_driver(frame):
+    """The labs' scripts define the lesson functions (as explorer has them) and a `show` that prints, nothing else:
+    no instrument (Click, GradRecord, run_click, run_call, OptimizerLab) travels home."""
+    from explorer.labs import microbatch as mb
+    from explorer.labs.optimizer_lab import OptimizerLab, seeded_linear, sgd_step, sgd_step_without_zero_grad
+    from explorer.teaching.takehome import microbatch_script, optimizer_script
+    lab = AccumulationLab(candle_row(frame, 4), seed=2)
+    lab.grad_zero_()
+    lab.run_steps(2)
+    retain_lab = RetainLab(-3.0)
+    retain_lab.backward()
+    retain_lab.backward()
+    opt = OptimizerLab(candle_row(frame, 4) / 1000, seed=2, lr=1e-3)
+    opt.train_step(zero_grad=False)
+    scripts = {accumulation_script(lab.x, 2, lab.history): ACCUMULATION_PARTS,
+               retain_script(-3.0, TRADING_LOSSES[retain_lab.loss_name], retain_lab.events): (
+                   TRADING_LOSSES[retain_lab.loss_name], *RETAIN_PARTS),
+               optimizer_script(opt.x, 2, 1e-3, [False]): (seeded_linear, sgd_step, sgd_step_without_zero_grad),
+               microbatch_script(frame, 10, 6, 2, 1): (mb.candle_batch, seeded_linear, mb.flat_grads,
+                                                       mb.full_batch_grad, mb.accumulated_grad)}
+    for script, parts in scripts.items():
+        assert built_from(script, *parts)
+        defined = {n.name for n in ast.parse(script).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        lessons = {p.__name__ for p in parts} | {"seeded", "seeded_leaves", "candles_to_tensor"}
+        assert defined - lessons <= {"show", "read_candles"}, defined - lessons
+        assert not any(name in script for name in ("Click", "GradRecord", "run_click", "run_call", "OptimizerLab"))
