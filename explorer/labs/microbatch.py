@@ -22,9 +22,9 @@ def candle_batch(frame: pd.DataFrame, start: int, size: int) -> tuple[torch.Tens
     if start < 0 or start + size >= len(frame):
         raise ValueError(f"rows {start} … {start + size} (batch plus each row's next close) do not fit "
                          f"in the loaded candles (rows 0 … {len(frame) - 1})")
-    data = candles_to_tensor(frame)
-    inputs = data[start:start + size]
-    target = data[start + 1:start + size + 1, list(frame.columns).index("close")].reshape(-1, 1)
+    data = candles_to_tensor(frame.iloc[start:start + size + 1])  # the batch and the candle after it
+    inputs = data[:size]
+    target = data[1:, list(frame.columns).index("close")].reshape(-1, 1)  # each row's next close
     return inputs, target
 
 

@@ -183,22 +183,22 @@ def retain_script(pnl_value: float, loss_fn: Callable, events: list, device: str
 CSV_IMPORTS = "from __future__ import annotations\n\nimport base64\nimport gzip\nimport io\nfrom contextlib import " \
               "contextmanager\n\nimport pandas as pd\n" \
               "import torch\nfrom torch import nn\n"
-READ_CANDLES = '''
+
 
 def read_candles(csv):
     """The embedded candles as a DataFrame; float_precision="round_trip" brings every price back bit for bit."""
     return pd.read_csv(csv, index_col="timestamp", parse_dates=["timestamp"], float_precision="round_trip")
-'''
 
 
 def _embedded_csv(frame: pd.DataFrame) -> str:
     """The candles as source code: plain CSV text when short, gzip + base64 when long."""
     text = frame.to_csv(index_label="timestamp")
     if len(frame) <= PLAIN_CSV_ROWS:
-        return f'CANDLES = io.StringIO("""\\\n{text}""")\n' + READ_CANDLES
+        return f'CANDLES = io.StringIO("""\\\n{text}""")\n' + lesson_source(read_candles).rstrip("\n") + "\n"
     packed = base64.b64encode(gzip.compress(text.encode(), mtime=0)).decode()
     lines = "\n".join(f'    "{packed[i:i + 100]}"' for i in range(0, len(packed), 100))
-    return f"CANDLES = io.StringIO(gzip.decompress(base64.b64decode(\n{lines}\n)).decode())\n" + READ_CANDLES
+    return (f"CANDLES = io.StringIO(gzip.decompress(base64.b64decode(\n{lines}\n)).decode())\n" +
+            lesson_source(read_candles).rstrip("\n") + "\n")
 
 
 def data_script(frame: pd.DataFrame, source: str, device: str = "cpu") -> str:
@@ -220,8 +220,8 @@ def microbatch_script(frame: pd.DataFrame, start: int, size: int, k: int, seed: 
     """Accumulation page, micro-batch tab: full-batch gradient vs k micro-batches with and without / k.
 
     The script embeds the batch's candles and the next one (the last target) and runs the lab's own functions on
-    them. Its sums agree with the page's to float32 rounding: vectorised kernels add in an order that depends on
-    where in memory the rows start, which a script cannot reproduce.
+    them. candle_batch turns just those rows into a tensor, on the page as in the script, so the float32 sums run
+    over the same memory layout and print the page's numbers bit for bit.
     """
     return (_header(f"Micro-batches: {size} candles in {k} micro-batches, nn.Linear seeded with {seed}.",
                     "micro_batches.py", device, CSV_IMPORTS) + "\n" + _embedded_csv(frame.iloc[start:start + size + 1])
