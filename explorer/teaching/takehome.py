@@ -127,9 +127,11 @@ CLICK_CODE = {  # each click as the lesson call it made (G!: the page saw it fai
 
 def accumulation_script(x: torch.Tensor, seed: int, history: list, device: str = "cpu") -> str:
     """Accumulation page: the lesson functions, called once per click as the page did, printing .grad after each."""
-    calls = "".join(CLICK_CODE[r.click.value + "!" * bool(r.error)].format(event=r.event, action=r.action) for r in history[1:])
+    calls = "".join(CLICK_CODE[r.click.value + "!" * bool(r.error)].format(event=r.event, action=r.action)
+                    for r in history[1:])
+    imports = FUTURE + "from contextlib import contextmanager\n\nimport torch\n"
     return (_header(f"Gradient accumulation: {len(history)} actions on x, w, b (seed {seed}).",
-                    "gradient_accumulation.py", device, FUTURE + "from contextlib import contextmanager\n\nimport torch\n") +
+                    "gradient_accumulation.py", device, imports) +
             f"x = torch.tensor([[{_floats(x)}]], dtype=torch.float32, device=DEVICE)\n" +
             lesson_source(*ACCUMULATION_PARTS) + SHOW_GRADS.lstrip("\n") +
             f"w, b = seeded_leaves(x, {seed})\nshow(0, {history[0].action!r}, None, w, b)\n" + calls)
@@ -175,7 +177,8 @@ def retain_script(pnl_value: float, loss_fn: Callable, events: list, device: str
     """retain_graph page: the loss function, a pnl leaf, then the learner's calls with pnl.grad after each."""
     name = loss_fn.__name__
     return (_header(f"retain_graph: {name}(pnl) at pnl = {pnl_value!r}, then {len(events) - 1} autograd calls.",
-                    "retain_graph.py", device, FUTURE + "import torch\n") + lesson_source(loss_fn, *RETAIN_PARTS) + SHOW_PNL.lstrip("\n") +
+                    "retain_graph.py", device, FUTURE + "import torch\n") +
+            lesson_source(loss_fn, *RETAIN_PARTS) + SHOW_PNL.lstrip("\n") +
             f"pnl = torch.tensor([{float(pnl_value)!r}], requires_grad=True, device=DEVICE)\n" +
             _retain_calls(name, events))
 
