@@ -1,4 +1,8 @@
-"""Gradient accumulation lab (seed Part C): x, w, b and one autograd call per click, with a history of .grad."""
+"""Gradient accumulation lab (seed Part C): x, w, b and one autograd call per click, with a history of .grad.
+
+The lessons (forward_backward, zero_grad, grad_zero_) are the seed's lines in plain torch: the page shows them and
+the take-home script is made of them. The lab around them (clicks, records, replay of a link) is the instrument.
+"""
 from __future__ import annotations
 
 import html
@@ -12,6 +16,39 @@ from explorer import svgplot
 from explorer.labs import LabButton
 from explorer.tensors import seeded_leaves
 
+
+def forward_backward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """One pass of the seed's loop: a fresh graph y = x @ w.T + b, then backward into .grad."""
+    y = x @ w.T + b
+    y.backward()  # adds dy/dw = x and dy/db = 1 to whatever .grad already holds
+    return y
+
+
+def zero_grad(params: tuple[torch.Tensor, ...], set_to_none: bool) -> None:
+    """What optimizer.zero_grad(set_to_none=...) does to each parameter (torch skips grads that are None)."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None  # frees the memory; the next backward assigns instead of adding
+        else:
+            p.grad.zero_()  # keeps the tensor, fills it with zeros; the next backward adds to 0
+
+
+def grad_zero_(w: torch.Tensor, b: torch.Tensor) -> None:
+    """The seed's cell 12: zero both grads in place (AttributeError while a .grad is None)."""
+    w.grad.zero_()
+    b.grad.zero_()
+
+
+def grads_now(w: torch.Tensor, b: torch.Tensor) -> tuple[list[float] | None, float | None]:
+    """What w.grad and b.grad hold right now, as numbers (None while a .grad is None)."""
+    w_grad = None if w.grad is None else w.grad.flatten().tolist()
+    b_grad = None if b.grad is None else b.grad.item()
+    return w_grad, b_grad
+
+
+# --- the instrument: each click runs one lesson function above, and the lab records .grad after it ---------------
 
 class Click(Enum):
     """One thing a learner does in the lab; the value is its letter in a shared link."""
@@ -53,39 +90,6 @@ class GradRecord:
         """The record as one printed line (the take-home script prints the same)."""
         return f"#{self.event} {self.action}: y = {self.y!r}, w.grad = {self.w_grad!r}, b.grad = {self.b_grad!r}"
 
-
-def forward_backward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """One pass of the seed's loop: a fresh graph y = x @ w.T + b, then backward into .grad."""
-    y = x @ w.T + b
-    y.backward()  # adds dy/dw = x and dy/db = 1 to whatever .grad already holds
-    return y
-
-
-def zero_grad(params: tuple[torch.Tensor, ...], set_to_none: bool) -> None:
-    """What optimizer.zero_grad(set_to_none=...) does to each parameter (torch skips grads that are None)."""
-    for p in params:
-        if p.grad is None:
-            continue
-        if set_to_none:
-            p.grad = None  # frees the memory; the next backward assigns instead of adding
-        else:
-            p.grad.zero_()  # keeps the tensor, fills it with zeros; the next backward adds to 0
-
-
-def grad_zero_(w: torch.Tensor, b: torch.Tensor) -> None:
-    """The seed's cell 12: zero both grads in place (AttributeError while a .grad is None)."""
-    w.grad.zero_()
-    b.grad.zero_()
-
-
-def grads_now(w: torch.Tensor, b: torch.Tensor) -> tuple[list[float] | None, float | None]:
-    """What w.grad and b.grad hold right now, as numbers (None while a .grad is None)."""
-    w_grad = None if w.grad is None else w.grad.flatten().tolist()
-    b_grad = None if b.grad is None else b.grad.item()
-    return w_grad, b_grad
-
-
-# --- the instrument: each click runs one lesson function above, and the lab records .grad after it ---------------
 
 def record(event: int, click: Click, y: torch.Tensor | None, w: torch.Tensor, b: torch.Tensor,
            error: str | None = None) -> GradRecord:

@@ -1,4 +1,7 @@
-"""The accumulation lab inside a model: nn.Linear + SGD, with and without optimizer.zero_grad()."""
+"""The accumulation lab inside a model: nn.Linear + SGD, with and without optimizer.zero_grad().
+
+Forgetting zero_grad is its own lesson, sgd_step_without_zero_grad: the line is missing, not switched off.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,8 @@
-"""retain_graph lab (seed Part E): backward once, backward again, retain_graph, autograd.grad, saved tensors."""
+"""retain_graph lab (seed Part E): backward once, backward again, retain_graph, autograd.grad, saved tensors.
+
+The lessons (the trading losses, backward, autograd_grad) are plain torch: the page shows them and the take-home
+script is made of them. The lab around them (calls, PyTorch's refusals as text, replay of a link) is the instrument.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,6 +73,19 @@ def saved_tensor_table(loss: torch.Tensor | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["node", "saved", "shape", "value"])
 
 
+def backward(loss: torch.Tensor, retain_graph: bool) -> None:
+    """loss.backward(retain_graph=...): adds d loss/d pnl into pnl.grad; frees the saved tensors unless retain_graph."""
+    loss.backward(retain_graph=retain_graph)
+
+
+def autograd_grad(loss: torch.Tensor, pnl: torch.Tensor, retain_graph: bool) -> torch.Tensor:
+    """torch.autograd.grad(loss, pnl, ...): returns the gradient and leaves pnl.grad untouched."""
+    (grad,) = torch.autograd.grad(loss, pnl, retain_graph=retain_graph)
+    return grad
+
+
+# --- the instrument: each call runs one lesson function above, PyTorch's refusals captured as text ---------------
+
 class Call(Enum):
     """One autograd call a learner makes; the value is its letter in a shared link (capital: retain_graph=True)."""
     BACKWARD_RETAIN = "B"
@@ -86,19 +103,6 @@ class Call(Enum):
         name = "loss.backward" if self.value in "Bb" else "torch.autograd.grad"
         return f"{name}({args}retain_graph={self.retain_graph})"
 
-
-def backward(loss: torch.Tensor, retain_graph: bool) -> None:
-    """loss.backward(retain_graph=...): adds d loss/d pnl into pnl.grad; frees the saved tensors unless retain_graph."""
-    loss.backward(retain_graph=retain_graph)
-
-
-def autograd_grad(loss: torch.Tensor, pnl: torch.Tensor, retain_graph: bool) -> torch.Tensor:
-    """torch.autograd.grad(loss, pnl, ...): returns the gradient and leaves pnl.grad untouched."""
-    (grad,) = torch.autograd.grad(loss, pnl, retain_graph=retain_graph)
-    return grad
-
-
-# --- the instrument: each call runs one lesson function above, PyTorch's refusals captured as text ---------------
 
 NO_LOSS = "there is no loss to differentiate: the forward pass failed (see above)"
 
