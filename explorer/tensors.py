@@ -46,6 +46,16 @@ class TensorSummary:
     device: str
     text: str
 
+    @property
+    def metrics(self) -> dict[str, str]:
+        """dtype, shape and device as three short values (the shape without `torch.Size`)."""
+        return {"dtype": self.dtype, "shape": self.shape.replace("torch.Size", ""), "device": self.device}
+
+    @property
+    def printout(self) -> str:
+        """The seed's cell 5 and what it printed."""
+        return f"data_tensor.dtype, data_tensor.shape, data_tensor.device\n({self.dtype}, {self.shape}, {self.device})"
+
 
 def summarize(tensor: torch.Tensor) -> TensorSummary:
     return TensorSummary(str(tensor.dtype), str(tensor.shape), repr(tensor.device), repr(tensor))

@@ -5,7 +5,7 @@ import streamlit as st
 
 from explorer import CandleFormatError, svgplot
 from explorer.data.config import (DEFAULT_CONFIG, ConfigError, parse_config, read_config, read_csv_arguments,
-                                  resolve_data_path)
+                                  training_note)
 from explorer.data.sources import config_link, config_source_label, literal
 from pages._common import current_candles, load_from_config, set_candles, show_code
 from pages._components import light_html
@@ -35,18 +35,14 @@ download.download_button("Download YAML", text, file_name="configs.yaml", mime="
 if applied:
     try:
         config = parse_config(text)
-        resolve_data_path(config)
-        data = load_from_config(config)
+        data = load_from_config(config)  # the file must be inside data/ (resolve_data_path)
     except (ConfigError, CandleFormatError) as exc:
         st.error(f"{literal(exc, keep_code=True)}\n\nNothing was changed: the data loaded before is still loaded.")
     else:
         set_candles(data, config_source_label(config), config_link(config))
         st.session_state["config_applied"] = config.model_dump()
         st.success(f"Applied: {len(data.frame):,} candles loaded from {literal(config.data.file_path)}.")
-        t = config.training
-        st.caption(f"The Training page's defaults now follow this config's `training:` section (lags {t.lags}, "
-                   f"{t.model}, {t.optimizer}, learning rate {t.learning_rate:g}, {t.epochs} epochs); a link's own "
-                   "values still win, and a run already trained keeps its settings until Reset.")
+        st.caption(training_note(config))
 
 if "config_applied" in st.session_state:
     st.markdown('`print(config)` — the dictionary the seed printed after `yaml.safe_load`:')

@@ -12,8 +12,8 @@ from explorer.data.config import ConfigError, load_config
 from explorer.data.fetch import FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, form_defaults, make_request
 from explorer.teaching.takehome import data_script
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
-from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, config_link, config_source_label, literal,
-                                   sample_rows, upload_failure)
+from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, literal, sample_candles, sample_rows,
+                                   upload_failure)
 from explorer.teaching.shareable import Shared
 from pages._common import (LINK_KEY, current_candles, current_device, load_archive, load_from_config, load_upload,
                            publish_state, set_candles, share_state, show_code)
@@ -38,17 +38,15 @@ def cached_figure(drawn) -> Figure:
 
 def load_sample_section() -> None:
     config = load_config()
-    current_candles()  # a shared link's data setting is applied first
-    if "data_rows" not in st.session_state:  # a shared link's row count shows in the widget too
-        st.session_state["data_rows"] = sample_rows(st.session_state[LINK_KEY], config.data.train_rows)
+    current_candles()  # a shared link's data setting is applied first; its row count shows in the widget too
+    st.session_state.setdefault("data_rows", sample_rows(st.session_state[LINK_KEY], config.data.train_rows))
     rows = st.number_input("Rows to read (the seed's `nrows`)", min_value=10, max_value=MAX_SAMPLE_ROWS, step=100,
                            key="data_rows", help="How many candles to read from the top of the bundled file.")
     if st.button("Load the bundled sample", key="data_load_sample", type="primary",
                  help="Read that many rows of the bundled synthetic candles (the seed's read_csv with nrows)."):
         config.data.train_rows = int(rows)
         try:
-            set_candles(load_from_config(config), config_source_label(config) + " — synthetic sample",
-                        config_link(config))
+            set_candles(*sample_candles(config, load_from_config))
         except (ConfigError, CandleFormatError) as exc:
             st.error(f"Could not load the sample: {exc}")
 
@@ -157,12 +155,9 @@ st.plotly_chart(cached_figure(drawn), key="data_chart")
 st.subheader("As a tensor")
 tensor = candles_to_tensor(frame, current_device())  # on the device picked in the sidebar
 summary = summarize(tensor)
-c1, c2, c3 = st.columns(3)
-c1.metric("dtype", summary.dtype)
-c2.metric("shape", summary.shape.replace("torch.Size", ""))
-c3.metric("device", summary.device)
-st.code(f"data_tensor.dtype, data_tensor.shape, data_tensor.device\n"
-        f"({summary.dtype}, {summary.shape}, {summary.device})", language="text")
+for column, (label, value) in zip(st.columns(3), summary.metrics.items()):
+    column.metric(label, value)
+st.code(summary.printout, language="text")
 st.code(summary.text, language="text", height=260)
 st.markdown("**float32 keeps about 7 significant digits**: prices in the thousands lose their last cents.")
 light_html(svgplot.table(float32_rounding(frame, rows=2), "rounding", digits=None, formats={"error": ".2e"}),

@@ -135,3 +135,11 @@ def resolve_data_path(config: AppConfig, root: Path = ROOT) -> Path:
     if not exists:
         raise ConfigError(f"`data.file_path` names {name!r}, but there is no such file in data/.")
     return path
+
+
+def training_note(config: AppConfig) -> str:
+    """What applying a config changes on the Training page, in words."""
+    t = config.training
+    return (f"The Training page's defaults now follow this config's `training:` section (lags {t.lags}, {t.model}, "
+            f"{t.optimizer}, learning rate {t.learning_rate:g}, {t.epochs} epochs); a link's own values still win, "
+            "and a run already trained keeps its settings until Reset.")

@@ -112,9 +112,14 @@ def candles_from_link(link: str | None, from_config: Callable[[AppConfig], Candl
                        f"{literal(exc)} The bundled sample is shown instead.")
             link = None
     config, message = config_from_link(link)
+    data, label, sample_link = sample_candles(config, from_config)
     # a link made with an upload keeps saying so: a reload (a new replica, say) then explains the sample again
-    return (from_config(config), config_source_label(config) + " — synthetic sample",
-            "upload" if link == "upload" else config_link(config), problem or message)
+    return data, label, "upload" if link == "upload" else sample_link, problem or message
+
+
+def sample_candles(config: AppConfig, from_config: Callable[[AppConfig], CandleData]) -> tuple[CandleData, str, str]:
+    """The bundled sample as a config names it, with its label and its link."""
+    return from_config(config), config_source_label(config) + " — synthetic sample", config_link(config)
 
 
 # How an upload is read: the Data page's choices, by label (None: detect from the file).
