@@ -11,7 +11,7 @@ from explorer.teaching import takehome
 from explorer.teaching.questions import accumulation_question
 from explorer.teaching.shareable import Shared
 from pages._common import current_device, publish_state, show_code
-from pages._components import light_html
+from pages._components import light_html, take_home
 from pages._quiz import quiz_gate
 from pages._state import init_widgets
 
@@ -22,13 +22,6 @@ def buttons(lab: object, specs: tuple[LabButton, ...], per_row: int = 3) -> None
     for col, b in zip(columns, specs):
         if col.button(b.label, key=b.key, width="stretch", shortcut=b.shortcut, help=b.help):
             b.action(lab)
-
-
-def take_home(t: takehome.TakeHome) -> None:
-    """The take-home download button (a secondary control: hidden in presenter mode)."""
-    with st.container(key=f"secondary_{t.key}"):
-        st.download_button("Take it home: Python script", t.script, t.file, key=t.key, on_click="ignore",
-                           icon=":material/download:", help=t.help)
 
 
 def xwb_settings(lab: acc.AccumulationLab) -> int:

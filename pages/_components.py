@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import functools
 import time
+from typing import TYPE_CHECKING
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from explorer.teaching.takehome import TakeHome
 
 _LIGHT_HTML = st.components.v2.component("light_html", isolate_styles=False, js="""
 export default function ({ data, parentElement }) {
@@ -56,3 +60,10 @@ def light_html(html: str, key: str) -> None:
     six SVG gradient panels, 20 ms of each click in Chromium), and st.html's sanitiser strips SVG."""
     _LIGHT_HTML(key=key, data=html)
 
+
+
+def take_home(t: TakeHome) -> None:
+    """A lesson's take-home download (a secondary control: hidden in presenter mode)."""
+    with st.container(key=f"secondary_{t.key}"):
+        st.download_button("Take it home: Python script", t.script, t.file, key=t.key, on_click="ignore",
+                           icon=":material/download:", help=t.help)

@@ -10,14 +10,14 @@ from explorer import CandleFormatError, svgplot
 from explorer.data.charts import candlestick_figure, chart_frame
 from explorer.data.config import ConfigError, load_config
 from explorer.data.fetch import FIRST_DAY, INTERVALS, MAX_DAYS, FetchError, form_defaults, make_request
-from explorer.teaching.takehome import data_script
+from explorer.teaching.takehome import data_takehome
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, literal, sample_candles, sample_rows,
                                    upload_failure)
 from explorer.teaching.shareable import Shared
 from pages._common import (LINK_KEY, current_candles, current_device, load_archive, load_from_config, load_upload,
                            publish_state, set_candles, share_state, show_code)
-from pages._components import light_html
+from pages._components import light_html, take_home
 
 # The link carries the loaded candles (app.py's APP_LINK) and how to read an upload: a teacher can send the link
 # that reads the class's file right (the file itself never travels in a URL).
@@ -164,11 +164,7 @@ light_html(svgplot.table(float32_rounding(frame, rows=2), "rounding", digits=Non
            key="data_rounding")  # digits=None: each value with every digit Python prints for it
 st.caption("`float64`: the value as loaded; `float32`: the value the tensor holds, with every digit Python "
            "prints for it; `error` = float32 − float64.")
-with st.container(key="secondary_data_takehome"):
-    source = st.session_state["candles_source"]
-    st.download_button("Take it home: Python script", lambda: data_script(frame, source, current_device()),
-                       "candles_to_tensor.py", key="data_takehome", on_click="ignore", icon=":material/download:",
-                       help="A plain script (pandas + torch) with these candles inside: it rebuilds the DataFrame "
-                            "and the float32 tensor and prints them as shown here.")
+take_home(data_takehome(frame, st.session_state["candles_source"], current_device()))
+with st.container(key="secondary_data_code"):
     show_code(candles_to_tensor, float32_rounding)  # the conversion, not the loader's guards
 publish_state(*SPEC)

@@ -8,7 +8,8 @@ from explorer.labs import retain as rl
 from explorer.teaching.questions import retain_question
 from explorer.teaching.shareable import Shared
 from explorer.teaching.takehome import retain_takehome
-from pages._accumulation_ui import buttons, take_home
+from pages._accumulation_ui import buttons
+from pages._components import take_home
 from pages._common import current_device, publish_state, share_state, show_code
 from pages._components import light_html
 from pages._graph_views import FONT_PX

@@ -28,7 +28,7 @@ from explorer.tensors import candles_to_tensor, seeded, seeded_leaves
 class TakeHome:
     """A take-home download: the widget key, the script, its file name and the button's tooltip."""
     key: str
-    script: str
+    script: str | Callable[[], str]  # a callable is built only when the button is clicked
     file: str
     help: str
 
@@ -217,6 +217,13 @@ print((data_tensor.dtype, data_tensor.shape, data_tensor.device))
 print(repr(data_tensor))
 print("sum of all values (float64):", repr(data_tensor.double().sum().item()))
 """)
+
+
+def data_takehome(frame: pd.DataFrame, source: str, device: str = "cpu") -> TakeHome:
+    """The Data page's take-home: these candles inside, the DataFrame and the float32 tensor printed."""
+    return TakeHome("data_takehome", lambda: data_script(frame, source, device), "candles_to_tensor.py",
+                    "A plain script (pandas + torch) with these candles inside: it rebuilds the DataFrame and the "
+                    "float32 tensor and prints them as shown here.")
 
 
 def microbatch_script(frame: pd.DataFrame, start: int, size: int, k: int, seed: int, device: str = "cpu") -> str:
