@@ -62,19 +62,26 @@ class Norms(Callback):
     every `every`-th step: on_step_start notes the weights, on_step_end the gradients."""
     first = True
 
-    def __init__(self, every: int):
-        self.every, self.weights = every, []
+    def __init__(self, model: torch.nn.Module, every: int):
+        self.every = every
+        # the same tensors for the run's life (a restore copies values into them)
+        named = list(model.named_parameters())
+        self.names, self.params = [name for name, _ in named], [p for _, p in named]
+        self.values = [p.detach() for p in self.params]  # views: their norms record no graph
+        self.weights: list[torch.Tensor] = []
 
     def on_step_start(self, trainer) -> None:
-        with torch.no_grad():  # torch._foreach_norm: one call for all tensors, as clip_grad_norm_ does
-            self.weights = torch.stack(torch._foreach_norm(list(trainer.model.parameters()))).tolist()
+        # torch._foreach_norm: one call for all tensors, as clip_grad_norm_ does; read with the gradients' norms
+        self.weights = torch._foreach_norm(self.values)
 
     def on_step_end(self, trainer, metrics) -> None:
-        named = [(name, p, w) for (name, p), w in zip(trainer.model.named_parameters(), self.weights)
-                 if p.grad is not None]
-        with torch.no_grad():
-            grads = torch.stack(torch._foreach_norm([p.grad for _, p, _ in named])).tolist() if named else []
-        trainer.history.norms.extend((metrics.step, name, w, g) for (name, _, w), g in zip(named, grads))
+        used = [i for i, p in enumerate(self.params) if p.grad is not None]
+        if not used:
+            return
+        grads = torch._foreach_norm([self.params[i].grad for i in used])
+        norms = torch.stack([*(self.weights[i] for i in used), *grads]).tolist()
+        trainer.history.norms.extend((metrics.step, self.names[i], norms[j], norms[len(used) + j])
+                                     for j, i in enumerate(used))
 
 
 class Validation(Callback):
@@ -88,16 +95,15 @@ class Validation(Callback):
         if trainer.divergence is not None:
             return None
         losses = trainer.epoch_losses()
-        train_loss = sum(losses) / len(losses)
-        trainer.valid_loss, trainer.valid_preds = trainer.evaluate()
-        row = {"epoch": trainer.epoch, "step": trainer.step_count, "train_loss": train_loss,
-               "valid_loss": trainer.valid_loss}
+        valid_loss = trainer.validate()
+        row = {"epoch": trainer.epoch, "step": trainer.step_count, "train_loss": sum(losses) / len(losses),
+               "valid_loss": valid_loss}
         if trainer.data.spec.is_classification:
             row["valid_accuracy"] = trainer.valid_accuracy()
         trainer.history.epochs.append(row)
-        if not math.isfinite(trainer.valid_loss):
-            trainer.divergence = divergence_message(trainer, trainer.valid_loss, "validation loss")
-        return metrics._replace(epoch_end=True, valid_loss=trainer.valid_loss)
+        if not math.isfinite(valid_loss):
+            trainer.divergence = divergence_message(trainer, valid_loss, "validation loss")
+        return type(metrics)(metrics.step, metrics.epoch, metrics.loss, True, valid_loss)
 
 
 class Checkpoints(Callback):

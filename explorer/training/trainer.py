@@ -148,10 +148,11 @@ class Trainer:
         self._carried: list[float] = []  # losses of this epoch from before a restore()
         self._epoch_start = 0  # where this epoch's losses start in history.step_losses
         self.checkpoints = Checkpoints()
-        self.callbacks: list[Callback] = [Divergence(), Norms(self.norm_every), Validation(self.steps_per_epoch),
-                                          self.checkpoints]
+        self.callbacks: list[Callback] = [Divergence(), Norms(self.model, self.norm_every),
+                                          Validation(self.steps_per_epoch), self.checkpoints]
         self.due = 1  # the next step at which a callback is due
-        self.valid_loss, self.valid_preds = self.evaluate()
+        self._valid_preds: np.ndarray | None = None
+        self.validate()
 
     @property
     def done(self) -> bool:
@@ -292,6 +293,20 @@ class Trainer:
         """Validation loss and the model's raw outputs on the validation rows (the evaluate lesson)."""
         loss, preds = evaluate(self.model, self.loss_fn, self._x_valid, self._y_valid)
         return loss, preds.cpu().numpy()
+
+    def validate(self) -> float:
+        """Evaluate now: valid_loss and valid_preds become the model's as it is (the outputs reach numpy only
+        when read: most epochs end between two reports)."""
+        self.valid_loss, self._valid_outputs = evaluate(self.model, self.loss_fn, self._x_valid, self._y_valid)
+        self._valid_preds = None
+        return self.valid_loss
+
+    @property
+    def valid_preds(self) -> np.ndarray:
+        """The model's raw outputs on the validation rows at the last validation."""
+        if self._valid_preds is None:
+            self._valid_preds = self._valid_outputs.cpu().numpy()
+        return self._valid_preds
 
     def valid_accuracy(self) -> float:
         """Share of validation rows whose predicted direction is right (direction target only)."""
