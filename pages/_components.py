@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -11,25 +12,13 @@ import streamlit as st
 if TYPE_CHECKING:
     from explorer.teaching.takehome import TakeHome
 
-_LIGHT_HTML = st.components.v2.component("light_html", isolate_styles=False, js="""
-export default function ({ data, parentElement }) {
-  if (parentElement.drawn !== data) {
-    parentElement.innerHTML = data;
-    parentElement.drawn = data;
-  }
-}""")
+HERE = Path(__file__).parent
+_LIGHT_HTML = st.components.v2.component("light_html", isolate_styles=False,
+                                         js=(HERE / "_light_html.js").read_text())
 
 
-# Watches the graphviz chart just above it: still without a drawing after REDRAW_AFTER_MS, it asks for a redraw.
-_REDRAW = st.components.v2.component("graphviz_redraw", isolate_styles=False, js="""
-export default function ({ data, parentElement, setTriggerValue }) {
-  clearTimeout(parentElement.redrawTimer);
-  parentElement.redrawTimer = setTimeout(() => {
-    const holder = parentElement.closest('[data-testid=stElementContainer]');
-    const chart = holder?.previousElementSibling?.querySelector('[data-testid=stGraphVizChart]');
-    if (chart && !chart.querySelector('svg g')) setTriggerValue('blank', data.attempt);
-  }, data.after_ms);
-}""")
+_REDRAW = st.components.v2.component("graphviz_redraw", isolate_styles=False,
+                                     js=(HERE / "_graphviz_redraw.js").read_text())
 REDRAW_AFTER_MS = 2500  # blank this long after it was drawn: ask for a redraw
 REDRAW_PAUSE_S = 10.0  # and not again within this time (a chart that never draws must not rerun the page forever)
 

@@ -8,26 +8,13 @@ URL, and says that an upload did not travel. Without nginx in front (no X-Replic
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 CHECK_EVERY_MS = 3000
-WATCHER = """<script>
-(() => {
-  if (window.explorerReplicaWatch) return;  // once per browser tab, whatever the reruns
-  window.explorerReplicaWatch = {first: null};
-  const answering = (header) => header ? header.split(",").pop().trim() : null;  // nginx lists tried ones first
-  const check = async () => {
-    try {
-      const replica = answering((await fetch("_stcore/health", {cache: "no-store"})).headers.get("X-Replica"));
-      const watch = window.explorerReplicaWatch;
-      if (replica && watch.first === null) watch.first = replica;
-      else if (replica && replica !== watch.first) window.location.reload();
-    } catch (error) {}  // no answer at all: Streamlit shows its own connection message
-  };
-  check();
-  setInterval(check, %d);
-})();
-</script>""" % CHECK_EVERY_MS
+WATCHER = "<script>" + (Path(__file__).parent / "_replica.js").read_text().replace("__CHECK_EVERY_MS__",
+                                                                                  str(CHECK_EVERY_MS)) + "</script>"
 
 
 def watch_replica() -> None:
