@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.autograd import steps, views
+from explorer.autograd import controls, steps, views
 from explorer.autograd.gradcheck import check_gradients
-from explorer.autograd.lesson import (DEFAULT_EXPRESSION, gradcheck_lesson, gradient_printout, graph_lesson,
-                                      make_leaves, seed_forward, seed_printout)
+from explorer.autograd.lesson import (gradcheck_lesson, gradient_printout, graph_lesson, make_leaves, seed_forward,
+                                      seed_printout)
 from explorer.teaching.questions import graph_w_grad
-from explorer.teaching.takehome import graph_script
+from explorer.teaching.takehome import graph_takehome
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
-from pages._components import graphviz_chart, light_html
+from pages._components import graphviz_chart, light_html, take_home
 from pages._graph_ui import advance_players, large_graph_section, stepper
 from pages._graph_views import lesson_extra, lesson_or_last_good, node_picker, step_view, view_picker
 from pages._quiz import quiz_ask
@@ -24,15 +24,13 @@ st.markdown("Every tensor operation records a node of PyTorch's autograd graph. 
 frame = current_candles().frame
 SPEC = views.link_spec(len(frame))
 share_state(*SPEC)  # a shared link's row, seed, expression, step positions and options, checked
-init_widgets({"graph_row": min(100, len(frame) - 1), "graph_seed": 0, "graph_expr": DEFAULT_EXPRESSION})
+init_widgets(controls.first_values(len(frame)))
+inputs = controls.lesson_inputs(len(frame))  # each widget's label, range and tooltip
 c = st.columns([1, 1, 3])
-row = int(c[0].number_input("candle row", 0, len(frame) - 1, key="graph_row",
-                            help="Which candle is x: row i of the loaded data (open, high, low, close, volume)."))
+row = int(c[0].number_input(**inputs["graph_row"]))
 with c[1].container(key="secondary_graph_seed"):
-    seed = int(st.number_input("seed for w and b", 0, 2**31 - 1, key="graph_seed",
-                               help="w and b are drawn from torch.randn with this seed: same seed, same numbers."))
-text = c[2].text_input("forward expression (edit me)", key="graph_expr", max_chars=300,
-                       help="Any formula over x, w and b that ends in one number; Enter to run it.")
+    seed = int(st.number_input(**inputs["graph_seed"]))
+text = c[2].text_input(**inputs["graph_expr"])
 examples = st.container(key="secondary_graph_examples")
 lesson = lesson_or_last_good(frame, row, seed, text, current_device())
 steps.start_over(st.session_state, (row, seed, lesson.expression.text))
@@ -52,16 +50,12 @@ for warning in steps.refuse_past_end(st.session_state, {"fwd": n_ops, "bwd": n_s
 @st.fragment  # a step click reruns these steps only, not the page around them (Chromium: 104 -> 77 ms to idle)
 def forward_steps() -> None:
     """Step through the op journal as it builds the graph, the current op worked out beside it."""
-    k = stepper("fwd", n_ops, "ops run so far", default=n_ops)
-    step_view(lesson, "fwd", k, "No op has run yet: only the leaves x, w and b exist.",
-              lambda: views.journal_html(lesson, k))
-    script = lesson_extra("takehome", lambda: graph_script(lesson.x, row, seed, lesson.expression.text,
-                                                           current_device()))
+    k = stepper("fwd", n_ops, default=n_ops)
+    step_view(lesson, "fwd", k)
     with st.container(key="secondary_graph_downloads", horizontal=True):
         st.download_button("Download DOT", views.forward_dot(lesson, k), "graph.dot", key="graph_fwd_download",
                            on_click="ignore", help=views.DOT_HELP)
-        st.download_button("Take it home: Python script", script, "graph_lesson.py", key="graph_takehome",
-                           on_click="ignore", icon=":material/download:", help=views.TAKEHOME_HELP)
+        take_home(graph_takehome(lesson.x, row, seed, lesson.expression.text, current_device()))
     publish_state(*SPEC)  # the link carries the step on screen
     advance_players("fwd", n_ops)
 
@@ -69,9 +63,8 @@ def forward_steps() -> None:
 @st.fragment
 def backward_steps() -> None:
     """Step through backward(): gradients so far on the graph, the chain-rule step with its numbers."""
-    k = stepper("bwd", n_steps, "backward steps run", default=0)
-    with step_view(lesson, "bwd", k, "backward() has not run yet. It starts at y with ∂y/∂y = 1 and runs the nodes "
-                   "in reverse.", lambda: views.steps_html(lesson, k)):
+    k = stepper("bwd", n_steps, default=0)
+    with step_view(lesson, "bwd", k):
         answered = k != n_steps or quiz_ask(graph_w_grad(lesson.w.grad.flatten().tolist(), lesson.expression.text))
         if k == n_steps and answered:
             st.code(gradient_printout(lesson.w, lesson.b), language="text", wrap_lines=True)
@@ -83,7 +76,9 @@ def backward_steps() -> None:
     advance_players("bwd", n_steps)
 
 
-def classic_toggle(key: str, label: str, tip: str) -> bool:
+def classic_toggle(name: str) -> bool:
+    """Whether torchviz's picture is asked for, beside stepper `name` (a secondary control)."""
+    key, label, tip = views.CLASSIC[name]
     with st.container(key=f"secondary_{key}"):
         return st.toggle(label, key=key, help=tip)
 
@@ -93,16 +88,14 @@ if view in ("fwd", "bwd"):
     node_picker(lesson)  # above the steps' fragment: none of these change with the step
 if view == "fwd":
     forward_steps()
-    if classic_toggle("graph_classic", "below it: torchviz's classic make_dot picture",
-                      "torchviz's make_dot drawing of the same graph, for comparison."):
-        st.caption("torchviz `make_dot(y, params=…, show_attrs=True, show_saved=True)`, before backward()")
+    if classic_toggle("fwd"):
+        st.caption(views.CLASSIC_CAPTION)
         graphviz_chart(views.readable_dot(lesson_extra("classic", lambda: lesson.classic_before)), "graph_classic_chart")
     with st.container(key="secondary_graph_code_fwd"):
         show_code(make_leaves, seed_forward, graph_lesson)
 elif view == "bwd":
     backward_steps()
-    if classic_toggle("graph_classic_after", "ask torchviz for the picture now, after backward()",
-                      "torchviz reads the saved tensors, which backward() has already freed."):
+    if classic_toggle("bwd"):
         st.warning(views.classic_after_note(lesson_extra("classic_after", lambda: lesson.classic_after_error)))
     with st.container(key="secondary_graph_code_bwd"):
         show_code(graph_lesson)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import MutableMapping
 
 STEPPERS = {"fwd": "op of the forward journal", "bwd": "backward step"}
+SLIDER_LABELS = {"fwd": "ops run so far", "bwd": "backward steps run"}
+KEYS = ("Left", "Right", "P")  # keyboard shortcuts: previous, next, play
 MAX_POSITION = 1000  # more ops than any whitelisted expression can make
 State = MutableMapping[str, object]
 
@@ -51,6 +53,27 @@ def advance(state: State, name: str, last: int) -> bool:
         state[pos_key(name)] += 1
         return True
     return False
+
+
+def buttons(state: State, name: str, last: int, keys: tuple[str, str, str] = KEYS) -> list[dict]:
+    """Previous, next and play (or pause) of stepper `name` after settle(): each button's keyword arguments."""
+    at, playing, what = state[pos_key(name)], bool(state.get(playing_key(name))), STEPPERS[name]
+    return [dict(label="Previous", key=f"graph_{name}_prev", icon=":material/skip_previous:", on_click=move,
+                 args=(state, name, -1, last), disabled=at == 0, shortcut=keys[0],
+                 help=f"One {what} back (keyboard: {keys[0]})."),
+            dict(label="Next", key=f"graph_{name}_next", icon=":material/skip_next:", on_click=move,
+                 args=(state, name, 1, last), disabled=at >= last, shortcut=keys[1],
+                 help=f"One {what} further (keyboard: {keys[1]})."),
+            dict(label="Pause" if playing else "Play", key=f"graph_{name}_play", on_click=toggle_play,
+                 args=(state, name, last), icon=":material/pause:" if playing else ":material/play_arrow:",
+                 shortcut=keys[2], help=f"Step through every {what} on its own (keyboard: {keys[2]}).")]
+
+
+def slider(state: State, name: str, last: int) -> dict:
+    """The slider over steps 0..last of stepper `name`: its keyword arguments."""
+    return dict(label=SLIDER_LABELS[name], min_value=0, max_value=max(last, 1), key=f"graph_{name}_slider",
+                on_change=slid, args=(state, name), disabled=last == 0,
+                help=f"Jump to any {STEPPERS[name]}; 0 is before the first.")
 
 
 def start_over(state: State, signature: tuple) -> None:

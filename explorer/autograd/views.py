@@ -15,6 +15,7 @@ from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_dot import graph_to_dot
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.inspector import details_html, inspect_node
+from explorer.autograd.large_graph import leaf_modules, tagged_mlp_loss
 from explorer.autograd.lesson import EXAMPLES, GraphLesson, make_leaves
 from explorer.autograd.nonfinite import kind, report as nonfinite_report
 from explorer.autograd.steps import MAX_POSITION
@@ -27,8 +28,15 @@ LEAF_NOTE = ("**A leaf** is a tensor you made yourself, not the result of an op.
 GRADCHECK_CAVEAT = ("A FAIL is not always autograd's fault: finite differences lose about |f|·1e-16/eps to rounding, "
                     "so tiny gradients next to huge values can miss the tolerance — compare the two columns.")
 DOT_HELP = "The graph as Graphviz DOT text (open it with `dot -Tsvg`)."
-TAKEHOME_HELP = ("A plain script (torch only) that rebuilds x, w, b and y and prints the same numbers, then w.grad "
-                 "and b.grad.")
+BEFORE = {"fwd": "No op has run yet: only the leaves x, w and b exist.",  # what a stepper says at step 0
+          "bwd": "backward() has not run yet. It starts at y with ∂y/∂y = 1 and runs the nodes in reverse."}
+SIDE_KEYS = {"fwd": "graph_journal", "bwd": "graph_steps"}  # the table beside the graph, by stepper
+CLASSIC = {  # torchviz's picture, by stepper: the toggle's key, label and tooltip
+    "fwd": ("graph_classic", "below it: torchviz's classic make_dot picture",
+            "torchviz's make_dot drawing of the same graph, for comparison."),
+    "bwd": ("graph_classic_after", "ask torchviz for the picture now, after backward()",
+            "torchviz reads the saved tensors, which backward() has already freed.")}
+CLASSIC_CAPTION = "torchviz `make_dot(y, params=…, show_attrs=True, show_saved=True)`, before backward()"
 ALLOWED = ("Allowed: `x w b`, numbers, `+ - * / @ **`, unary minus, `.T`, and relu sigmoid tanh exp log abs sum mean "
            "pow clamp softmax.")
 
@@ -142,6 +150,25 @@ def inspector_html(lesson: GraphLesson, model: GraphModel, chosen: str, active: 
     return note + details_html(inspect_node(lesson, chosen, steps))
 
 
+@dataclass
+class StepPanel:
+    """What a stepper shows at one step: the graph, the node this step made or ran, beside them the step worked
+    out above the table so far (at step 0, what is there before the first step), and the inspector."""
+    model: GraphModel
+    active: str | None
+    side: str  # light HTML, or at step 0 a note in markdown
+    side_key: str | None  # the light HTML's widget key (None at step 0)
+    inspector: str
+
+
+def step_panel(lesson: GraphLesson, name: str, k: int, chosen: str) -> StepPanel:
+    """Stepper `name` ('fwd': ops of the journal, 'bwd': backward steps) at step `k`, the inspector on `chosen`."""
+    model, active = (forward_view if name == "fwd" else backward_view)(lesson, k)
+    side = (journal_html if name == "fwd" else steps_html)(lesson, k) if k else BEFORE[name]
+    inspector = inspector_html(lesson, model, chosen, active, None if name == "fwd" else k)
+    return StepPanel(model, active, side, SIDE_KEYS[name] if k else None, inspector)
+
+
 def warnings(lesson: GraphLesson) -> list[tuple[str, str]]:
     """('error', …) for each NaN and inf of the lesson, then ('warning', …) where the gradient was stopped."""
     return [("error", p) for p in problems(lesson)] + [("warning", n) for n in gradient_stoppers(lesson)]
@@ -212,10 +239,22 @@ class MlpOptions:
     after_backward: bool
 
 
+def mlp_run(frame: pd.DataFrame, options: MlpOptions, device: str) -> tuple[torch.Tensor, dict[str, torch.Tensor],
+                                                                          dict[str, str]]:
+    """A fresh MLP's loss on lagged candles (after backward() when asked): the loss, the named parameters, and the
+    modules a graph can draw as one box (name → 'name: Type')."""
+    loss, params, model = tagged_mlp_loss(frame, hidden=options.hidden, layers=options.layers, device=device,
+                                          backward=options.after_backward)
+    return loss, params, leaf_modules(model)
+
+
 def mlp_graph(loss: torch.Tensor, params: dict[str, torch.Tensor], options: MlpOptions,
-              expand: list[str]) -> tuple[GraphModel, str]:
-    """The MLP loss's graph as the options ask, and a caption: nodes in all, nodes drawn, the loss."""
+              expand: list[str]) -> tuple[list[tuple[str, str]], str]:
+    """The MLP loss's graph as the options ask: ('warning' | 'caption', …) for what was left out (a warning when the
+    node cap cut it), then the caption (nodes in all, nodes drawn, the loss); and the graph as DOT."""
     graph = build_graph(loss, params, output_name="loss", collapse=options.collapse, expand=set(expand),
                         hide_accumulate=options.hide_accumulate, hide_views=options.hide_views,
                         max_nodes=options.max_nodes)
-    return graph, f"{graph.total_nodes} nodes in the full graph · {len(graph.nodes)} drawn · loss = {loss.item():.4f}"
+    said = [("warning" if "only the" in note else "caption", note) for note in graph.notes]
+    caption = f"{graph.total_nodes} nodes in the full graph · {len(graph.nodes)} drawn · loss = {loss.item():.4f}"
+    return said + [("caption", caption)], graph_to_dot(graph)
