@@ -52,7 +52,12 @@ def light_html(html: str, key: str) -> None:
 
 
 def take_home(t: TakeHome) -> None:
-    """A lesson's take-home download (a secondary control: hidden in presenter mode)."""
-    with st.container(key=f"secondary_{t.key}"):
-        st.download_button("Take it home: Python script", t.script, t.file, key=t.key, on_click="ignore",
-                           icon=":material/download:", help=t.help)
+    """A lesson's take-home downloads, the script and the same lesson as a notebook (secondary controls: hidden in
+    presenter mode). A lazy take-home is built only when a button is clicked; a notebook always is."""
+    with st.container(key=f"secondary_{t.key}", horizontal=True):
+        st.download_button("Take it home: Python script", (lambda: t.script) if t.lazy else t.script, t.file,
+                           key=t.key, on_click="ignore", icon=":material/download:", help=t.help)
+        st.download_button("Take it home: notebook", t.notebook, t.notebook_file, key=f"{t.key}_nb",
+                           on_click="ignore", icon=":material/download:", mime="application/x-ipynb+json",
+                           help="The same lesson as a Jupyter notebook (torch + pandas): one cell per lesson function "
+                                "and per step, each printing what this page printed.")
