@@ -14,7 +14,7 @@ import torch
 
 from explorer import svgplot
 from explorer.labs import LabButton
-from explorer.tensors import seeded_leaves
+from explorer.tensors import candle_row, seeded_leaves
 
 
 def forward_backward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -240,6 +240,15 @@ def grad_panels(history: list[GradRecord], feature_names: list[str], x: list[flo
             f'gap:1.2em 1.6em">{"".join(panels)}</div>')
 
 
+def history_html(lab: AccumulationLab, feature_names: list[str]) -> str:
+    """The history table and one small chart per gradient, as one block of light HTML."""
+    return (history_table(lab.history, feature_names)
+            + grad_panels(lab.history, feature_names, lab.x.flatten().tolist()))
+
+
+INTRO = ("`backward()` does not *set* `.grad`, it **adds** to it. Run the seed's loop a few times and watch `w.grad` "
+         "grow by `x` and `b.grad` by 1 per call, then clear it the ways PyTorch offers.")
+FRESH_NOTE = "Changing the row or the seed starts fresh labs (new leaves, empty history)."
 HISTORY_NOTE = ("Each step builds a fresh graph `y = x @ w.T + b` before `backward()`, as the seed's loop does "
                 "(a second backward through the *same* y fails: see the retain_graph page). "
                 "`set_to_none=True` drops the tensor (the chart shows a gap, the next backward *assigns*); "
@@ -273,3 +282,11 @@ def replay(lab: AccumulationLab, code: str) -> None:
         raise ValueError(f"a history is at most {MAX_CLICKS} of the letters {' '.join(LINK_LETTERS)}")
     for letter in code:
         lab.click(Click(letter))
+
+
+def pick_x(frame: pd.DataFrame, row: int, device: str) -> tuple[torch.Tensor | None, str | None]:
+    """Candle `row` as the labs' x, or why it cannot be (None and the message)."""
+    try:
+        return candle_row(frame, row, device), None
+    except ValueError as exc:
+        return None, f"Cannot pick x: {exc}"

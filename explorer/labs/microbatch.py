@@ -7,6 +7,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from explorer import svgplot
 from explorer.labs.optimizer_lab import seeded_linear
 from explorer.tensors import candles_to_tensor
 
@@ -62,6 +63,10 @@ class MicroBatchResult:
         return {"max relative difference, Σ loss_i / k vs full batch": f"{self.max_rel_diff_divided:.2e}",
                 "‖Σ loss_i‖ / ‖full batch‖ (no / k)": f"{self.ratio_undivided:.4f}"}
 
+    def table_html(self) -> str:
+        """The three gradients as a light HTML table, one row per gradient."""
+        return svgplot.table(self.table.rename_axis("gradient").reset_index(), "acc-microbatch")
+
 
 def compare_microbatches(frame: pd.DataFrame, start: int, size: int, k: int, seed: int) -> MicroBatchResult:
     """Full-batch gradient vs accumulated loss_i / k vs accumulated loss_i, on the same seeded nn.Linear."""
@@ -80,3 +85,15 @@ def compare_microbatches(frame: pd.DataFrame, start: int, size: int, k: int, see
     rel = ((divided - full).abs() / full.abs().clamp_min(1e-12)).max().item()
     ratio = (undivided.norm() / full.norm()).item()
     return MicroBatchResult(table, rel, ratio)
+
+
+def compare_or_refuse(frame: pd.DataFrame, start: int, size: int, k: int,
+                      seed: int) -> tuple[MicroBatchResult | None, str | None]:
+    """compare_microbatches, or why this batch cannot be split (None and the message)."""
+    try:
+        return compare_microbatches(frame, start, size, k, seed), None
+    except ValueError as exc:
+        return None, f"Cannot split this batch: {exc}"
+
+
+ROUNDING_NOTE = "The difference with `/ k` is float32 rounding (sums taken in a different order), not maths."

@@ -11,6 +11,11 @@ import torch
 import torch.nn.init as init
 from torch import nn
 
+from explorer import svgplot
+
+INTRO = ("The second seed notebook's walk through PyTorch's building blocks: `nn.Flatten`, `nn.Linear` (which is just "
+         "**y = x @ W.T + b**), a whole `nn.Module`, softmax over classes, and how to read a tensor's shape. Left: what "
+         "the notebook printed. Right: the same code, run now.")
 CANDLE_FIELDS = 5  # open, high, low, close, volume
 CLASSES = ("down", "flat", "up")
 MODELS = ("the seed's NeuralNetwork (28×28 images)", "candle-sized (a window of candles → down, flat, up)")
@@ -131,6 +136,12 @@ def parameter_table(model: nn.Module) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "shape", "values"])
 
 
+def parameters_view(model: nn.Module) -> tuple[str, str]:
+    """The model's parameter table as light HTML, and how many parameters that makes."""
+    table = parameter_table(model)
+    return svgplot.table(table, "modules-params"), f"**{table['values'].sum():,} parameters** in {len(table)} tensors."
+
+
 def candle_window(frame: pd.DataFrame, window: int, end: int) -> torch.Tensor:
     """The `window` candles ending at row `end`, prices relative to the first close and volume to its mean."""
     rows = frame[["open", "high", "low", "close", "volume"]].iloc[end - window + 1:end + 1].to_numpy(copy=True)
@@ -156,6 +167,10 @@ class Prediction:
     """One candle window through the candle-sized model: per-class logits and probabilities, and the argmax."""
     table: pd.DataFrame
     predicted: str
+
+    def table_html(self) -> str:
+        """Each class's logit and softmax probability as a light HTML table."""
+        return svgplot.table(self.table, "modules-softmax")
 
 
 def candle_prediction(frame: pd.DataFrame, window: int, hidden: int, end: int, seed: int = 0) -> Prediction:

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from explorer import svgplot
 from explorer.labs import LabButton
 from explorer.tensors import seeded
 
@@ -126,6 +127,12 @@ def optimizer_frame(steps: list[OptimizerStep], feature_names: list[str], featur
     return pd.DataFrame(rows).set_index("step") if rows else pd.DataFrame()
 
 
+def steps_html(steps: list[OptimizerStep], feature_names: list[str]) -> str:
+    """optimizer_frame as a light HTML table."""
+    return svgplot.table(optimizer_frame(steps, feature_names).reset_index(), "acc-opt")
+
+
+NO_STEPS_NOTE = "Click a step button: each row will show the gradient `step()` used and the change it made."
 OPTIMIZER_BUTTONS = (
     LabButton("acc_opt_zero", "step with optimizer.zero_grad()", None, "zero_grad(), forward, backward, step(): the "
               "update uses this step's gradient only.", lambda lab: lab.train_step(zero_grad=True)),

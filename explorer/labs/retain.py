@@ -210,6 +210,10 @@ class RetainLab:
         return pd.DataFrame([{"call": e.call, "pnl.grad after": e.pnl_grad, "result": e.result}
                              for e in self.events])
 
+    def events_html(self) -> str:
+        """events_frame as a light HTML table."""
+        return svgplot.table(self.events_frame(), "retain-events")
+
 
 def call_buttons(flag: bool) -> tuple[LabButton, ...]:
     """The lab's three buttons; `flag` is the retain_graph toggle's value for the next call."""
@@ -240,6 +244,9 @@ def saved_tensors_html(lab: RetainLab, font_px: float) -> tuple[str, str | None]
                     "backward released them.</p>" + graph_svg(model, font_px, "full")), None
 
 
+INTRO = ("The seed's `custom_trading_loss`: **0.05·pnl** for a gain, **pnl²** for a loss. Call `backward()` once, then "
+         "again. PyTorch frees the tensors the backward pass needed (the *saved tensors*) as soon as it has used them, "
+         "so the second call fails unless the first one said `retain_graph=True`.")
 EVENTS_NOTE = ("`backward()` **adds** into `pnl.grad` (with retain_graph: −6, then −12 at pnl = −3); "
                "`torch.autograd.grad` **returns** the gradient and leaves `pnl.grad` alone.")
 SAVED_NOTE = ("Each backward node keeps what its derivative needs: `PowBackward0` keeps the base `pnl` "

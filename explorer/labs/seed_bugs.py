@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import pandas as pd
@@ -16,7 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explorer import svgplot
 from explorer.labs.modules import NeuralNetwork
+from explorer.teaching.questions import raw_price_loss
+from explorer.teaching.quiz import Question
 
 
 def seed_tables(df: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
@@ -225,12 +228,18 @@ class SeedBug:
     caption: str = ""
     note: str = ""  # shown above the two columns
     seed_title: str = "Seed, as written"
+    lead: str = ""  # shown first, above the question
+    question: Question | None = None  # predict first (in quiz mode), then see both sides
+    more_code: tuple[Callable, ...] = ()  # lessons shown below, in 'The code that ran'
+    link: tuple[str, str] | None = None  # (page, label): where the lesson goes on
 
     def sides(self) -> tuple[tuple[str, Callable, str], tuple[str, Callable, str]]:
         """(title, code, output) of the seed's side, then of the fix."""
         return (self.seed_title, self.seed_fn, self.seed_out), ("Fixed", self.fixed_fn, self.fixed_out)
 
 
+BIAS_TITLE, BIAS_LINK = "bias per row", ("pages/training.py", "Training, with one bias →")
+BIAS_CODE = (seed_bias, fixed_bias, best_loss_with_bias, bias_on_new_rows)
 BIAS_NOTE = ("`n, c = t_indep.shape` makes **n the number of rows**, so `torch.zeros(n)` is one bias *per row*. "
              "With one free number per row the model can copy every row's error and reach a training loss of about 0 "
              "without learning anything — and a new candle has no bias of its own.")
@@ -293,3 +302,21 @@ def read_only_bug(path: str) -> SeedBug:
         f"{'writable' if as_read else 'read-only'} (each column its own block, so pandas assembles a new array); "
         f"after `data.copy()` it is {'writable' if after_copy else 'read-only'} (one block, and copy-on-write hands "
         "out a read-only view). torch's warning, captured now:", "The seed's cell, on a one-block frame")
+
+
+def seed_bug_lessons(frame: pd.DataFrame, path: str) -> tuple[str, str, tuple[SeedBug, ...]]:
+    """The seed's mistakes on the loaded candles (read from `path` by the read-only one): the bias per row as a light
+    HTML table and what each bias does on new rows; then the others in the page's order, each with what the page
+    shows around it."""
+    t_indep, t_dep = seed_tables(frame)
+    coeffs = seed_coeffs(t_indep.shape[1])
+    preds = (t_indep * coeffs).sum(axis=1)
+    table, new_rows = bias_report(t_indep, t_dep, preds)
+    lead = f"The seed's `t_indep * coeffs` on the loaded candles ({len(t_dep):,} rows, raw prices)."
+    return svgplot.table(table, "modules-bias"), new_rows, (
+        replace(losses_bug(preds, t_dep), lead=lead,
+                question=raw_price_loss("modules_raw_loss", F.mse_loss(preds, t_dep).item())),
+        xavier_bug(*t_indep.shape),
+        replace(backward_twice_bug(t_indep, t_dep, coeffs), link=("pages/accumulation.py", "Gradient accumulation →")),
+        device_bug(),
+        replace(read_only_bug(path), more_code=(seed_read, seed_from_numpy), link=("pages/data.py", "Data →")))

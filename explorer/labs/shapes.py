@@ -111,6 +111,31 @@ def nesting_sentence(shape: tuple[int, ...]) -> str:
     return ", ".join(parts)
 
 
+def shape_printout(shape: tuple[int, ...], t: torch.Tensor) -> str:
+    """The seed's cell: the tensor made and its shape read back."""
+    return f"test = torch.randn{shape}\ntest.shape\n{t.shape}"
+
+
+def nesting_note(shape: tuple[int, ...]) -> str:
+    return f"Read it from the outside in: **{nesting_sentence(shape)}**."
+
+
+def index_or_refuse(t: torch.Tensor, text: str) -> tuple[torch.Tensor | None, str | None]:
+    """index_tensor, or why the index is refused (None and the message)."""
+    try:
+        return index_tensor(t, text), None
+    except ShapeError as exc:
+        return None, f"Index not accepted: {exc}"
+
+
+def boxes_or_refusal(t: torch.Tensor) -> tuple[str | None, str | None]:
+    """The nested boxes with their style, or why they are not drawn (None and the reason)."""
+    try:
+        return BOX_CSS + boxes_html(t), None
+    except ShapeError as exc:
+        return None, str(exc)
+
+
 def boxes_html(t: torch.Tensor) -> str:
     """The tensor as nested boxes: one box per index of each dimension, alternately side by side and stacked."""
     if t.numel() > MAX_BOXES:
