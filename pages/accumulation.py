@@ -1,66 +1,103 @@
 """Gradient accumulation (seed Part C): backward adds into .grad; zero_grad, optimizers and micro-batches."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from explorer.labs import accumulation as acc
-from explorer.labs.microbatch import MICROBATCH_INTRO
-from explorer.labs.optimizer_lab import LEARNING_RATES, OPTIMIZER_INTRO, lab_for as optimizer_lab_for
-from explorer.teaching.shareable import Shared
-from explorer.tensors import candle_row
-from pages._accumulation_ui import microbatch_tab, optimizer_tab, xwb_settings, xwb_tab
+from explorer.labs import accumulation as acc, controls as ctl, microbatch as mb, optimizer_lab as ol
+from explorer.teaching import takehome
+from explorer.teaching.questions import accumulation_question
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
+from pages._components import light_html, take_home
+from pages._labs import buttons, widgets
+from pages._quiz import quiz_gate
 from pages._state import init_widgets, link_clicks
 
-TABS = ("x, w, b lab", "nn.Linear + optimizer", "micro-batches")
+
+@st.fragment  # a click in the lab reruns the lab only, not the page around it
+def xwb_tab(lab: acc.AccumulationLab, names: list[str], steps: int, state: ctl.LabState) -> None:
+    """The seed's x, w, b: buttons, the tensors now, the history table and one small chart per gradient; the link
+    carries the clicks (written after the buttons ran)."""
+    buttons(lab, acc.lab_buttons(steps))
+    publish_state(*state.spec, acc_history=acc.history_code(lab.history))
+    if lab.error:
+        st.warning(lab.error_note())
+    quiz_gate(accumulation_question(lab.history, lab.x.flatten().tolist()))  # predict first, then see
+    st.code(lab.printout(), language="text")
+    light_html(acc.history_html(lab, names), key="acc_history_view")
+    st.caption(acc.HISTORY_NOTE)
+    take_home(takehome.accumulation_takehome(lab, current_device()))
+
+
+def optimizer_tab(opt: ol.OptimizerLab, names: list[str]) -> None:
+    """optimizer.step() with and without optimizer.zero_grad(), on the same x."""
+    buttons(opt, ol.OPTIMIZER_BUTTONS)
+    with st.container(key="acc_opt_state"):
+        st.code(opt.printout(), language="text")
+    if opt.steps:
+        light_html(ol.steps_html(opt.steps, names), key="acc_opt_table")
+    else:
+        st.info(ol.NO_STEPS_NOTE)
+    st.caption(ol.STEPS_NOTE)
+    take_home(takehome.optimizer_takehome(opt))
+    with st.container(key="secondary_acc_opt_code"):
+        show_code(ol.sgd_step, ol.sgd_step_without_zero_grad)
+
+
+def microbatch_tab(frame: pd.DataFrame, row: int, seed: int, state: ctl.LabState) -> None:
+    """k micro-batches with loss / k add up to the full batch's gradient."""
+    init_widgets(ctl.microbatch_firsts(len(frame), row))
+    start, size, k = widgets(st.columns(3), state, "acc_mb_start", "acc_mb_size", "acc_mb_k")
+    result, problem = mb.compare_or_refuse(frame, start, size, k, seed)
+    if problem:
+        st.error(problem)
+    else:
+        for col, (label, value) in zip(st.columns(2), result.metrics().items()):
+            col.metric(label, value)
+        light_html(result.table_html(), key="acc_mb_table")
+        st.caption(mb.ROUNDING_NOTE)
+        take_home(takehome.microbatch_takehome(frame, start, size, k, seed))
+    with st.container(key="secondary_acc_mb_code"):
+        show_code(mb.full_batch_grad, mb.accumulated_grad)
+
 
 st.title("Gradient accumulation")
-st.markdown("`backward()` does not *set* `.grad`, it **adds** to it. Run the seed's loop a few times and watch "
-            "`w.grad` grow by `x` and `b.grad` by 1 per call, then clear it the ways PyTorch offers.")
+st.markdown(acc.INTRO)
 frame = current_candles().frame
-names, n = list(frame.columns), len(frame)
-SPEC = (Shared("acc_row", "int", 0, n - 1), Shared("acc_seed", "int", 0, 2**31 - 1),  # what a link carries
-        Shared("acc_tab", "str", choices=TABS), Shared("acc_steps", "int", 1, 50), Shared("acc_zero_each", "bool"),
-        Shared("acc_history", "clicks", max_len=200), Shared("acc_lr", "float", choices=LEARNING_RATES),
-        Shared("acc_mb_start", "int", 0, max(0, n - 2)), Shared("acc_mb_size", "int", 1, 512),
-        Shared("acc_mb_k", "int", 1, 64))
-share_state(*SPEC)
+names = list(frame.columns)
+STATE = ctl.accumulation_state(len(frame))  # the widgets, the open tab and the lab's clicks: what a link carries
+share_state(*STATE.spec)
 clicks = link_clicks("acc_history")  # a link's clicks, handed out once: they are replayed once
-init_widgets({"acc_row": min(100, n - 1), "acc_seed": 0, "acc_steps": 3, "acc_lr": 1e-4})
+init_widgets(STATE.firsts())
 c1, c2 = st.columns(2)
-row = int(c1.number_input("candle row (x)", 0, n - 1, key="acc_row",
-                          help="Which candle is x: row i of the loaded data."))
-with c2.container(key="secondary_acc_seed"):
-    seed = int(st.number_input("seed for w, b (and nn.Linear)", 0, 2**31 - 1, key="acc_seed",
-                               help="w and b (and the nn.Linear) are drawn with this seed: same seed, same numbers."))
-st.caption("Changing the row or the seed starts fresh labs (new leaves, empty history).")
-try:
-    x = candle_row(frame, row, current_device())
-except ValueError as exc:
-    st.error(f"Cannot pick x: {exc}")
+row, seed = widgets((c1, c2.container(key="secondary_acc_seed")), STATE, "acc_row", "acc_seed")
+st.caption(acc.FRESH_NOTE)
+x, problem = acc.pick_x(frame, row, current_device())
+if problem:
+    st.error(problem)
     st.stop()
-for key in ("acc_steps", "acc_zero_each", "acc_lr", "acc_mb_start", "acc_mb_size", "acc_mb_k"):
-    if key in st.session_state:  # a widget in a tab not drawn this run would lose its value: keep it
-        st.session_state[key] = st.session_state[key]
+# a widget in a tab not drawn this run would lose its value: keep it
+st.session_state.update({key: st.session_state[key] for key in ctl.ACC_TAB_WIDGETS if key in st.session_state})
 lab, refused = acc.lab_for(st.session_state.get("acc_lab"), x, seed, names, clicks)
 st.session_state["acc_lab"] = lab  # live tensors: kept in the session, rebuilt when x or the seed changed
 if refused:
     st.warning(refused)
-lab_tab, optim_tab, micro_tab = st.tabs(TABS, key="acc_tab", on_change="rerun")  # only the open tab runs
+lab_tab, optim_tab, micro_tab = st.tabs(ctl.ACC_TABS, key="acc_tab", on_change="rerun")  # only the open tab runs
 if lab_tab.open:
-    with lab_tab:
-        xwb_tab(lab, names, xwb_settings(lab), SPEC)
+    with lab_tab:  # N for 'run N steps', and the loop's zeroing: outside the lab's fragment
+        steps, lab.zero_after_step = widgets(st.columns([1, 3], vertical_alignment="bottom"), STATE, "acc_steps",
+                                             "acc_zero_each")
+        xwb_tab(lab, names, steps, STATE)
         with st.container(key="secondary_acc_code"):  # the lessons the lab's buttons run
             show_code(acc.forward_backward, acc.zero_grad, acc.grad_zero_)
 if optim_tab.open:
     with optim_tab:
-        st.markdown(OPTIMIZER_INTRO)
-        lr = float(st.select_slider("SGD learning rate", LEARNING_RATES, format_func="{:.0e}".format, key="acc_lr",
-                                    help="torch.optim.SGD's lr: each step changes a weight by −lr × grad."))
-        st.session_state["acc_opt_lab"] = opt = optimizer_lab_for(st.session_state.get("acc_opt_lab"), x, seed, lr)
+        st.markdown(ol.OPTIMIZER_INTRO)
+        (lr,) = widgets([st], STATE, "acc_lr")
+        st.session_state["acc_opt_lab"] = opt = ol.lab_for(st.session_state.get("acc_opt_lab"), x, seed, lr)
         optimizer_tab(opt, names)
 if micro_tab.open:
     with micro_tab:
-        st.markdown(MICROBATCH_INTRO)
-        microbatch_tab(frame, row, seed)
-publish_state(*SPEC, acc_history=acc.history_code(lab.history))  # after every widget
+        st.markdown(mb.MICROBATCH_INTRO)
+        microbatch_tab(frame, row, seed, STATE)
+publish_state(*STATE.spec, acc_history=acc.history_code(lab.history))  # after every widget
