@@ -1,8 +1,11 @@
 """Home: what the app is, and a guided path through the lessons with the seed's output beside the live one."""
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
+from explorer.teaching.seed_notebooks import SEED_NOTEBOOKS
 from explorer.teaching.shareable import Shared
 from explorer.teaching.tour import STOPS, Live, Stop, live_results
 from pages._common import current_candles, publish_state, share_state, show_code
@@ -61,3 +64,8 @@ number = stop_picker()
 show_stop(STOPS[number - 1], results[number - 1])
 publish_state(*SPEC)
 show_code(*STOPS[number - 1].lessons())  # the lessons this stop's live result ran
+with st.container(key="secondary_home_seed_notebooks", horizontal=True):  # built when clicked
+    for i, (label, file, build, tip) in enumerate(SEED_NOTEBOOKS, start=1):
+        st.download_button(label, functools.partial(build, frame, st.session_state["candles_source"]), file,
+                           key=f"home_seed_nb_{i}", on_click="ignore", icon=":material/download:", help=tip,
+                           mime="application/x-ipynb+json")
