@@ -170,13 +170,6 @@ def graph_takehome(x: torch.Tensor, row: int, seed: int, text: str, device: str 
                     "and b.grad.")
 
 
-def graph_takehome(x: torch.Tensor, row: int, seed: int, text: str, device: str = "cpu") -> TakeHome:
-    """The Graph page's take-home, built when a button is clicked (see graph_parts)."""
-    return TakeHome("graph_takehome", lambda: graph_parts(x, row, seed, text, device), "graph_lesson.py",
-                    "A plain script (torch only) that rebuilds x, w, b and y and prints the same numbers, then w.grad "
-                    "and b.grad.")
-
-
 ACCUMULATION_PARTS = (seeded, seeded_leaves, accumulation.forward_backward, accumulation.zero_grad,
                       accumulation.grad_zero_, accumulation.grads_now)
 SHOW_GRADS = '''
