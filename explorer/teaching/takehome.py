@@ -55,8 +55,9 @@ class Parts:
 @dataclass(frozen=True)
 class TakeHome:
     """A take-home download: the widget key, what its script and notebook are built from, the script's file name
-    and the button's tooltip. `build` is Parts, or a callable returning them that runs only when a button is clicked
-    (a plain script text, or a callable returning one, still works: its notebook is that script in one cell)."""
+    and the button's tooltip. `build` is Parts (or anything with a `.script` and a `.notebook()`, such as the training
+    run's TrainingExport), or a callable returning them that runs only when a button is clicked. A plain script text,
+    or a callable returning one, still works: its notebook is that script in one cell."""
     key: str
     build: Parts | str | Callable[[], Parts | str]
     file: str
@@ -78,9 +79,9 @@ class TakeHome:
 
     def notebook(self) -> str:
         """The notebook's text (.ipynb, built now, from the same parts as the script)."""
-        from explorer.teaching.notebook import lesson_notebook, script_notebook
+        from explorer.teaching.notebook import script_notebook
         parts = self.parts()
-        return script_notebook(parts, self.file) if isinstance(parts, str) else lesson_notebook(parts)
+        return script_notebook(parts, self.file) if isinstance(parts, str) else parts.notebook()
 
     @property
     def notebook_file(self) -> str:

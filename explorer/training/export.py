@@ -3,7 +3,7 @@ inspect.getsource reads it), train_run around them, and a few lines that start i
 from __future__ import annotations
 
 import inspect
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 import torch
@@ -21,13 +21,14 @@ SCRIPT_PARTS = (
     models.ManualSGD, models.make_optimizer, models.n_outputs_for, trainer.batch_order, trainer.evaluate,
 )
 
-HEADER = '''#!/usr/bin/env python
+DOCSTRING = '''#!/usr/bin/env python
 """Reproduces an Autograd Explorer training run. Run with: python {name} [epochs]
 
 Needs torch, pandas and numpy. The candles used are embedded below; the functions are the app's own.
 Prints the mean training loss of every epoch and the validation loss after it.
 """
-from __future__ import annotations
+'''
+IMPORTS = '''from __future__ import annotations
 
 import io
 import math
@@ -39,10 +40,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-FEATURES = {features!r}
+'''
+DATA = '''FEATURES = {features!r}
 SETTINGS = {settings!r}
 CANDLES_CSV = """{csv}"""
 '''
+HEADER = DOCSTRING + IMPORTS + DATA
 
 DRIVER = '''
 
@@ -80,13 +83,51 @@ def candles_csv(frame: pd.DataFrame, spec: FeatureSpec) -> str:
     return frame.iloc[: spec.rows][columns].to_csv()
 
 
+def run_inputs(spec: FeatureSpec, settings: TrainSettings) -> tuple[dict, dict]:
+    """The run's features and settings as the plain dicts the script embeds."""
+    feats = {"columns": list(spec.columns), "lags": spec.lags, "target": spec.target,
+             "normalisation": spec.normalisation, "validation_fraction": spec.validation_fraction}
+    return feats, {**asdict(settings), "hidden_sizes": list(settings.hidden_sizes)}
+
+
 def export_script(frame: pd.DataFrame, spec: FeatureSpec, settings: TrainSettings,
                   name: str = "train_run.py") -> str:
     """Source of a runnable script that rebuilds the features and model and retrains with the same seed."""
-    feats = {"columns": list(spec.columns), "lags": spec.lags, "target": spec.target,
-             "normalisation": spec.normalisation, "validation_fraction": spec.validation_fraction}
-    sets = {**asdict(settings), "hidden_sizes": list(settings.hidden_sizes)}
+    feats, sets = run_inputs(spec, settings)
     step = step_lesson(settings)
     parts = [HEADER.format(name=name, features=feats, settings=sets, csv=candles_csv(frame, spec))]
     parts += ["\n\n" + inspect.getsource(obj) for obj in (*SCRIPT_PARTS, step, train_run)]
     return "".join(parts) + DRIVER.format(step=step.__name__)
+
+
+def export_notebook(frame: pd.DataFrame, spec: FeatureSpec, settings: TrainSettings, epochs: int | None = None) -> str:
+    """The same run as a notebook: the imports, the data cell, one cell per function the script holds, the driver."""
+    from explorer.teaching.notebook import NEEDS, code, markdown, notebook_text
+    feats, sets = run_inputs(spec, settings)
+    step = step_lesson(settings)
+    return notebook_text([
+        markdown(f"# A training run: {settings.model}, {settings.loss} loss, {settings.optimizer}\n\nThe loop a "
+                 f"learner reads is `{step.__name__}` (one mini-batch); `train_run` builds the features and the model "
+                 "with the run's seed and prints each epoch's mean training loss and the validation loss after it, "
+                 f"as the app's Trainer did. *Taken home from Autograd Explorer. {NEEDS}*"),
+        code(IMPORTS.replace("import sys\n", "")),
+        code(DATA.format(features=feats, settings=sets, csv=candles_csv(frame, spec))),
+        *(code(inspect.getsource(obj)) for obj in (*SCRIPT_PARTS, step, train_run)),
+        code("candles = pd.read_csv(io.StringIO(CANDLES_CSV), index_col=0, parse_dates=True)"),
+        code(f"train_run(candles, FEATURES, SETTINGS, {step.__name__}, {epochs!r})"),
+    ])
+
+
+@dataclass(frozen=True)
+class TrainingExport:
+    """A training run's take-home, script and notebook (what TakeHome builds on click)."""
+    frame: pd.DataFrame
+    spec: FeatureSpec
+    settings: TrainSettings
+
+    @property
+    def script(self) -> str:
+        return export_script(self.frame, self.spec, self.settings)
+
+    def notebook(self) -> str:
+        return export_notebook(self.frame, self.spec, self.settings)
