@@ -282,8 +282,9 @@ CSV_IMPORTS = "from __future__ import annotations\n\nimport base64\nimport gzip\
 
 
 def read_candles(csv):
-    """The embedded candles as a DataFrame; float_precision="round_trip" brings every price back bit for bit."""
-    return pd.read_csv(csv, index_col="timestamp", parse_dates=["timestamp"], float_precision="round_trip")
+    """The embedded candles as a DataFrame; pandas 3 reads every price back bit for bit (float_precision="round_trip"
+    is its default now, and passing it is deprecated)."""
+    return pd.read_csv(csv, index_col="timestamp", parse_dates=["timestamp"])
 
 
 def _embedded_csv(frame: pd.DataFrame) -> str:
