@@ -10,9 +10,9 @@ from contextlib import ExitStack
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from explorer.mechanics import scratch_rules as rules
+from explorer.mechanics.scratch_limits import bounded, check_size, count_items, is_int
 from explorer.mechanics.scratch_rules import ScratchError
 
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -53,27 +53,27 @@ class Interpreter:
     def run(self, stmt: ast.stmt, seconds: float) -> object:
         """Run one statement within `seconds`; returns an expression statement's value (else None)."""
         self.deadline = time.monotonic() + seconds
-        return self.exec(stmt)
+        return self.execute(stmt)
 
     # --- statements ---------------------------------------------------------------------------------------------
-    def exec(self, stmt: ast.stmt) -> object:
+    def execute(self, stmt: ast.stmt) -> object:
         if isinstance(stmt, ast.Expr):
-            return self.eval(stmt.value)
+            return self.value(stmt.value)
         if isinstance(stmt, ast.Assign):
-            value = self.eval(stmt.value)
+            value = self.value(stmt.value)
             for target in stmt.targets:
                 self.assign(target, value)
         elif isinstance(stmt, ast.AugAssign):
-            self.assign(stmt.target, self._binary(stmt.op, self.eval(_loading(stmt.target)), self.eval(stmt.value),
+            self.assign(stmt.target, self._binary(stmt.op, self.value(_loading(stmt.target)), self.value(stmt.value),
                                                   IN_PLACE))
         elif isinstance(stmt, ast.For):
             self._for(stmt)
         elif isinstance(stmt, ast.If):
-            self.block(stmt.body if self.eval(stmt.test) else stmt.orelse)
+            self.block(stmt.body if self.value(stmt.test) else stmt.orelse)
         elif isinstance(stmt, ast.With):
             with ExitStack() as stack:
                 for item in stmt.items:
-                    stack.enter_context(self.eval(item.context_expr))
+                    stack.enter_context(self.value(item.context_expr))
                 self.block(stmt.body)
         elif isinstance(stmt, ast.Break):
             raise _Break
@@ -83,10 +83,10 @@ class Interpreter:
 
     def block(self, body: list[ast.stmt]) -> None:
         for stmt in body:
-            self.exec(stmt)
+            self.execute(stmt)
 
     def _for(self, stmt: ast.For) -> None:
-        items = self.eval(stmt.iter)
+        items = self.value(stmt.iter)
         if not isinstance(items, (range, list, tuple, torch.Tensor)):
             raise ScratchError(f"line {stmt.lineno}: a for loop runs over range(n), a list or a tensor")
         if len(items) > rules.MAX_LOOP:
@@ -114,19 +114,19 @@ class Interpreter:
             for t, v in zip(target.elts, values):
                 self.assign(t, v)
         elif isinstance(target, ast.Attribute):
-            setattr(self._tensor(self.eval(target.value), f".{target.attr} ="), target.attr, value)
+            setattr(self._tensor(self.value(target.value), f".{target.attr} ="), target.attr, value)
         elif isinstance(target, ast.Subscript):
-            obj = self.eval(target.value)
-            self._tensor(obj, "item assignment [...] =")[self.eval(target.slice)] = value
+            obj = self.value(target.value)
+            self._tensor(obj, "item assignment [...] =")[self.value(target.slice)] = value
         else:
             raise ScratchError(f"cannot assign to {ast.unparse(target)}")
 
     # --- expressions --------------------------------------------------------------------------------------------
-    def eval(self, node: ast.expr) -> object:
+    def value(self, node: ast.expr) -> object:
         if time.monotonic() > self.deadline:
             raise ScratchError(f"the statement ran longer than {rules.STATEMENT_SECONDS:g} s")
         value = getattr(self, "eval_" + type(node).__name__)(node)
-        _bounded(value)
+        bounded(value)
         return value
 
     def eval_Constant(self, node: ast.Constant) -> object:
@@ -142,23 +142,23 @@ class Interpreter:
         raise NameError(f"name {node.id!r} is not defined")
 
     def eval_BinOp(self, node: ast.BinOp) -> object:
-        return self._binary(node.op, self.eval(node.left), self.eval(node.right), BINARY)
+        return self._binary(node.op, self.value(node.left), self.value(node.right), BINARY)
 
     def eval_UnaryOp(self, node: ast.UnaryOp) -> object:
-        return UNARY[type(node.op)](self.eval(node.operand))
+        return UNARY[type(node.op)](self.value(node.operand))
 
     def eval_BoolOp(self, node: ast.BoolOp) -> object:
         value = None
         for part in node.values:
-            value = self.eval(part)
+            value = self.value(part)
             if bool(value) == isinstance(node.op, ast.Or):
                 return value
         return value
 
     def eval_Compare(self, node: ast.Compare) -> object:
-        left, result = self.eval(node.left), True
+        left, result = self.value(node.left), True
         for op, right_node in zip(node.ops, node.comparators):
-            right = self.eval(right_node)
+            right = self.value(right_node)
             _same_size_check(left, right)
             result = COMPARE[type(op)](left, right)
             if len(node.ops) > 1 and not result:
@@ -167,19 +167,19 @@ class Interpreter:
         return result
 
     def eval_IfExp(self, node: ast.IfExp) -> object:
-        return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+        return self.value(node.body) if self.value(node.test) else self.value(node.orelse)
 
     def eval_List(self, node: ast.List) -> list:
-        return [self.eval(e) for e in node.elts]
+        return [self.value(e) for e in node.elts]
 
     def eval_Tuple(self, node: ast.Tuple) -> tuple:
-        return tuple(self.eval(e) for e in node.elts)
+        return tuple(self.value(e) for e in node.elts)
 
     def eval_Slice(self, node: ast.Slice) -> slice:
-        return slice(*(None if p is None else self.eval(p) for p in (node.lower, node.upper, node.step)))
+        return slice(*(None if p is None else self.value(p) for p in (node.lower, node.upper, node.step)))
 
     def eval_Subscript(self, node: ast.Subscript) -> object:
-        obj, index = self.eval(node.value), self.eval(node.slice)
+        obj, index = self.value(node.value), self.value(node.slice)
         if not isinstance(obj, (torch.Tensor, list, tuple, str, torch.Size)):
             raise ScratchError(f"line {node.lineno}: [...] works on tensors, lists and shapes, not "
                                f"{type(obj).__name__}")
@@ -196,7 +196,7 @@ class Interpreter:
             if not isinstance(rules.TORCH_NAMES.get(name), torch.dtype):
                 raise ScratchError(f"line {node.lineno}: {name} is called here, as {name}(...)")
             return rules.TORCH_NAMES[name]
-        obj = self.eval(node.value)
+        obj = self.value(node.value)
         if isinstance(obj, torch.Tensor) and node.attr in rules.TENSOR_ATTRIBUTES:
             return getattr(obj, node.attr)
         if isinstance(obj, Node) and node.attr in rules.NODE_ATTRIBUTES:
@@ -205,8 +205,8 @@ class Interpreter:
                            + (" (call it: .{0}())".format(node.attr) if node.attr in rules.TENSOR_METHODS else ""))
 
     def eval_Call(self, node: ast.Call) -> object:
-        args = [self.eval(a) for a in node.args]
-        kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords}
+        args = [self.value(a) for a in node.args]
+        kwargs = {kw.arg: self.value(kw.value) for kw in node.keywords}
         name = rules.dotted(node.func)
         if name is not None:
             return self._torch_call(name, args, kwargs)
@@ -215,13 +215,13 @@ class Interpreter:
                 raise ScratchError(f"line {node.lineno}: {node.func.id} is not a function here")
             return self.builtins[node.func.id](*args, **kwargs)
         if isinstance(node.func, ast.Attribute):
-            obj, method = self.eval(node.func.value), node.func.attr
+            obj, method = self.value(node.func.value), node.func.attr
             allowed = (rules.TENSOR_METHODS if isinstance(obj, torch.Tensor) else rules.NODE_METHODS
                        if isinstance(obj, Node) else rules.SIZE_METHODS if isinstance(obj, torch.Size) else set())
             if method not in allowed:
                 raise ScratchError(f"line {node.lineno}: .{method}() cannot be called on {_kind(obj)} here")
             if isinstance(obj, torch.Tensor):
-                _check_size(METHOD_KINDS.get(method), (obj, *args), kwargs)
+                check_size(METHOD_KINDS.get(method), (obj, *args), kwargs)
             return getattr(obj, method)(*args, **kwargs)
         raise ScratchError(f"line {node.lineno}: only named functions can be called")
 
@@ -235,9 +235,9 @@ class Interpreter:
         if fn in (torch.tensor, torch.Tensor):
             if fn is torch.Tensor and (len(args) != 1 or not isinstance(args[0], (list, tuple))):
                 raise ScratchError("torch.Tensor(...) takes one list here (torch.zeros(n) makes n zeros)")
-            _count_items(args[0] if args else None)
+            count_items(args[0] if args else None)
         else:
-            _check_size(fn, args, kwargs, creation=fn in rules.CREATION)
+            check_size(fn, args, kwargs, creation=fn in rules.CREATION)
         if fn in rules.RANDOM:
             kwargs["generator"] = self.generator
         return fn(*args, **kwargs)
@@ -245,23 +245,23 @@ class Interpreter:
     def _binary(self, op: ast.operator, left: object, right: object, table: dict) -> object:
         """left op right, refused first where the result would be huge (10**10**10, [0] * 10**9, outer products)."""
         kind = type(op)
-        if kind is ast.Pow and _is_int(left) and _is_int(right) and right > 0 and abs(left) > 1 \
+        if kind is ast.Pow and is_int(left) and is_int(right) and right > 0 and abs(left) > 1 \
                 and right * math.log2(abs(left)) > rules.MAX_INT_BITS:
             raise ScratchError(f"the power {left} ** {right} is too large (the result would have more than "
                                f"{rules.MAX_INT_BITS} bits)")
-        if kind is ast.Mult and _is_int(left) and _is_int(right) \
+        if kind is ast.Mult and is_int(left) and is_int(right) \
                 and abs(left).bit_length() + abs(right).bit_length() > rules.MAX_INT_BITS:
             raise ScratchError("a number in the program grows too large")
-        if kind is ast.Mult and (_is_int(left) or _is_int(right)) and isinstance(left if _is_int(right) else right,
+        if kind is ast.Mult and (is_int(left) or is_int(right)) and isinstance(left if is_int(right) else right,
                                                                                (list, tuple, str)):
-            seq, times = (left, right) if _is_int(right) else (right, left)
+            seq, times = (left, right) if is_int(right) else (right, left)
             if len(seq) * times > rules.MAX_ELEMENTS:
                 raise ScratchError(f"a list or string of {len(seq) * times:,} items is too long "
                                    f"(at most {rules.MAX_ELEMENTS:,})")
         if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
             raise ScratchError("numpy arrays can be printed here, not computed with (compute with tensors)")
         if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
-            _check_size(BINARY[kind], (left, right), {})
+            check_size(BINARY[kind], (left, right), {})
         return table[kind](left, right)
 
     def _print(self, *values: object, sep: str = " ", end: str = "\n") -> None:
@@ -290,10 +290,6 @@ def _loading(target: ast.expr) -> ast.expr:
         **{**{f: getattr(target, f) for f in target._fields}, "ctx": ast.Load()}), target))
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _kind(value: object) -> str:
     return "a tensor" if isinstance(value, torch.Tensor) else "a grad_fn" if isinstance(value, Node) else \
         f"a {type(value).__name__}"
@@ -307,97 +303,7 @@ def _advanced(index: object) -> bool:
     return any(isinstance(p, (list, torch.Tensor)) for p in _parts(index))
 
 
-def _bounded(value: object) -> None:
-    """No tensor, list or number the program holds grows past the limits."""
-    if isinstance(value, torch.Tensor) and value.numel() > rules.MAX_ELEMENTS:
-        raise ScratchError(f"a tensor of shape {tuple(value.shape)} has {value.numel():,} elements "
-                           f"(at most {rules.MAX_ELEMENTS:,})")
-    if isinstance(value, (list, tuple, str)) and len(value) > rules.MAX_ELEMENTS:
-        raise ScratchError(f"a list of {len(value):,} items is too long (at most {rules.MAX_ELEMENTS:,})")
-    if _is_int(value) and value.bit_length() > rules.MAX_INT_BITS:
-        raise ScratchError("a number in the program grows too large")
-
-
-def _count_items(data: object, limit: int = rules.MAX_ELEMENTS) -> int:
-    """How many numbers nested lists hold, refused as soon as they pass `limit` ([[0] * 10**5] * 10**5)."""
-    if not isinstance(data, (list, tuple)):
-        return data.numel() if isinstance(data, torch.Tensor) else 1
-    total = 0
-    for item in data:
-        total += _count_items(item, limit - total)
-        if total > limit:
-            raise ScratchError(f"torch.tensor(...) of more than {rules.MAX_ELEMENTS:,} numbers is too large")
-    return total
-
-
-def _tensors(values) -> list[torch.Tensor]:
-    """The tensors among call arguments, lists and tuples of them included."""
-    out = []
-    for v in values:
-        if isinstance(v, torch.Tensor):
-            out.append(v)
-        elif isinstance(v, (list, tuple)):
-            out += [t for t in v if isinstance(t, torch.Tensor)]
-    return out
-
-
-def _product(sizes) -> int:
-    return math.prod(int(s) for s in sizes)
-
-
-def _creation_size(fn, args: list, kwargs: dict) -> int:
-    """How many elements a creation function would make, read from its arguments."""
-    if fn is torch.arange:
-        start, end, step = (0, *args) if len(args) == 1 else (*args, 1)[:3] if args else (0, 0, 1)
-        start, end, step = kwargs.get("start", start), kwargs.get("end", end), kwargs.get("step", step)
-        return max(0, math.ceil((float(end) - float(start)) / float(step)))
-    if fn is torch.linspace:
-        return int(args[2] if len(args) > 2 else kwargs.get("steps", 0))
-    if fn is torch.eye:
-        return int(args[0]) * int(args[1] if len(args) > 1 else kwargs.get("m", args[0]))
-    if fn is torch.randperm:
-        return int(args[0] if args else kwargs.get("n", 0))
-    if fn is torch.randint:
-        return _product(args[-1] if args and isinstance(args[-1], (tuple, list, torch.Size)) else kwargs.get("size", ()))
-    sizes = args[:-1] if fn is torch.full else args
-    sizes = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, torch.Size)) else sizes
-    return _product(sizes or kwargs.get("size", ()))
-
-
-def _result_size(fn, args: list, kwargs: dict) -> int:
-    """An upper bound, read from shapes alone, of the elements `fn` would make from tensors: broadcasting,
-    matrix products and concatenation are where small tensors make a huge one."""
-    tensors = _tensors([*args, *kwargs.values()])
-    if fn in (torch.cat, torch.stack):
-        return sum(t.numel() for t in tensors)
-    if fn in (torch.outer,):
-        return _product(t.numel() for t in tensors)
-    if fn in (torch.matmul, torch.mm, operator.matmul, F.linear) and len(tensors) >= 2:
-        a, b = tensors[:2]
-        if fn is F.linear:
-            return _product(a.shape[:-1]) * (b.shape[0] if b.dim() == 2 else 1)
-        try:
-            batch = _product(torch.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-        except RuntimeError:
-            return 0
-        return batch * (a.shape[-2] if a.dim() >= 2 else 1) * (b.shape[-1] if b.dim() >= 2 else 1)
-    try:
-        return _product(torch.broadcast_shapes(*(t.shape for t in tensors))) if len(tensors) > 1 else 0
-    except RuntimeError:  # not broadcastable: the real call raises PyTorch's own error
-        return 0
-
-
-def _check_size(fn, args, kwargs, creation: bool = False) -> None:
-    """Refuse a call whose result would be larger than the limit, before it runs."""
-    try:
-        size = _creation_size(fn, list(args), kwargs) if creation else _result_size(fn, list(args), kwargs)
-    except (TypeError, ValueError, IndexError, OverflowError, ZeroDivisionError):
-        return  # arguments the real call will refuse in PyTorch's own words
-    if size > rules.MAX_ELEMENTS:
-        raise ScratchError(f"the result would have {size:,} elements (at most {rules.MAX_ELEMENTS:,})")
-
-
 def _same_size_check(left: object, right: object) -> None:
     if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
         raise ScratchError("numpy arrays can be printed here, not compared (compare tensors)")
-    _check_size(operator.eq, (left, right), {})
+    check_size(operator.eq, (left, right), {})

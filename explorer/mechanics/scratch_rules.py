@@ -100,6 +100,11 @@ def check_tree(tree: ast.Module) -> None:
     statements = sum(isinstance(n, ast.stmt) for n in nodes)
     if statements > MAX_STATEMENTS:
         raise ScratchError(f"the program has {statements} statements (at most {MAX_STATEMENTS})")
+    for node in nodes:  # private names and refused built-ins first: they are the problem wherever they stand
+        if isinstance(node, ast.Name):
+            _check_name(node, _line(node))
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            _check_attribute(node, _line(node))
     for node in nodes:
         _check_node(node)
 
