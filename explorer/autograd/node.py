@@ -26,6 +26,8 @@ class Saved:
     name: str  # the same without the prefix: self, other, result, …
     value: object = None
     freed: bool = False
+    version: int | None = None  # a saved tensor's _version now (read without unpacking it: works after an in-place op)
+    stale: bool = False  # changed in place since it was saved: reading it raises, and so would backward()
 
 
 def read_saved(fn: object) -> list[Saved]:
@@ -35,10 +37,12 @@ def read_saved(fn: object) -> list[Saved]:
         if not attr.startswith(SAVED_PREFIX) or attr.endswith(SHAPE_BOOKKEEPING):
             continue
         name = attr[len(SAVED_PREFIX):]
+        data = getattr(getattr(fn, "_raw" + attr, None), "data", None)  # None once backward() released it
+        version = data._version if isinstance(data, torch.Tensor) else None
         try:
-            out.append(Saved(attr, name, getattr(fn, attr)))
-        except RuntimeError:  # "Trying to backward through the graph a second time ..."
-            out.append(Saved(attr, name, freed=True))
+            out.append(Saved(attr, name, getattr(fn, attr), version=version))
+        except RuntimeError:  # freed ("backward through the graph a second time") or changed in place since saved
+            out.append(Saved(attr, name, data, freed=data is None, version=version, stale=data is not None))
     return out
 
 
@@ -176,6 +180,7 @@ class GraphNode:
     note: str = ""
     brief: str = ""  # the value in a few characters, for the drawing (journal.brief)
     grad_brief: str = ""
+    marks: list[str] = field(default_factory=list)  # what a lesson points out on the node (is_leaf, _version, …)
 
     @property
     def saved_freed(self) -> bool:
@@ -209,10 +214,10 @@ def label_lines(node: GraphNode, detail: str = "brief") -> list[str]:
             lines.append("saves " + ", ".join(s.name for s in node.saved if s.is_tensor))
         if node.grad_brief:
             lines.append(("grad " if node.kind in ("parameter", "input") else "∂y/∂out ") + node.grad_brief)
-        return [line for line in lines if line]
+        return [line for line in lines + node.marks if line]
     lines = [f"{node.name} {shape_text(node.shape)}".strip()] + ([node.note] if node.kind == "module" else [])
     if detail != "full":
-        return lines
+        return lines + node.marks
     if node.value is not None and node.kind != "accumulate":
         lines += _named("value", node.value)
     for slot in node.saved:
@@ -221,4 +226,4 @@ def label_lines(node: GraphNode, detail: str = "brief") -> list[str]:
                      if slot.is_tensor else f"{slot.name}: {slot.value}")
     if node.grad is not None:
         lines += _named("grad" if node.kind in ("parameter", "input") else "∂L/∂out", node.grad)
-    return lines
+    return lines + node.marks
