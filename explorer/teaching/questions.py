@@ -128,3 +128,33 @@ def untrained_raw_loss(normalisation: str, classification: bool, steps: int, los
     if normalisation != "none" or classification or steps:
         return None
     return raw_price_loss("train_raw_loss", loss)
+
+
+def saved_version(key: str, now: int, then: int) -> Question:
+    """Autograd errors, in place on a saved tensor: the version counter after the in-place op."""
+    return Question(key, f"sigmoid saved `y` at version {then}; then `y.add_(1)` ran. What is **y._version** now?",
+                    "numbers", (float(now),), "Every in-place op raises a tensor's version counter by one. backward() "
+                    f"compares it with the version saved ({then}) and refuses when they differ.",
+                    wrong=(((float(then),), "The counter counts in-place changes: add_ is one."),))
+
+
+ERROR_OUTCOMES = ("RuntimeError", "it runs: w.grad is filled", "it runs: w.grad stays None")
+
+
+def which_error(key: str, prompt: str, error: str | None, grad: object) -> Question:
+    """Autograd errors: what a call does, as PyTorch answered it (`error` the text it raised, `grad` w.grad after)."""
+    did = (ERROR_OUTCOMES[0] if error and error.startswith("RuntimeError") else
+           ERROR_OUTCOMES[1] if grad is not None else ERROR_OUTCOMES[2])
+    return Question(key, prompt, "choice", did, "backward() needs a graph: a tensor with a grad_fn. Without one "
+                    "there is nothing to go back through, and PyTorch raises rather than leave w.grad quietly empty.",
+                    choices=ERROR_OUTCOMES)
+
+
+def none_or_tensor(key: str, grad: object) -> Question:
+    """Autograd errors: .grad of a tensor that is not a leaf, after backward()."""
+    answer = "None" if grad is None else "a tensor"
+    return Question(key, "`h = x * w` (w requires grad), then `loss.backward()`. What does **h.grad** hold?",
+                    "choice", answer, "backward() writes .grad only on leaves; h is the output of an op, so its "
+                    "gradient passes through and is dropped (PyTorch warns), unless h.retain_grad() was called.",
+                    choices=("None", "a tensor"),
+                    wrong=(("a tensor", "Only leaves (and tensors that called retain_grad()) keep .grad."),))
