@@ -21,6 +21,7 @@ PAGES = {
         st.Page("pages/accumulation.py", title="Gradient accumulation", icon=":material/stacked_line_chart:"),
         st.Page("pages/retain_graph.py", title="retain_graph", icon=":material/replay:"),
         st.Page("pages/modules.py", title="Modules and shapes", icon=":material/view_in_ar:"),
+        st.Page("pages/errors.py", title="Autograd errors", icon=":material/error:"),
         st.Page("pages/scratchpad.py", title="Scratchpad", icon=":material/edit_note:"),
     ],
     "Training": [

@@ -17,7 +17,7 @@ from tests.app.apptest import click, open_app_page
 PLUMBING = {"OpJournal", "journal", "sources", "snapshot", "cached", "lru_cache", "checkpoint_every", "checkpoints",
             "callbacks", "callback", "ForgetfulOptimizer", "Lock", "threading", "st"}
 MAX_LINES = 80
-PAGES = ("home", "data", "config", "accumulation", "retain_graph", "modules")
+PAGES = ("home", "data", "config", "accumulation", "retain_graph", "modules", "errors")
 
 
 def lesson_blocks(at: AppTest) -> list[str]:
