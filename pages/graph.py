@@ -90,7 +90,8 @@ if view == "fwd":
     forward_steps()
     if classic_toggle("fwd"):
         st.caption(views.CLASSIC_CAPTION)
-        graphviz_chart(views.readable_dot(lesson_extra("classic", lambda: lesson.classic_before)), "graph_classic_chart")
+        classic = lesson_extra("classic", lambda: lesson.classic_before)  # torchviz is slow: drawn once a lesson
+        graphviz_chart(views.readable_dot(classic), "graph_classic_chart")
     with st.container(key="secondary_graph_code_fwd"):
         show_code(make_leaves, seed_forward, graph_lesson)
 elif view == "bwd":
