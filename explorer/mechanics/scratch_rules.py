@@ -149,6 +149,18 @@ def _check_node(node: ast.AST) -> None:
         raise ScratchError(f"{where}a for loop takes a plain name (`for i in range(n)`) and no else")
     elif isinstance(node, ast.With):
         _check_with(node, where)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
+        _check_range(node, where)
+
+
+def _check_range(node: ast.Call, where: str) -> None:
+    """range(10**6) is refused as typed (a range computed while the program runs is checked then)."""
+    try:
+        numbers = range(*(ast.literal_eval(a) for a in node.args))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return
+    if len(numbers) > MAX_LOOP:
+        raise ScratchError(f"{where}range(...) counts {len(numbers):,} numbers (at most {MAX_LOOP})")
 
 
 def _check_name(node: ast.Name, where: str) -> None:

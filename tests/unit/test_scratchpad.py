@@ -226,6 +226,7 @@ HOSTILE = {
     "rebinding_print": ("print = 1", "built-in name"),
     "power_tower": ("10**10**10", "too large"),
     "huge_power_of_a_name": ("n = 10**9\nm = 7 ** n", "too large"),
+    "long_loop_as_typed": ("x = 1\nfor i in range(1000000):\n    pass", "line 2: range(...) counts 1,000,000"),
     "long_loop": ("for i in range(10**6):\n    pass", "at most 100"),
     "nested_loops": ("for i in range(100):\n    for j in range(100):\n        pass", "more than 1,000 times"),
     "loop_over_a_big_tensor": ("for v in torch.zeros(1000):\n    pass", "at most 100"),
