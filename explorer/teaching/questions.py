@@ -158,3 +158,38 @@ def none_or_tensor(key: str, grad: object) -> Question:
                     "gradient passes through and is dropped (PyTorch warns), unless h.retain_grad() was called.",
                     choices=("None", "a tensor"),
                     wrong=(("a tensor", "Only leaves (and tensors that called retain_grad()) keep .grad."),))
+
+
+def hooked_w_grad(w_grad: float, dy_dw: float, scale: float) -> Question:
+    """Hooks: w.grad when w's first hook returns the gradient times `scale`."""
+    return Question("tools_hooked_w_grad", f"w's first hook is `lambda grad: grad * {scale:g}` and dy/dw = "
+                    f"{dy_dw:.6f}. What is **w.grad** after `y.backward()`?", "numbers", (w_grad,),
+                    "A hook that returns a tensor replaces the gradient before it reaches .grad (and before the "
+                    "next hook sees it).",
+                    wrong=(((dy_dw,), "That is dy/dw before the hook: the hook's return value replaced it."),))
+
+
+SECOND_GRAD = ("RuntimeError", "0", "the same number as with create_graph=True")
+
+
+def second_grad_without_create_graph() -> Question:
+    """Higher order: what the grad of a grad does when the first grad had no create_graph=True."""
+    return Question("tools_second_grad", "The first `torch.autograd.grad(y, x)` had **no** `create_graph=True`. What "
+                    "does `torch.autograd.grad(dy_dx, x)` do?", "choice", SECOND_GRAD[0],
+                    "Without create_graph the first gradient is a plain tensor with no grad_fn: there is nothing to "
+                    "differentiate, and PyTorch says so.", choices=SECOND_GRAD,
+                    wrong=((SECOND_GRAD[1], "autograd never answers 0 for 'no graph': it raises."),
+                           (SECOND_GRAD[2], "Only create_graph=True records the first backward pass as a graph.")))
+
+
+def smallest_layer_gradient(norms: Sequence[float]) -> Question | None:
+    """Gradient flow: which layer's weight gradient is smallest at init (asked from 3 layers on)."""
+    if len(norms) < 3:
+        return None
+    choices = ("layer 1 (input side)", f"layer {len(norms)} (output side)", "a layer in the middle")
+    smallest = min(range(len(norms)), key=lambda i: norms[i])
+    answer = choices[0] if smallest == 0 else choices[1] if smallest == len(norms) - 1 else choices[2]
+    return Question("flow_smallest_layer", "Before any training: which layer's weight gradient has the **smallest** "
+                    "norm?", "choice", answer, "Each layer on the way back multiplies the gradient by its weights "
+                    "and its activation's slope (at most 0.25 for sigmoid): below 1, the gradient shrinks layer by "
+                    "layer towards the input.", choices=choices)
