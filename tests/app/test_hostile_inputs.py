@@ -368,3 +368,88 @@ def test_device_link_for_a_missing_device_falls_back_to_cpu(value, cpu_only):
     assert not at.exception
     assert "does not have" in messages(at.warning)
     assert at.session_state["device"] == "cpu"
+
+
+# --- scratchpad programs -------------------------------------------------------------------------------------------
+SCRATCH_GOOD = "a = torch.ones(2, requires_grad=True)\nb = (a * 3).sum()\nb.backward()\n"
+SCRATCH_AS_TYPED = {  # refused before anything runs
+    "dunder_import": ("__import__('os').system('id')", "names starting with '_'"),
+    "dunder_attribute": ("x = torch.ones(1)\nx.__class__.__bases__", "attributes starting with '_'"),
+    "import": ("import os\nos.system('id')", "import"),
+    "getattr": ("getattr(torch, 'load')('x')", "getattr is not allowed"),
+    "eval": ("eval(\"__import__('os')\")", "eval is not allowed"),
+    "lambda_hook": ("x = torch.ones(1, requires_grad=True)\nx.register_hook(lambda g: g)", "not allowed"),
+    "def": ("def f(x):\n    return x", "def (functions)"),
+    "while_true": ("while True:\n    pass", "while loops"),
+    "long_loop": ("for i in range(100000000):\n    pass", "at most 100"),
+    "torch_load": ("torch.load('/etc/passwd')", "torch.load is not allowed"),
+    "too_many_statements": ("x = 1\n" * 41, "41 statements"),
+    "f_string": ("print(f'{1:999999999}')", "f-strings"),
+}
+SCRATCH_AT_RUN = {  # refused at the statement that would go over a limit
+    "power_tower": ("n = 10**10**10", "too large"),
+    "oversized_tensor": ("x = torch.randn(1000, 1000)", "1,000,000 elements"),
+    "outer_product_bomb": ("a = torch.ones(100000, 1)\nb = a * a.T", "elements"),
+    "nested_loops": ("for i in range(100):\n    for j in range(100):\n        pass", "1,000 times"),
+    "list_bomb": ("x = torch.tensor([[0.0] * 100000] * 100000)", "too large"),
+}
+
+
+def scratchpad_after_a_good_run() -> AppTest:
+    at = make_app("pages/scratchpad.py")
+    at.text_area(key="scratch_code").set_value(SCRATCH_GOOD).run()
+    at.button(key="scratch_run_all").click().run()
+    assert not at.exception and not at.error and at.dataframe[0].value.loc[0, "grad"] == "[3. 3.]"
+    return at
+
+
+def assert_scratch_refused(at: AppTest, words: str) -> None:
+    assert not at.exception
+    said = messages(at.error).replace("\\", "")  # the page escapes markdown in the message
+    assert said.startswith("Program not run") and words in said and "Still showing the last good run" in said, said
+
+
+@pytest.mark.parametrize("text,words", SCRATCH_AS_TYPED.values(), ids=SCRATCH_AS_TYPED.keys())
+def test_hostile_scratchpad_program_is_refused_as_typed_and_the_last_run_stays(text, words):
+    at = scratchpad_after_a_good_run()
+    before = at.dataframe[0].value
+    at.text_area(key="scratch_code").set_value(text).run()
+    assert_scratch_refused(at, words)
+    assert at.dataframe[0].value.equals(before)
+    at.run()  # and the page keeps working
+    assert not at.exception
+
+
+@pytest.mark.parametrize("text,words", SCRATCH_AT_RUN.values(), ids=SCRATCH_AT_RUN.keys())
+def test_hostile_scratchpad_statement_is_refused_and_the_last_good_step_stays(text, words):
+    at = scratchpad_after_a_good_run()
+    at.text_area(key="scratch_code").set_value("y = torch.ones(2)\n" + text).run()
+    at.button(key="scratch_step").click().run()
+    before = at.dataframe[0].value
+    assert list(before["name"]) == ["y"]
+    at.button(key="scratch_run_all").click().run()
+    assert_scratch_refused(at, words)
+    assert at.dataframe[0].value.equals(before)
+
+
+SCRATCH_LINKS = {
+    "code_longer_than_the_limit": ({"code": "x = 1\n" * 700}, "`code`"),
+    "position_negative": ({"scratch_pos": "-1"}, "`scratch_pos`"),
+    "position_not_a_number": ({"scratch_pos": "all"}, "`scratch_pos`"),
+}
+
+
+@pytest.mark.parametrize("params,words", SCRATCH_LINKS.values(), ids=SCRATCH_LINKS.keys())
+def test_bad_scratchpad_link_parameter_is_ignored_with_a_warning(params, words):
+    at = open_link(params)
+    at.switch_page("pages/scratchpad.py").run()
+    assert not at.exception
+    assert words in messages(at.warning), messages(at.warning)
+
+
+def test_hostile_program_in_a_scratchpad_link_is_refused_on_the_page():
+    at = open_link({"code": "().__class__.__base__.__subclasses__()", "scratch_pos": "1"})
+    at.switch_page("pages/scratchpad.py").run()
+    assert not at.exception
+    assert "Program not run" in messages(at.error) and "attributes starting with" in messages(at.error)
+    assert not at.dataframe  # no run was good yet: nothing to show
