@@ -116,7 +116,7 @@ def error_view(key: str, frame: pd.DataFrame, row: int, seed: int, devices: list
     more = None
     if err.more is not None:
         run = run_lesson(err.more, x, er.make_weights(seed), *extra)
-        more = _side(err.more_note, err.more, run, names[1], font_px)
+        more = _side(err.more_note, err.more, run, "x * w", font_px)
         if key == "vector":
             more.printout += f"\nequal to w.grad from backward(gradient=v): {torch.allclose(run.value, fixed.value)}"
     view = ErrorView(key, err, sides, more, scratch_link(scratch_program(err.broken, x, er.make_weights(seed),

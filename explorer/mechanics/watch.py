@@ -162,7 +162,8 @@ def lesson_graph(run: Run, output: str) -> GraphModel:
             model.nodes["out"] = GraphNode("out", "output", output, tuple(root.shape), brief=brief(root))
             model.edges += [GraphEdge(f"cut{i}", "out", dashed=True) for i in range(len(watch.cuts))]
     for name in run.inputs:  # a leaf switched off after it was used is drawn once, where autograd has it
-        if f"in_{name}" in model.nodes and any(n.name == name and n.kind == "parameter" for n in model.nodes.values()):
+        if f"in_{name}" in model.nodes and any(n.name == name and n.kind == "parameter" and nid != f"in_{name}"
+                                               for nid, n in model.nodes.items()):
             del model.nodes[f"in_{name}"]
             model.edges = [e for e in model.edges if f"in_{name}" not in (e.src, e.dst)]
     names = {id(t): n for n, t in run.inputs.items()}

@@ -214,3 +214,11 @@ def test_graph_labels_hold_the_marks(x):
     model = lesson_graph(run_lesson(er.grad_of_non_leaf, x, er.make_weights(SEED)), "loss")
     w = next(n for n in model.nodes.values() if n.name == "w")
     assert label_lines(w)[-2:] == ["is_leaf True · requires_grad True", "_version 0"]
+
+
+def test_a_graph_cut_everywhere_still_draws_w_the_cut_and_the_loss(x):
+    model = lesson_graph(run_lesson(er.loss_under_no_grad, x, er.make_weights(SEED)), "loss")
+    names = {nid: n.name for nid, n in model.nodes.items()}
+    assert sorted(names.values()) == ["loss", "no_grad()", "w", "x"]
+    ids = {name: nid for nid, name in names.items()}
+    assert {(e.src, e.dst) for e in model.edges} == {(ids["w"], ids["no_grad()"]), (ids["no_grad()"], ids["loss"])}
