@@ -22,6 +22,8 @@ PAGES = {
         st.Page("pages/retain_graph.py", title="retain_graph", icon=":material/replay:"),
         st.Page("pages/modules.py", title="Modules and shapes", icon=":material/view_in_ar:"),
         st.Page("pages/errors.py", title="Autograd errors", icon=":material/error:"),
+        st.Page("pages/autograd_tools.py", title="Hooks and higher order", icon=":material/webhook:"),
+        st.Page("pages/gradient_flow.py", title="Gradient flow", icon=":material/bar_chart:"),
         st.Page("pages/scratchpad.py", title="Scratchpad", icon=":material/edit_note:"),
     ],
     "Training": [

@@ -164,7 +164,7 @@ def caught(call: Callable, *args) -> str:
     try:
         call(*args)
     except RuntimeError as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {exc}".rstrip()
     return ""
 
 

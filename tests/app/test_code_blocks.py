@@ -17,7 +17,8 @@ from tests.app.apptest import click, open_app_page
 PLUMBING = {"OpJournal", "journal", "sources", "snapshot", "cached", "lru_cache", "checkpoint_every", "checkpoints",
             "callbacks", "callback", "ForgetfulOptimizer", "Lock", "threading", "st"}
 MAX_LINES = 80
-PAGES = ("home", "data", "config", "accumulation", "retain_graph", "modules", "errors")
+PAGES = ("home", "data", "config", "accumulation", "retain_graph", "modules", "errors", "autograd_tools",
+         "gradient_flow")
 
 
 def lesson_blocks(at: AppTest) -> list[str]:

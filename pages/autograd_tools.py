@@ -1,0 +1,41 @@
+"""Hooks and higher order: PyTorch's autograd tutorials on one candle (hooks, the grad of a grad, a custom Function,
+anomaly mode), each opening on the broken call with PyTorch's message next to the fix."""
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.mechanics import tools
+from explorer.mechanics.scratchpad import scratch_link
+from explorer.mechanics.scripts import tools_takehome
+from explorer.teaching.shareable import Shared
+from pages._common import current_candles, publish_state, share_state, show_code
+from pages._components import light_html, take_home
+from pages._graph_views import FONT_PX
+from pages._quiz import quiz_ask
+from pages._state import PRESENT_KEY, init_widgets
+
+frame = current_candles().frame
+SPEC = (Shared("tools_view", "str", choices=tuple(tools.VIEWS)), Shared("tools_row", "int", 0, len(frame) - 1))
+share_state(*SPEC)
+init_widgets({"tools_view": "hooks", "tools_row": min(100, len(frame) - 1)})
+st.title("Hooks and higher order")
+st.markdown(tools.PAGE_INTRO)
+c1, c2 = st.columns([3, 1])
+view = c1.radio("lesson", list(tools.VIEWS), key="tools_view", format_func=tools.VIEWS.get, horizontal=True)
+row = int(c2.number_input("candle row", 0, len(frame) - 1, key="tools_row", help=tools.ROW_HELP))
+shown = tools.tools_view(view, frame, row, FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
+st.markdown(shown.intro)
+if quiz_ask(shown.question):  # predict first, then see
+    broken, fixed = st.columns(2)
+    broken.markdown(f"**Broken:** {shown.broken}")
+    broken.error("PyTorch says:")
+    broken.code(shown.message, language="text", wrap_lines=True)
+    fixed.markdown("**The fix, run now:**")
+    fixed.code(shown.fixed, language="text", wrap_lines=True)
+    light_html(f'<p class="light-note">{shown.note}</p>{shown.svg}', key="tools_graph")
+with st.container(key="secondary_tools_code"):
+    show_code(*shown.lessons)
+if shown.scratch:
+    st.markdown(f"[Open in scratchpad]({scratch_link(shown.scratch)}): the same steps, one statement at a time.")
+take_home(tools_takehome(view, shown))
+publish_state(*SPEC)
