@@ -222,3 +222,10 @@ def test_a_graph_cut_everywhere_still_draws_w_the_cut_and_the_loss(x):
     assert sorted(names.values()) == ["loss", "no_grad()", "w", "x"]
     ids = {name: nid for nid, name in names.items()}
     assert {(e.src, e.dst) for e in model.edges} == {(ids["w"], ids["no_grad()"]), (ids["no_grad()"], ids["loss"])}
+
+
+def test_the_second_device_is_the_picked_one_else_the_first_accelerator():
+    assert other_device(["cpu"], "cpu") is None
+    assert other_device(["cpu", "cuda"], "cpu") == "cuda"
+    assert other_device(["cpu", "cuda", "mps"], "mps") == "mps"
+    assert other_device(["cpu"], "cuda") is None  # a link's device this machine lacks
