@@ -13,7 +13,8 @@ from pages._state import PRESENT_KEY, init_widgets
 
 state = st.session_state
 st.title("Scratchpad: your own PyTorch, one statement at a time")
-st.markdown(sp.INTRO)
+with st.container(key="secondary_scratch_intro"):  # presenter mode leaves it out: the program gets the screen
+    st.markdown(sp.INTRO)
 share_state(*sp.LINK)  # a link's ?code= (and step), checked, lands in session state
 if "code" in state:  # the program a link carried goes into the editor
     state["scratch_code"] = state.pop("code")
@@ -43,7 +44,7 @@ left, right = st.columns([3, 2])
 code = left.text_area("your program (Ctrl+Enter applies an edit)", key="scratch_code", height=300,
                       max_chars=sp.MAX_CHARS, on_change=start_over,
                       help="torch and F are imported; one statement is one step.")
-right.selectbox("example programs", list(sp.EXAMPLES), key="scratch_example", on_change=load_example,
+right.selectbox("load an example program", list(sp.EXAMPLES), key="scratch_example", on_change=load_example,
                 help="Replaces the program with an example: micrograd's two tests written in PyTorch, and two "
                      "autograd errors.")
 run, refusal = sp.latest_run(state, code, int(state["scratch_pos"]))
