@@ -178,7 +178,8 @@ def error_parts(view: ErrorView) -> Parts:
     the broken one first, with PyTorch's message."""
     err, x = view.error, view.sides[0].run.inputs["x"]
     fns = (err.broken, err.fixed) + ((err.more,) if err.more else ())
-    data = f"\n# candles {view.row - 3} … {view.row}: their moves in basis points, as float32\nx = torch.tensor({x.tolist()!r})\n"
+    data = (f"\n# candles {view.row - 3} … {view.row}: their moves in basis points, as float32 (every bit)\n"
+            f"x = torch.tensor({x.tolist()!r})\n")
     data += f"v = torch.tensor({list(er.V)!r})\n" if err.extra == "v" else ""
     data += f"OTHER = {view.device or 'cuda'!r}  # the device w is moved to\n" if err.extra == "device" else ""
 
@@ -189,7 +190,8 @@ def error_parts(view: ErrorView) -> Parts:
     return Parts(f"Autograd error: {err.label}. The broken lesson, then the fix, on candle row {view.row}.",
                  f"autograd_error_{view.key}.py", view.device or "cpu",
                  "from __future__ import annotations\n\nimport warnings\n\nimport torch\n", data,
-                 tuple(source_of(fn) for fn in (er.make_weights,) + fns), tuple(step(fn, e) for fn, e in zip(fns, extras)),
+                 tuple(source_of(fn) for fn in (er.make_weights,) + fns),
+                 tuple(step(fn, e) for fn, e in zip(fns, extras)),
                  RUN_HELPER.lstrip("\n"), err.why)
 
 

@@ -98,8 +98,9 @@ class Run:
 
 
 def run_lesson(fn: Callable, x: torch.Tensor, w: torch.Tensor, *extra) -> Run:
-    """fn(x, w, *extra) (as many of `extra` as fn takes) under a Watch, with its exception and warnings as text. torch shows some warnings once
-    per process: warn-always is on around the call, so every run (and every session) sees them."""
+    """fn(x, w, *extra) (as many of `extra` as fn takes) under a Watch, with its exception and warnings as text.
+    torch shows some warnings once per process: warn-always is on around the call, so every run (and every session)
+    sees them."""
     watch, value, error = Watch(), None, None
     with WARN_LOCK, warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
