@@ -29,6 +29,16 @@ METHOD_KINDS = {"matmul": torch.matmul, "mm": torch.mm}  # tensor methods whose 
 Node = torch.autograd.graph.Node
 
 
+MAX_PRINTED = 10_000  # characters print() keeps for one statement
+
+
+def _sum(values, start=0):
+    """Python's sum, of numbers and tensors (a sum of lists would join them: sum([[0] * 10**5] * 10**5, []))."""
+    if not isinstance(start, (int, float, torch.Tensor)):
+        raise ScratchError("sum(...) adds numbers and tensors here")
+    return sum(values, start)
+
+
 class _Break(Exception):
     pass
 
@@ -47,7 +57,7 @@ class Interpreter:
         self.iterations = 0
         self.deadline = math.inf
         self.builtins = {"print": self._print, "range": self._range, "len": len, "abs": abs, "min": min, "max": max,
-                         "round": round, "float": float, "int": int, "bool": bool, "sum": sum, "list": self._list,
+                         "round": round, "float": float, "int": int, "bool": bool, "sum": _sum, "list": self._list,
                          "tuple": lambda v=(): tuple(self._list(v)), "str": str}
 
     def run(self, stmt: ast.stmt, seconds: float) -> object:
@@ -260,12 +270,15 @@ class Interpreter:
                                    f"(at most {rules.MAX_ELEMENTS:,})")
         if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
             raise ScratchError("numpy arrays can be printed here, not computed with (compute with tensors)")
+        if kind is ast.Mod and isinstance(left, str):  # '%0999999999d' % 1 would write a gigabyte
+            raise ScratchError("string formatting with % is not allowed; print(a, b) prints several values")
         if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
             check_size(BINARY[kind], (left, right), {})
         return table[kind](left, right)
 
     def _print(self, *values: object, sep: str = " ", end: str = "\n") -> None:
-        self.printed.append(str(sep).join(str(v) for v in values) + str(end))
+        if sum(len(p) for p in self.printed) <= MAX_PRINTED:  # a statement shows the first few thousand characters
+            self.printed.append(str(sep).join(str(v) for v in values) + str(end))
 
     def _range(self, *args: int) -> range:
         numbers = range(*args)

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from explorer.mechanics import scratch_examples as ex
 from explorer.mechanics import scratch_rules as rules
 from explorer.mechanics.scratch_view import node_details, scratch_graph, tensor_table
-from explorer.mechanics.scratchpad import (EXAMPLES, RUN_KEY, ScratchError, example_program, latest_run,
+from explorer.mechanics.scratchpad import (EXAMPLES, MAX_OUTPUT, RUN_KEY, ScratchError, example_program, latest_run,
                                            parse_program, run_program, scratch_link)
 
 
@@ -249,6 +249,8 @@ HOSTILE = {
     "deep_nesting": ("x = " + "-" * 200 + "1", "nested too deeply"),
     "syntax_error": ("x = = 1", "syntax error"),
     "break_outside_a_loop": ("break", "inside a for loop"),
+    "sum_of_lists": ("a = [[0] * 100000] * 100000\nb = sum(a, [])", "adds numbers and tensors"),
+    "percent_format_bomb": ("s = '%0999999999d' % 1", "string formatting"),
     "numpy_arithmetic": ("a = torch.ones(3).numpy()\nb = a * a", "numpy arrays"),
     "with_anything_else": ("with open('x'):\n    pass", "open is not allowed"),
     "with_as": ("with torch.no_grad() as g:\n    pass", "`with` takes"),
@@ -260,6 +262,12 @@ def test_hostile_program_is_refused_with_a_message(text, words):
     with pytest.raises(ScratchError) as refused:
         run(text)
     assert words in str(refused.value), str(refused.value)
+
+
+def test_print_keeps_the_first_characters_of_a_long_printout():
+    r = run("x = torch.arange(1000).tolist()\nfor i in range(100):\n    print(x)\n")
+    assert len(r.outcomes[-1].printed) == MAX_OUTPUT  # what a statement shows (print stopped keeping at 10,000)
+    assert r.outcomes[-1].printed.startswith(str(list(range(1000)))[:100])
 
 
 def test_a_statement_over_the_time_limit_is_refused(monkeypatch):
