@@ -134,3 +134,15 @@ def test_quiz_asks_which_version_before_the_message():
     click(at, "quiz_check_errors_inplace_version")
     assert "is at version 1; expected version 0" in shown(at)
     assert any("Right" in s.value for s in at.success)
+
+
+def test_a_bad_link_is_refused_with_a_message():
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params["errors_view"] = "<script>"
+    at.query_params["errors_row"] = "2"  # candle_moves needs the three candles before the row
+    at.run()
+    at.switch_page("pages/errors.py").run()
+    assert not at.exception
+    refused = "\n".join(w.value for w in at.warning)
+    assert "`errors_view`" in refused and "`errors_row`" in refused
+    assert at.radio(key="errors_view").value == "inplace" and at.number_input(key="errors_row").value == 100
