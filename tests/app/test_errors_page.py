@@ -76,7 +76,7 @@ def expected(frame, view: str) -> tuple[str | None, str]:
     if view == "numpy":
         return said(lambda: (x * w0()).numpy()), repr((x * w).detach().numpy())
     if torch.cuda.is_available():
-        return said(lambda: x * w0().to("cuda")), repr((x * w).cpu())
+        return said(lambda: x * w0().to("cuda")), repr((x.to("cuda") * w.to("cuda")).cpu())
     return None, repr(x * w)
 
 
