@@ -18,6 +18,8 @@ with st.container(key="secondary_scratch_intro"):  # presenter mode leaves it ou
 share_state(*sp.LINK)  # a link's ?code= (and step), checked, lands in session state
 if "code" in state:  # the program a link carried goes into the editor
     state["scratch_code"] = state.pop("code")
+elif "scratch_code" not in state and "scratch_program" in state:  # back from another page (which drops widgets)
+    state["scratch_code"] = state["scratch_program"]
 FIRST = next(iter(sp.EXAMPLES))
 init_widgets({"scratch_code": sp.example_program(FIRST), "scratch_example": FIRST, "scratch_pos": 0})
 
@@ -86,6 +88,6 @@ if run is not None:
     with st.expander("Everything run so far", expanded=False):
         st.code(run.transcript() or "(nothing yet)", language="text", wrap_lines=True)
 
-state["code"] = code  # what the link carries, under its name there
+state["scratch_program"] = state["code"] = code  # kept for a return visit; and what the link carries, as ?code=
 publish_state(*sp.LINK)
 del state["code"]

@@ -109,3 +109,13 @@ def test_a_clicked_graph_node_opens_with_all_it_knows():
     at.run()
     details = next(c.value for c in at.code if c.value.startswith("node t_x"))
     assert "requires_grad=True, is_leaf=True, _version=0" in details and "grad = [46.]" in details
+
+
+def test_the_program_and_its_run_are_still_there_after_another_page():
+    at = typed(open_app_page(PAGE), "k = torch.ones(2, requires_grad=True)\nm = k * 2\n")
+    click(at, "scratch_run_all")
+    at.switch_page("pages/graph.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.text_area(key="scratch_code").value.startswith("k = torch.ones(2")
+    assert list(table(at).index) == ["k", "m"]
