@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
+AXE    := $(VENV)/axe/node_modules/axe-core/axe.min.js
+
 .PHONY: run test test-fast bench chromium nginx clean
 
 $(PY):
@@ -42,7 +44,12 @@ chromium:
 nginx:
 	$(call debian_package,/usr/sbin/nginx,nginx,the replica test)
 
-test: $(VENV)/.dev chromium nginx
+# axe-core (npm) audits every page for WCAG 2.1 AA in tests/e2e/test_a11y.py; npm comes with Debian's nodejs.
+$(AXE):
+	$(call debian_package,/usr/bin/npm,nodejs npm,the accessibility audit)
+	npm install --prefix $(VENV)/axe --no-save --no-audit --no-fund --loglevel=error axe-core@4.14.1
+
+test: $(VENV)/.dev chromium nginx $(AXE)
 	$(PY) -m pytest tests/unit tests/app tests/e2e
 
 # The quick loop: unit tests and AppTests, no browser (a few minutes; `make test` runs all three tiers).

@@ -82,7 +82,7 @@ TABLE_CSS = """
 .light-table th, .light-table td {padding: .3em .7em; white-space: nowrap; text-align: right}
 .light-table td {border-top: 1px solid rgba(49, 51, 63, .1); font-variant-numeric: tabular-nums}
 .light-table .text {text-align: left; white-space: normal; min-width: 6em}
-.light-table .none {color: #999}
+.light-table .none {color: #5c5c5c; font-style: italic}  /* 6.7:1 on white (WCAG AA: 4.5:1) */
 .light-table.candles, .light-table.rounding {max-height: none}  /* head() and tail(): five rows; rounding: ten */
 .light-table.candles .text, .light-table.rounding .text, .light-table.train-batch .text,
 .light-table.train-table .text {white-space: nowrap}
@@ -90,8 +90,10 @@ TABLE_CSS = """
 .light-pre {white-space: pre-wrap; overflow-wrap: anywhere; font-family: "Source Code Pro", monospace;
   font-size: .875rem; line-height: 1.6; background: rgba(128, 128, 128, .08); border-radius: .5rem;
   padding: .9rem 1rem; margin: 0 0 1rem; max-height: 24rem; overflow: auto}
-.light-note {opacity: .6; font-size: .875rem; margin: 0 0 .5rem}
-.light-columns {display: grid; grid-template-columns: 1fr 1fr; column-gap: 1rem}
+.light-note {color: #545454; font-size: .875rem; margin: 0 0 .5rem}  /* 7:1, not a faded opacity */
+.light-columns {display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 18rem), 1fr));
+  gap: 0 1rem}  /* side by side where there is room, one above the other on a phone */
+.light-columns > div {min-width: 0}  /* a wide table scrolls in its own box, never widens the page */
 .light-columns p code {font-size: .85em; background: rgba(128, 128, 128, .1); padding: .1em .3em;
   border-radius: .25rem}
 """  # sent once per page run, in pages/_style.LAYOUT_CSS, not with every table
@@ -134,5 +136,7 @@ def table(frame, css_class: str, digits: int | None = 4, formats: dict[str, str]
                    for c in frame.columns)
     rows = "".join("<tr>" + "".join(cell(c, v) for c, v in zip(frame.columns, row)) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return (f'<div class="light-table {css_class}"><table><thead><tr>{head}</tr></thead>'
-            f'<tbody>{rows}</tbody></table></div>')
+    # a box that scrolls is reached and scrolled from the keyboard (tabindex), and named for a screen reader
+    name = html.escape(css_class.replace("-", " ") + " table", quote=True)
+    return (f'<div class="light-table {css_class}" tabindex="0" role="region" aria-label="{name}"><table><thead>'
+            f'<tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>')

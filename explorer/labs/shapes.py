@@ -158,8 +158,8 @@ BOX_CSS = """<style>
 .tbox-root { font-family: monospace; font-size: 0.8rem; overflow-x: auto; }
 .tbox { display: flex; gap: 4px; padding: 14px 4px 4px; margin: 2px; border: 1px solid #8884;
         border-radius: 6px; position: relative; background: #8881; }
-.tbox-label { position: absolute; top: 0; left: 6px; font-size: 0.65rem; opacity: 0.7; }
+.tbox-label { position: absolute; top: 0; left: 6px; font-size: 0.75rem; color: #4a4a4a; }
 .tbox-cell { display: flex; align-items: center; gap: 2px; }
-.tbox-cell > small { opacity: 0.6; }
+.tbox-cell > small { color: #4a4a4a; }  /* 8.9:1: an index label is read, not decoration */
 .tbox-num { padding: 1px 4px; border-radius: 3px; background: #4a90e222; }
 </style>"""

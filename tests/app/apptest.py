@@ -53,7 +53,7 @@ def light_tables(at: AppTest) -> list[pd.DataFrame]:
 
 def light_table(at: AppTest, css_class: str) -> pd.DataFrame:
     """The light HTML table on screen drawn with this CSS class (svgplot.table's css_class)."""
-    marker = f'<div class="light-table {css_class}">'
+    marker = f'<div class="light-table {css_class}" '
     return html_table(next(h[h.index(marker):] for h in light_drawn(at) if marker in h))
 
 
