@@ -217,6 +217,9 @@ class Interpreter:
     def eval_Call(self, node: ast.Call) -> object:
         args = [self.value(a) for a in node.args]
         kwargs = {kw.arg: self.value(kw.value) for kw in node.keywords}
+        if any(isinstance(v, str) and v.strip().lower().startswith("meta") for v in (*args, *kwargs.values())):
+            raise ScratchError(f"line {node.lineno}: the meta device is not available here (its first use takes "
+                               "seconds); tensors live on the cpu, or on a GPU where there is one")
         name = rules.dotted(node.func)
         if name is not None:
             return self._torch_call(name, args, kwargs)

@@ -132,7 +132,7 @@ def _check_node(node: ast.AST) -> None:
         _check_name(node, where)
     elif isinstance(node, ast.Attribute):
         _check_attribute(node, where)
-    elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, complex, str, type(None),
+    elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str, type(None),
                                                                         type(Ellipsis))):
         raise ScratchError(f"{where}the constant {node.value!r:.40} is not allowed")
     elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) > MAX_STRING:

@@ -25,12 +25,23 @@ def named_tensors(env: dict[str, object]) -> list[tuple[str, torch.Tensor]]:
     return out
 
 
+def shown(t: torch.Tensor | None, short: bool = False) -> str:
+    """A tensor's values in a few characters (short) or a short preview; a tensor that cannot be read on the cpu
+    says so instead of failing the page."""
+    if t is None:
+        return "None"
+    try:
+        return brief(t) if short else preview(t, threshold=6).replace("\n", " ")
+    except (RuntimeError, NotImplementedError, TypeError):
+        return f"(values on {t.device} not shown)"
+
+
 def grad_text(t: torch.Tensor) -> str:
     """t.grad as a short text; read only where PyTorch fills it (a leaf, or retain_grad()): reading a non-leaf's
     .grad warns, and the table must not warn on the learner's behalf."""
     if not (t.is_leaf or t.retains_grad):
         return "None (not a leaf)"
-    return "None" if t.grad is None else preview(t.grad, threshold=6).replace("\n", " ")
+    return shown(t.grad)
 
 
 def version(t: torch.Tensor) -> int | None:
@@ -45,15 +56,15 @@ def tensor_table(env: dict[str, object]) -> pd.DataFrame:
     """One row per named tensor: what autograd knows about it."""
     rows = [[name, str(tuple(t.shape)), str(t.dtype).removeprefix("torch."), t.requires_grad, t.is_leaf,
              "None" if t.grad_fn is None else type(t.grad_fn).__name__, version(t),
-             preview(t, threshold=6).replace("\n", " "), grad_text(t)] for name, t in named_tensors(env)]
+             shown(t), grad_text(t)] for name, t in named_tensors(env)]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _tensor_node(nid: str, name: str, t: torch.Tensor) -> GraphNode:
     kind = "output" if t.grad_fn is not None else "parameter" if t.requires_grad else "input"
     grad = t.grad if (t.is_leaf or t.retains_grad) else None
-    return GraphNode(nid, kind, name, tuple(t.shape), preview(t), None if grad is None else preview(grad),
-                     brief=brief(t), grad_brief=brief(grad) if grad is not None else "",
+    return GraphNode(nid, kind, name, tuple(t.shape), shown(t), None if grad is None else shown(grad),
+                     brief=shown(t, short=True), grad_brief=shown(grad, short=True) if grad is not None else "",
                      note=f"requires_grad={t.requires_grad}, is_leaf={t.is_leaf}, _version={version(t)}")
 
 
