@@ -8,7 +8,7 @@ from explorer.teaching.questions import untrained_raw_loss
 from explorer.training import live as live_feed
 from explorer.training.charts import MAX_POINTS, loss_figure, prediction_figure
 from explorer.training.controls import PACES, SETTINGS_ERRORS
-from explorer.training.export import export_script
+from explorer.training.export import export_notebook, export_script
 from explorer.training.live import (SCRIPT, board, fast_html, panel_notes, panel_numbers, shapes_line, slow_html,
                                    status_text)
 from explorer.training.session import clicked_step, norms_chart, unit_of
@@ -88,13 +88,15 @@ def stopped_sections(worker: TrainingWorker) -> None:
     """A stopped run's downloads (each built when clicked), a window into any step, runs compared, tensors, code."""
     t, (run_spec, run_settings, _) = worker.trainer, worker.spec
     if t.step_count:
-        d = st.columns(3)
+        d = st.columns(4)
         d[0].download_button("Loss history (CSV)", lambda: loss_history_frame(worker.snapshot()).to_csv(index=False),
                              "loss_history.csv", "text/csv", key="train_dl_csv", on_click="ignore")
         d[1].download_button("Model state_dict (.pt)", worker.state_dict_bytes, "state_dict.pt",
                              "application/octet-stream", key="train_dl_state", on_click="ignore")
         d[2].download_button("Standalone script (.py)", lambda: export_script(t.data.candles, run_spec, run_settings),
                              "train_run.py", "text/x-python", key="train_dl_script", on_click="ignore")
+        d[3].download_button("Notebook (.ipynb)", lambda: export_notebook(t.data.candles, run_spec, run_settings),
+                             "train_run.ipynb", "application/x-ipynb+json", key="train_dl_notebook", on_click="ignore")
     step_window(worker)
     compare_runs(worker)
     st.caption(shapes_line(t.data))

@@ -53,7 +53,7 @@ def test_step_runs_one_minibatch_and_offers_downloads(at):
     assert at.metric[0].value == f"{trainer(at).history.step_losses[0]:.4g}"
     click(at, "train_step")
     assert trainer(at).step_count == 2
-    assert len(at.get("download_button")) == 3
+    assert len(at.get("download_button")) == 4  # loss history, state_dict, script, notebook
 
 
 def test_changed_settings_wait_for_reset(at):
