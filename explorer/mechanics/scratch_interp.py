@@ -211,8 +211,7 @@ class Interpreter:
             return getattr(obj, node.attr)
         if isinstance(obj, Node) and node.attr in rules.NODE_ATTRIBUTES:
             return getattr(obj, node.attr)
-        raise ScratchError(f"line {node.lineno}: .{node.attr} cannot be read from {_kind(obj)} here"
-                           + (" (call it: .{0}())".format(node.attr) if node.attr in rules.TENSOR_METHODS else ""))
+        raise _missing(obj, node.attr, "read")
 
     def eval_Call(self, node: ast.Call) -> object:
         args = [self.value(a) for a in node.args]
@@ -232,7 +231,7 @@ class Interpreter:
             allowed = (rules.TENSOR_METHODS if isinstance(obj, torch.Tensor) else rules.NODE_METHODS
                        if isinstance(obj, Node) else rules.SIZE_METHODS if isinstance(obj, torch.Size) else set())
             if method not in allowed:
-                raise ScratchError(f"line {node.lineno}: .{method}() cannot be called on {_kind(obj)} here")
+                raise _missing(obj, method, "called")
             if isinstance(obj, torch.Tensor):
                 check_size(METHOD_KINDS.get(method), (obj, *args), kwargs)
             return getattr(obj, method)(*args, **kwargs)
@@ -304,6 +303,19 @@ def _loading(target: ast.expr) -> ast.expr:
     """The target of `a += b` read as a value."""
     return ast.fix_missing_locations(ast.copy_location(type(target)(
         **{**{f: getattr(target, f) for f in target._fields}, "ctx": ast.Load()}), target))
+
+
+def _missing(obj: object, name: str, how: str) -> AttributeError:
+    """Python's own error for x.name on a value that is not a tensor (x.grad.zero_() while x.grad is None): a
+    statement's result, as in Python, not a refusal; the scratchpad reads whitelisted names on tensors only."""
+    owner = "grad_fns" if name in rules.NODE_ATTRIBUTES | rules.NODE_METHODS else "tensors"
+    if isinstance(obj, (torch.Tensor, Node)):
+        hint = f"; call it: .{name}()" if how == "read" and name in rules.TENSOR_METHODS | rules.NODE_METHODS else ""
+        return AttributeError(f"the scratchpad does not {'read' if how == 'read' else 'call'} .{name} on "
+                              f"{_kind(obj)}{hint}")
+    verb = "reads" if how == "read" else "calls"
+    return AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r} (the scratchpad {verb} .{name} "
+                          f"on {owner})")
 
 
 def _kind(value: object) -> str:

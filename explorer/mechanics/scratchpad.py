@@ -25,8 +25,7 @@ __all__ = ["EXAMPLES", "LINK", "MAX_CHARS", "Outcome", "Program", "ScratchError"
 LINK = (Shared("code", "str", max_len=MAX_CHARS, default=""), Shared("scratch_pos", "int", 0, 1000, default=0))
 RUN_KEY = "scratch_run"  # the session's last good run: ((code, upto), ScratchRun)
 MAX_OUTPUT = 3000  # characters of one statement's printout
-ERRORS = (RuntimeError, TypeError, ValueError, IndexError, KeyError, ArithmeticError, NotImplementedError,
-          AttributeError, NameError)  # PyTorch's (and Python's) errors: shown as the statement's result
+ERRORS = (Exception,)  # PyTorch's (and Python's) errors, whatever their class: the statement's result, no traceback
 INTRO = ("Type a short PyTorch program and run it one statement at a time. After each statement the table shows "
          "every tensor as autograd sees it, the graph draws them all, and below the statement is what it printed, "
          "or PyTorch's own error or warning. `torch` and `F` (torch.nn.functional) are already imported. The "

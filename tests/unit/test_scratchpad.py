@@ -136,6 +136,13 @@ def test_pytorchs_errors_and_warnings_are_the_statements_result_and_the_run_goes
     assert torch.is_grad_enabled()
 
 
+def test_a_method_on_something_that_is_not_a_tensor_is_pythons_own_error():
+    r = run("x = torch.ones(2, requires_grad=True)\nx.grad.zero_()\nv = x.sum().item()\nv.backward()\nx.sum\n")
+    assert r.outcomes[1].error.startswith("AttributeError: 'NoneType' object has no attribute 'zero_'")
+    assert r.outcomes[3].error.startswith("AttributeError: 'float' object has no attribute 'backward'")
+    assert r.outcomes[4].error.endswith("call it: .sum()")
+
+
 def test_grad_mode_comes_back_whatever_the_program_does():
     r = run("x = torch.ones(2, requires_grad=True)\nwith torch.no_grad():\n    y = x * 2\n    z = nothing\n")
     assert "NameError" in r.outcomes[1].error and torch.is_grad_enabled()
