@@ -55,6 +55,7 @@ class Interpreter:
         self.generator = torch.Generator().manual_seed(0)  # randn & co. draw from the run's own generator
         self.printed: list[str] = []
         self.iterations = 0
+        self.made = 0  # elements of all the tensors the program's expressions gave
         self.deadline = math.inf
         self.builtins = {"print": self._print, "range": self._range, "len": len, "abs": abs, "min": min, "max": max,
                          "round": round, "float": float, "int": int, "bool": bool, "sum": _sum, "list": self._list,
@@ -137,6 +138,11 @@ class Interpreter:
             raise ScratchError(f"the statement ran longer than {rules.STATEMENT_SECONDS:g} s")
         value = getattr(self, "eval_" + type(node).__name__)(node)
         bounded(value)
+        if isinstance(value, torch.Tensor):  # the graph keeps what it saved: memory grows with every op a loop runs
+            self.made += value.numel()
+            if self.made > rules.MAX_MADE:
+                raise ScratchError(f"the program made more than {rules.MAX_MADE:,} numbers in all (tensors a loop "
+                                   "makes add up, and the graph keeps them)")
         return value
 
     def eval_Constant(self, node: ast.Constant) -> object:

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 MAX_CHARS, MAX_STATEMENTS, MAX_NODES, MAX_DEPTH = 4000, 40, 3000, 60
 MAX_ELEMENTS = 100_000  # elements of any one tensor (or items of a list) the program makes
 MAX_LOOP, MAX_ITERATIONS = 100, 1000  # one loop's passes; all loops' passes in a run
+MAX_MADE = 20_000_000  # elements of every tensor a run makes, all together (bounds the memory a graph can keep)
 MAX_INT_BITS = 4096  # Python integers stay below 2**4096 (10**10**10 is refused before it is computed)
 MAX_STRING = 200
 STATEMENT_SECONDS, RUN_SECONDS = 2.0, 5.0

@@ -250,6 +250,8 @@ HOSTILE = {
     "list_repeat_bomb": ("x = [0] * 10**9", "too long"),
     "string_repeat_bomb": ("s = 'ab' * 10**9", "too long"),
     "doubling_list": ("a = [0]\nfor i in range(40):\n    a = a + a", "too long"),
+    "graph_memory_bomb": ("x = torch.ones(100000, requires_grad=True)\nfor i in range(100):\n    for j in range(10):"
+                          "\n        x = x * 1.5 + 1", "20,000,000 numbers in all"),
     "too_many_statements": ("x = 1\n" * 41, "41 statements"),
     "too_many_characters": ("x = 1" + " " * 4000, "4,005 characters"),
     "null_byte": ("x = 1\x00", "null byte"),
