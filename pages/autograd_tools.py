@@ -24,15 +24,16 @@ c1, c2 = st.columns([3, 1])
 view = c1.radio("lesson", list(tools.VIEWS), key="tools_view", format_func=tools.VIEWS.get, horizontal=True)
 row = int(c2.number_input("candle row", 0, len(frame) - 1, key="tools_row", help=tools.ROW_HELP))
 shown = tools.tools_view(view, frame, row, FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
-st.markdown(shown.intro)
 if quiz_ask(shown.question):  # predict first, then see
     broken, fixed = st.columns(2)
-    broken.markdown(f"**Broken:** {shown.broken}")
-    broken.error("PyTorch says:")
-    broken.code(shown.message, language="text", wrap_lines=True)
-    fixed.markdown("**The fix, run now:**")
+    broken.error(shown.broken, icon=":material/error:")
+    broken.code(shown.message, language="text", wrap_lines=True)  # PyTorch's own words
+    fixed.success(shown.fixed_label, icon=":material/check_circle:")
     fixed.code(shown.fixed, language="text", wrap_lines=True)
+    st.markdown(shown.intro)
     light_html(f'<p class="light-note">{shown.note}</p>{shown.svg}', key="tools_graph")
+else:
+    st.markdown(shown.intro)
 with st.container(key="secondary_tools_code"):
     show_code(*shown.lessons)
 if shown.scratch:

@@ -48,8 +48,8 @@ def bars() -> None:
         if run.finished:
             st.session_state[PLAYING] = False
             st.rerun()  # the whole page: its timer stops
+    st.markdown(flow.sentences(run))  # the numbers in words, above the bars: on screen first
     light_html(flow.bars_html(run), key="flow_bars")
-    st.markdown(flow.sentences(run))
     with st.expander("The numbers"):
         light_html(svgplot.table(flow.norms_table(run), "flow-norms", formats=flow.TABLE_FORMATS), key="flow_table")
 

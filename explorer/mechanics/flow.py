@@ -64,10 +64,9 @@ TICKS = 20  # a run of k steps is drawn this many times while it trains
 TICK_SECONDS = 0.3
 STEPS = (10, 20, 50, 100, 200, 500)  # the training-steps slider's stops
 COLORS = {"init": "#9aa5b1", "now": "#1f5fd6"}
-INTRO = ("PyTorch's *Visualizing Gradients* tutorial, on the candles: a deep MLP reads 3 lagged candles (z-scored) "
-         "and predicts the next return. backward() carries the loss's gradient from the last layer back to the "
-         "first; each layer multiplies it by its weights and its activation's slope. The bars show each layer's "
-         "weight-gradient norm ‖∂loss/∂W‖ (log scale) at init and while it trains.")
+INTRO = ("PyTorch's *Visualizing Gradients* tutorial on the candles: a deep MLP reads 3 lagged candles and predicts "
+         "the next return. On its way back each layer multiplies the gradient by its weights and its activation's "
+         "slope; the bars show each layer's ‖∂loss/∂W‖ (log scale).")
 HELP = {"depth": "How many nn.Linear layers (the last one gives the prediction).",
         "activation": "Between the layers: sigmoid's slope is at most 0.25, tanh's at most 1, relu's 0 or 1.",
         "init": "How each weight is drawn: nn.Linear's own uniform(±1/sqrt(fan-in)), or the seed's "
@@ -169,7 +168,7 @@ def flow_sentence(norms: list[float], when: str) -> str:
 
 def bars_html(run: FlowRun) -> str:
     """Each layer's gradient norm at init and now, as bars on a log scale (light SVG: redrawn while it trains)."""
-    series = {"init": run.init_norms, "now": run.norms}
+    series = {"init": run.init_norms, "now": run.norms} if run.done else {"init": run.init_norms}
     logs = [math.log10(v) for s in series.values() for v in s if v > 0]
     low, high = (math.floor(min(logs)), math.ceil(max(logs))) if logs else (-1, 0)
     low = min(low, high - 1)
@@ -181,12 +180,13 @@ def bars_html(run: FlowRun) -> str:
                         f'height="{svgplot.H - top:.1f}" fill="{COLORS[name]}"><title>layer {i + 1}, '
                         f'{name}: {v:.3g}</title></rect>')
     mid = (low + high) / 2
-    legend = svgplot.legend({"at init": COLORS["init"], f"after {run.done} steps": COLORS["now"]})
-    return (f'<div class="flow-bars" style="height:300px;display:flex;flex-direction:column">'
+    names = {"init": "at init", "now": f"after {run.done} steps"}
+    legend = svgplot.legend({names[name]: COLORS[name] for name in series})
+    return (f'<div class="flow-bars" style="display:flex;flex-direction:column">'
             f'<div style="{svgplot.SMALL}">{legend}</div>'
             + svgplot.box("".join(bars), [f"{10 ** high:.0e}", f"{10 ** mid:.1e}", f"{10 ** low:.0e}"],
                           ["layer 1 (input side)", "‖∂loss/∂W‖ per layer · log scale",
-                           f"layer {len(run.norms)} (output)"]) + "</div>")
+                           f"layer {len(run.norms)} (output)"], height="auto") + "</div>")  # as tall as wide × 0.3
 
 
 TABLE_FORMATS = {"at init": ".3e", "now": ".3e"}

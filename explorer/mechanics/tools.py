@@ -136,8 +136,8 @@ def window_closes(frame, end, size=2):
 # --- the instrument: run the lessons, keep PyTorch's messages as text, draw and annotate the graphs ---------------
 
 VIEWS = {"hooks": "Hooks", "higher": "Higher order", "function": "Custom Function", "anomaly": "Anomaly mode"}
-PAGE_INTRO = ("Four ideas from PyTorch's own autograd tutorials, each a few lines of plain PyTorch run now on a candle "
-              "of the loaded data. Each opens on the broken call, with PyTorch's own message, next to the fix.")
+PAGE_INTRO = ("Four ideas from PyTorch's autograd tutorials, each a few lines of plain PyTorch run now on a candle of "
+              "the loaded data: the broken call with PyTorch's own message, next to the fix.")
 ROW_HELP = "Which candle the lessons use: its move in percent, 100·(close − open)/open, or its close and open."
 ANOMALY_LOCK = threading.Lock()  # anomaly mode is process-wide: two sessions must not switch it off under each other
 HOOK_SITES = {"TanhBackward0": "TanhBackward0", "z": "AddBackward0", "w": "w"}  # where each hook of hooks_lesson sits
@@ -147,7 +147,7 @@ HOOK_SITES = {"TanhBackward0": "TanhBackward0", "z": "AddBackward0", "w": "w"}  
 class ToolView:
     """What one view shows: the intro, the broken call with PyTorch's message, the fix's printout, the graph."""
     intro: str
-    broken: str  # the broken call, in words
+    broken: str  # the heading over PyTorch's message: the broken call, in words
     message: str  # PyTorch's own text
     fixed: str  # the fix, printed
     lessons: tuple[Callable, ...]  # what the page shows (show_code)
@@ -157,6 +157,7 @@ class ToolView:
     facts: dict = field(default_factory=dict)  # numbers the quiz and the tests read
     inputs: dict[str, torch.Tensor] = field(default_factory=dict)  # what the lessons ran on (the take-home embeds it)
     question: Question | None = None  # asked before the printouts, in quiz mode
+    fixed_label: str = "**The fix**, run now"
 
 
 def caught(call: Callable, *args) -> str:
@@ -191,7 +192,7 @@ def hooks_view(x: torch.Tensor, font_px: float, scale: float = 2.0) -> ToolView:
         "Hooks let you watch (or change) a gradient as backward() passes. `Tensor.register_hook(fn)` runs when "
         "that tensor's gradient is ready; `grad_fn.register_prehook` before a node runs, `grad_fn.register_hook` "
         "after. A hook that returns a tensor replaces the gradient: here w's first hook doubles it.",
-        "x.register_hook(...) on the candle's move, a tensor that does not require grad",
+        "**Broken:** `x.register_hook(...)` on the candle's move, a tensor that does not require grad",
         caught(hook_on_a_constant, x.clone()),
         "\n".join(lines) + f"\n\nw.grad = {w.grad.item():.6f}   (= {scale:g} × dy/dw = {scale:g} × "
         f"{w.grad.item() / scale:.6f})\nb.grad = {b.grad.item():.6f}   (no hook on b)",
@@ -199,7 +200,8 @@ def hooks_view(x: torch.Tensor, font_px: float, scale: float = 2.0) -> ToolView:
         "The numbers on the nodes say when each hook fired: backward() walks from y to the leaves.",
         facts={"order": [where for where, _ in fired], "w_grad": w.grad.item(), "scale": scale,
                "dy_dw": w.grad.item() / scale}, inputs={"x": x},
-        question=questions.hooked_w_grad(w.grad.item(), w.grad.item() / scale, scale))
+        question=questions.hooked_w_grad(w.grad.item(), w.grad.item() / scale, scale),
+        fixed_label="**The fix:** hooks on tensors in the graph (z, w) and on y.grad_fn, run now")
 
 
 def higher_view(x: torch.Tensor, font_px: float) -> ToolView:
@@ -213,7 +215,7 @@ def higher_view(x: torch.Tensor, font_px: float) -> ToolView:
         "`torch.autograd.grad(y, x, create_graph=True)` returns dy/dx **with a graph of its own** (drawn below: "
         "the ops of tanh's derivative, 1 − tanh(x)²), so it can be differentiated again. "
         "`torch.autograd.functional.hessian` does the same for you.",
-        "the second grad without create_graph=True",
+        "**Broken:** the second grad without `create_graph=True`",
         caught(second_derivative_without_create_graph, x),
         f"x            = {x.item():.6f}   (the candle's move, %)\ndy/dx        = {dy_dx.item():.10f}\n"
         f"d²y/dx²      = {d2.item():.10f}   (grad of the grad)\nhessian(...) = {hessian.item():.10f}\n"
@@ -221,7 +223,8 @@ def higher_view(x: torch.Tensor, font_px: float) -> ToolView:
         (second_derivative, second_derivative_without_create_graph, hessian_of_tanh), graph_svg(model, font_px),
         "The graph of dy/dx: create_graph=True recorded the backward pass itself.", program,
         facts={"d2": d2.item(), "hessian": hessian.item()}, inputs={"x": x},
-        question=questions.second_grad_without_create_graph())
+        question=questions.second_grad_without_create_graph(),
+        fixed_label="**The fix:** `create_graph=True`, next to `hessian`, run now")
 
 
 def function_view(frame: pd.DataFrame, row: int, font_px: float) -> ToolView:
@@ -238,7 +241,7 @@ def function_view(frame: pd.DataFrame, row: int, font_px: float) -> ToolView:
         "A `torch.autograd.Function` pairs a `forward` with a hand-written `backward`. `ctx.save_for_backward` "
         "keeps what backward needs; `ctx.saved_tensors` gives it back. "
         "`torch.autograd.gradcheck` compares backward with finite differences of forward.",
-        "gradcheck on LogReturnSignBug (backward forgot a minus sign)",
+        "**Broken:** gradcheck on `LogReturnSignBug` (its backward forgot a minus sign)",
         caught(check_function, LogReturnSignBug, last, first),
         f"last (close) = {last.item()}, first (open) = {first.item()}\nr = log(last / first) = {r.item():.10f}\n"
         f"last.grad  = {last_leaf.grad.item():.6e}   (1 / last)\nfirst.grad = {first_leaf.grad.item():.6e}   "
@@ -246,7 +249,7 @@ def function_view(frame: pd.DataFrame, row: int, font_px: float) -> ToolView:
         (LogReturn, LogReturnSignBug, log_return_lesson, check_function), graph_svg(model, font_px),
         "The custom node is named after the class: LogReturnBackward.", program,
         facts={"gradcheck": passed, "last_grad": last_leaf.grad.item(), "first_grad": first_leaf.grad.item()},
-        inputs={"last": last, "first": first})
+        inputs={"last": last, "first": first}, fixed_label="**The fix:** `LogReturn`; gradcheck passes")
 
 
 def flat_window_end(frame: pd.DataFrame) -> int | None:
@@ -281,13 +284,13 @@ def anomaly_view(prices: torch.Tensor, where: str, font_px: float) -> ToolView:
         "sqrt at 0 is infinite. Without anomaly mode backward() quietly writes NaN into prices.grad; "
         "`torch.autograd.detect_anomaly()` raises at the first NaN, names the backward op that made it, and "
         "prints the forward line that created that op.",
-        "backward() under torch.autograd.detect_anomaly()", error + ("\n\n" + trace if trace else ""),
+        "**Caught:** backward() under `torch.autograd.detect_anomaly()` stops at the NaN", error + ("\n\n" + trace if trace else ""),
         f"prices = {prices.tolist()}\nvol = {vol.item()}\nprices.grad = {leaf.grad.tolist()}   "
         "(no error without anomaly mode: the NaN just spreads)",
         (volatility, volatility_in_anomaly_mode, window_closes), graph_svg(model, font_px),
         "0 × ∞ = NaN: PowBackward0 multiplies the deviation (0) by the infinite gradient sqrt sent back.", program,
         facts={"error": error, "trace": trace, "named": named.group(1) if named else None},
-        inputs={"prices": prices})
+        inputs={"prices": prices}, fixed_label="**Without anomaly mode** the NaN spreads quietly")
 
 
 def tools_view(view: str, frame: pd.DataFrame, row: int, font_px: float) -> ToolView:

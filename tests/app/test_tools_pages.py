@@ -77,7 +77,7 @@ def test_gradient_flow_says_how_much_smaller_the_first_layers_gradient_is(flow_p
     said = [m.value for m in at.markdown if m.value.startswith("At init")]
     assert said and f"the first layer's gradient is {flow.times(last / first)} smaller than the last's" in said[0]
     assert light_table(at, "flow-norms")["at init"].tolist() == [float(f"{v:.3e}") for v in run.init_norms]
-    assert len(re.findall(r"<rect ", component_html(at, "flow-bars"))) == 20
+    assert len(re.findall(r"<rect ", component_html(at, "flow-bars"))) == 10  # one bar a layer until it trains
 
 
 def test_training_steps_and_redraws_until_done(flow_page):
@@ -97,3 +97,15 @@ def test_training_steps_and_redraws_until_done(flow_page):
     assert "after 20 steps" in component_html(at, "flow-bars")
     click(at, "flow_reset")
     assert at.session_state["flow_run"].done == 0
+
+
+def test_quiz_mode_asks_for_w_grad_before_showing_it():
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params["quiz"] = "1"
+    at.run()
+    at.switch_page("pages/autograd_tools.py").run()
+    assert not at.exception and not texts(at)  # the printouts wait for the prediction
+    shown = tools.tools_view("hooks", at.session_state["candles"].frame, at.number_input(key="tools_row").value, 14)
+    at.text_input(key="quiz_in_tools_hooked_w_grad").input(repr(shown.facts["w_grad"]))
+    at.button(key="quiz_check_tools_hooked_w_grad").click().run()
+    assert not at.exception and at.success and texts(at)[1] == shown.fixed

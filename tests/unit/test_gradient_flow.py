@@ -91,9 +91,11 @@ def test_sentences_for_every_case():
 
 def test_bars_draw_every_layer_twice_with_its_number(frame):
     run = flow.start_run(frame, flow.FlowSettings(6, "relu", "pytorch_default", 10))
+    assert len(re.findall(r"<title>layer", flow.bars_html(run))) == 6  # before training: the bars at init only
+    flow.advance(run, 2)
     html = flow.bars_html(run)
     titles = re.findall(r"<title>layer (\d+), (\w+): ([^<]+)</title>", html)
-    assert len(titles) == 12
+    assert len(titles) == 12 and "after 2 steps" in html
     assert [float(v) for _, name, v in titles if name == "init"] == [float(f"{v:.3g}") for v in run.init_norms]
 
 
