@@ -11,7 +11,7 @@ import streamlit as st
 
 from explorer.autograd import session, views
 from explorer.autograd.graph_model import GraphModel
-from explorer.autograd.graph_plot import graph_svg
+from explorer.autograd.graph_plot import announcement, graph_svg
 from explorer.autograd.lesson import GraphLesson
 from pages._components import light_html
 
@@ -29,7 +29,9 @@ def step_view(lesson: GraphLesson, name: str, k: int) -> object:
     panel = views.step_panel(lesson, name, k, session.chosen_node(st.session_state))
     graph, side = (st.container(), st.container()) if st.session_state.get("present") else st.columns([3, 2])
     with graph:
-        draw_graph(panel.model, panel.active, name)
+        last = len(lesson.journal.entries if name == "fwd" else lesson.trace.steps)
+        draw_graph(panel.model, panel.active, name, announcement(panel.model, panel.active,
+                                                                 session.chosen_node(st.session_state), name, k, last))
     with side:
         if k == 0:
             st.info(panel.side)
@@ -59,12 +61,14 @@ def view_picker() -> str:
                     label_visibility="collapsed")
 
 
-def draw_graph(model: GraphModel, highlight: str | None, name: str) -> None:
-    """Our graph as one SVG with its labels at body-text size; click a node to inspect it, scroll to zoom."""
+def draw_graph(model: GraphModel, highlight: str | None, name: str, say: str = "") -> None:
+    """Our graph as one SVG with its labels at body-text size; click a node (or Tab to it, Enter) to inspect it,
+    scroll to zoom; `say` goes to a polite live region (the step and the inspected node)."""
     key, selected = f"graph_plot_{name}", session.chosen_node(st.session_state) or None
     svg = graph_svg(model, FONT_PX[bool(st.session_state.get("present"))], highlight=highlight,
                     selected=selected if selected in model.nodes else None)
-    _graph_drawing(key=key, data=svg, on_clicked_change=partial(session.take_click, st.session_state, key))
+    _graph_drawing(key=key, data={"svg": svg, "say": say},
+                   on_clicked_change=partial(session.take_click, st.session_state, key))
     if session.click_taken(st.session_state):
         st.rerun(scope="app")  # the click reran the steps only: the whole page, so that the picker shows the node
 

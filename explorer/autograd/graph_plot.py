@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from explorer.autograd.graph_model import GraphModel
-from explorer.autograd.node import FILL, label_lines
+from explorer.autograd.node import FILL, label_lines, shape_text
 
-HIGHLIGHT_FILL, HIGHLIGHT_LINE, SELECTED_LINE = "gold", "red", "#1f5fd6"
+HIGHLIGHT_FILL, HIGHLIGHT_LINE, SELECTED_LINE = "gold", "#c00000", "#1f5fd6"
+SELECTED_DASH = "10 5"  # the inspected node's outline is dashed, this step's solid: not told apart by colour alone
+KIND_WORDS = {"input": "input tensor", "parameter": "parameter (leaf)", "operation": "backward function",
+              "accumulate": "AccumulateGrad", "output": "output tensor", "module": "module"}
 CHAR_WIDTH = 0.62  # monospace advance, in ems (DejaVu Sans Mono / Courier: 0.60)
 LINE_HEIGHT = 1.3  # in ems
 LABEL_FONT = "DejaVu Sans Mono, Courier New, monospace"
@@ -73,7 +76,10 @@ def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", hig
     drawn gold, `selected` outlined.
 
     One SVG, not a plotly figure or a graphviz chart: redrawing a plotly graph cost ~100 ms of each step click in
-    Chromium, laying a graphviz chart out 140 ms of each retain_graph click."""
+    Chromium, laying a graphviz chart out 140 ms of each retain_graph click.
+
+    Each node's group is named for a screen reader (node_name); where the drawing takes clicks (pages/
+    _graph_drawing.js) the script makes each one a button that Tab reaches."""
     placed = layout(model, font_px, detail)
     if not placed:
         return ""
@@ -91,8 +97,11 @@ def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", hig
     for nid, p in placed.items():
         kind = model.nodes[nid].kind
         fill, line, stroke = _colours(nid, kind, highlight, selected)
-        dash = ' stroke-dasharray="5 3"' if kind == "input" else ""
-        parts.append(f'<g data-node="{_escape(nid)}"><rect x="{p.x - p.width / 2 - left:.1f}" '
+        dash = (f' stroke-dasharray="{SELECTED_DASH}"' if nid == selected else
+                ' stroke-dasharray="5 3"' if kind == "input" else "")
+        name = _escape(node_name(model, nid, highlight, selected)).replace('"', "&quot;")
+        current = ' aria-current="step"' if nid == highlight else ""
+        parts.append(f'<g data-node="{_escape(nid)}" role="img" aria-label="{name}"{current}><rect x="{p.x - p.width / 2 - left:.1f}" '
                      f'y="{down(p.y + p.height / 2):.1f}" width="{p.width:.1f}" height="{p.height:.1f}" '
                      f'fill="{fill}" stroke="{line}" stroke-width="{stroke}"{dash}/>')
         first = down(p.y) - (len(p.lines) - 1) / 2 * LINE_HEIGHT * font_px
@@ -104,6 +113,28 @@ def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", hig
             f'style="max-width:100%;height:auto;background:white" font-family="{LABEL_FONT}" font-size="{font_px}">'
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
             'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z"/></marker></defs>' + "".join(parts) + "</svg>")
+
+
+def node_name(model: GraphModel, nid: str, highlight: str | None = None, selected: str | None = None) -> str:
+    """A node's accessible name: what its box says (name, shape, value, grad), its kind, and whether it is this
+    step's node or the inspected one, e.g. "w (1, 5) [0.3, …], parameter (leaf), inspected"."""
+    node = model.nodes[nid]
+    said = ", ".join(line.strip() for line in label_lines(node) if line.strip())
+    if node.shape is not None and shape_text(node.shape) not in said:
+        said += f", shape {shape_text(node.shape)}"
+    state = [word for word, on in (("this step", nid == highlight), ("inspected", nid == selected)) if on]
+    return ", ".join([said, KIND_WORDS.get(node.kind, node.kind)] + state)
+
+
+def announcement(model: GraphModel, highlight: str | None, selected: str | None, stepper: str, k: int,
+                 last: int) -> str:
+    """What a screen reader hears when the step or the inspected node changes (a polite live region), e.g.
+    "Backward step 3 of 6: MmBackward0. Inspecting w." Names only: no value that a quiz may be asking for."""
+    where = f"{'Forward' if stepper == 'fwd' else 'Backward'} step {k} of {last}"
+    said = f"{where}: {model.nodes[highlight].name}." if highlight in model.nodes else f"{where}."
+    if selected in model.nodes:
+        said += f" Inspecting {model.nodes[selected].name}."
+    return said
 
 
 def _arrow(a: Placed, b: Placed, left: float, down, dashed: bool, label: str) -> str:

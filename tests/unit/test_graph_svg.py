@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import torch
 
 from explorer.autograd.graph import build_graph
-from explorer.autograd.graph_plot import HIGHLIGHT_FILL, SELECTED_LINE, graph_svg, layout
+from explorer.autograd.graph_plot import HIGHLIGHT_FILL, SELECTED_DASH, SELECTED_LINE, announcement, graph_svg, layout
 from explorer.autograd.node import label_lines
 
 
@@ -57,3 +57,23 @@ def test_each_node_is_one_clickable_group_with_this_steps_node_gold_and_the_insp
         assert [t.text for t in g.iter("tspan")] == label_lines(model.nodes[nid])
     assert f"{y.item():.6g}" == "-1.75" and "-1.75" in " ".join(groups[model.root].itertext())  # the real y
     assert svg.get("font-size") == "20"
+
+
+def test_each_node_is_named_for_a_screen_reader_and_this_step_and_the_inspected_one_differ_beyond_colour():
+    w = torch.tensor([[0.5, -1.0]], requires_grad=True)
+    x = torch.tensor([[2.0, 3.0]])
+    y = (x @ w.T).sum()
+    model = build_graph(y, {"x": x, "w": w}, output_name="y")
+    mm = next(nid for nid, n in model.nodes.items() if n.name == "MmBackward0")
+    leaf = next(nid for nid, n in model.nodes.items() if n.name == "w")
+    svg = ElementTree.fromstring(graph_svg(model, 14, highlight=mm, selected=leaf))
+    groups = {g.get("data-node"): g for g in svg.iter("g") if g.get("data-node")}
+    name = groups[leaf].get("aria-label")
+    assert name.startswith("w (1, 2)") and "parameter" in name and "0.5" in name and name.endswith("inspected")
+    assert "MmBackward0" in groups[mm].get("aria-label") and "backward function" in groups[mm].get("aria-label")
+    assert groups[mm].get("aria-current") == "step" and groups[leaf].get("aria-current") is None
+    assert all(g.get("role") == "img" for g in groups.values())  # the page's script makes them buttons
+    step, picked = groups[mm].find("rect"), groups[leaf].find("rect")
+    assert step.get("stroke-dasharray") is None and picked.get("stroke-dasharray") == SELECTED_DASH  # solid vs dashed
+    assert announcement(model, mm, leaf, "bwd", 2, 3) == "Backward step 2 of 3: MmBackward0. Inspecting w."
+    assert announcement(model, None, None, "fwd", 0, 2) == "Forward step 0 of 2."
