@@ -128,7 +128,7 @@ class Interpreter:
             setattr(self._tensor(self.value(target.value), f".{target.attr} ="), target.attr, value)
         elif isinstance(target, ast.Subscript):
             obj = self.value(target.value)
-            self._tensor(obj, "item assignment [...] =")[self.value(target.slice)] = value
+            self._tensor(obj, "item assignment [...] =", also=(list,))[self.value(target.slice)] = value
         else:
             raise ScratchError(f"cannot assign to {ast.unparse(target)}")
 
@@ -299,9 +299,10 @@ class Interpreter:
             return list(value)
         raise ScratchError(f"cannot make a list of {_kind(value)} here")
 
-    def _tensor(self, value: object, what: str) -> torch.Tensor:
-        if not isinstance(value, torch.Tensor):
-            raise ScratchError(f"{what} works on tensors here, not {_kind(value)}")
+    def _tensor(self, value: object, what: str, also: tuple[type, ...] = ()) -> torch.Tensor:
+        """`value`, a tensor (or one of `also`); else Python's kind of error, as the statement's result."""
+        if not isinstance(value, (torch.Tensor, *also)):
+            raise TypeError(f"{what} works on tensors here, not on {_kind(value)}")
         return value
 
 
@@ -326,7 +327,7 @@ def _missing(obj: object, name: str, how: str) -> AttributeError:
 
 def _kind(value: object) -> str:
     return "a tensor" if isinstance(value, torch.Tensor) else "a grad_fn" if isinstance(value, Node) else \
-        f"a {type(value).__name__}"
+        ("an " if type(value).__name__[0] in "aeiou" else "a ") + type(value).__name__
 
 
 def _parts(index: object) -> tuple:
