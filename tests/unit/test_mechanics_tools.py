@@ -136,3 +136,20 @@ def test_take_home_script_prints_the_pages_numbers_and_torchs_message(frame, tmp
     shared = [line.split("   (")[0].strip() for line in shown.fixed.splitlines()
               if line.split("   (")[0].strip() in printed]
     assert len(shared) >= 2, (shown.fixed, done.stdout)
+
+
+def test_scratchpad_programs_run_there_and_give_the_lessons_numbers(frame):
+    from explorer.mechanics.scratchpad import parse_program, run_program
+    for view in ("higher", "function", "anomaly"):
+        shown = tools.tools_view(view, frame, 100, 14)
+        run = run_program(parse_program(shown.scratch), 99)
+        assert [o.error for o in run.outcomes] == [None] * 4, view
+        env = run.env
+        if view == "higher":
+            assert env["d2y_dx2"].item() == shown.facts["d2"]
+        elif view == "function":
+            assert env["last"].grad.item() == pytest.approx(shown.facts["last_grad"], rel=1e-12)
+            assert env["first"].grad.item() == pytest.approx(shown.facts["first_grad"], rel=1e-12)
+        else:
+            assert torch.isnan(env["prices"].grad).all()
+    assert tools.tools_view("hooks", frame, 100, 14).scratch is None  # hooks need a function: not a statement list
