@@ -33,6 +33,8 @@ try:
 except FeatureError as exc:
     st.error(str(exc))
     st.stop()
+if run is not st.session_state.get("flow_run"):  # new settings: a new model, at rest until Train
+    st.session_state[PLAYING] = False
 buttons = st.container(horizontal=True)
 if buttons.button(f"Train {steps} steps", key="flow_train", icon=":material/play_arrow:", help=flow.HELP["train"]):
     st.session_state[PLAYING] = True

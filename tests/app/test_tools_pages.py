@@ -97,6 +97,9 @@ def test_training_steps_and_redraws_until_done(flow_page):
     assert "after 20 steps" in component_html(at, "flow-bars")
     click(at, "flow_reset")
     assert at.session_state["flow_run"].done == 0
+    click(at, "flow_train")
+    at.radio(key="flow_activation").set_value("relu").run()  # new settings while it plays: a new model, at rest
+    assert at.session_state["flow_run"].done == 0 and not at.session_state["flow_playing"]
 
 
 def test_quiz_mode_asks_for_w_grad_before_showing_it():
