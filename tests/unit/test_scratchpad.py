@@ -136,6 +136,56 @@ def test_pytorchs_errors_and_warnings_are_the_statements_result_and_the_run_goes
     assert torch.is_grad_enabled()
 
 
+def _no_grad_anywhere():
+    (torch.ones(2) * 2).sum().backward()
+
+
+def _retain_without_grad():
+    torch.ones(2).retain_grad()
+
+
+def _vector_backward():
+    (torch.ones(2, requires_grad=True) * 2).backward()
+
+
+def _numpy_of_a_leaf():
+    torch.ones(2, requires_grad=True).numpy()
+
+
+def _in_place_on_a_leaf():
+    torch.ones(2, requires_grad=True).add_(1)
+
+
+MECHANICS = {  # the autograd errors learners hit, each a program and the same lines in plain torch
+    "no_grad_fn": ("x = torch.ones(2)\ny = (x * 2).sum()\ny.backward()", _no_grad_anywhere),
+    "retain_grad_without_grad": ("x = torch.ones(2)\nx.retain_grad()", _retain_without_grad),
+    "non_scalar_backward": ("x = torch.ones(2, requires_grad=True)\ny = x * 2\ny.backward()", _vector_backward),
+    "numpy_of_a_leaf": ("x = torch.ones(2, requires_grad=True)\nx.numpy()", _numpy_of_a_leaf),
+    "in_place_on_a_leaf": ("x = torch.ones(2, requires_grad=True)\nx.add_(1)", _in_place_on_a_leaf),
+}
+
+
+@pytest.mark.parametrize("text,plain", MECHANICS.values(), ids=MECHANICS.keys())
+def test_autograd_errors_read_as_in_plain_torch(text, plain):
+    with pytest.raises(Exception) as raised:
+        plain()
+    assert run(text).outcomes[-1].error == f"{type(raised.value).__name__}: {raised.value}"
+
+
+def test_higher_order_grad_and_vector_jacobian_product_match_plain_torch():
+    r = run("x = torch.tensor([0.5], requires_grad=True)\ny = torch.tanh(x)\n"
+            "(g,) = torch.autograd.grad(y, x, create_graph=True)\n(g2,) = torch.autograd.grad(g, x)\n"
+            "v = torch.tensor([1.0, 0.5])\nz = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+            "(z ** 2).backward(gradient=v)\n")
+    x = torch.tensor([0.5], requires_grad=True)
+    (g,) = torch.autograd.grad(torch.tanh(x), x, create_graph=True)
+    (g2,) = torch.autograd.grad(g, x)
+    same(r.env["g2"], g2)
+    same(r.env["g2"], torch.autograd.functional.hessian(lambda t: torch.tanh(t).sum(), x.detach()).reshape(1))
+    z = torch.tensor([1.0, 2.0], requires_grad=True)
+    same(r.env["z"].grad, torch.autograd.functional.jacobian(lambda t: t ** 2, z).T @ torch.tensor([1.0, 0.5]))
+
+
 def test_a_method_on_something_that_is_not_a_tensor_is_pythons_own_error():
     r = run("x = torch.ones(2, requires_grad=True)\nx.grad.zero_()\nv = x.sum().item()\nv.backward()\nx.sum\n")
     assert r.outcomes[1].error.startswith("AttributeError: 'NoneType' object has no attribute 'zero_'")
