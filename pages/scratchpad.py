@@ -6,7 +6,7 @@ import streamlit as st
 from explorer.autograd.graph_plot import graph_svg
 from explorer.data.sources import literal
 from explorer.mechanics import scratchpad as sp
-from explorer.mechanics.scratch_view import node_details, scratch_graph, tensor_table
+from explorer.mechanics.scratch_view import GRAPH_NOTE, node_details, scratch_graph, tensor_table
 from pages._common import publish_state, share_state
 from pages._graph_views import FONT_PX, _graph_drawing
 from pages._state import PRESENT_KEY, init_widgets
@@ -70,14 +70,13 @@ if run is not None:
             if how == "code":
                 right.code(text, language="text", wrap_lines=True)
             else:
-                getattr(right, how)(text)
+                getattr(right, how)(literal(text))  # PyTorch's words, as written (no markdown)
     st.subheader("Every tensor, as autograd sees it")
     st.dataframe(tensor_table(run.env), hide_index=True)
     model = scratch_graph(run.env)
     if model.nodes:
         st.subheader("The graph")
-        st.caption("Blue: leaves that require grad, white: tensors that do not, green: results with a grad_fn, "
-                   "grey: backward functions. Click a node to see all of it.")
+        st.caption(GRAPH_NOTE)
         picked = state.get("scratch_node") if state.get("scratch_node") in model.nodes else None
         _graph_drawing(key="scratch_graph", data=graph_svg(model, FONT_PX[bool(state.get(PRESENT_KEY))],
                                                            selected=picked), on_clicked_change=take_click)

@@ -11,6 +11,8 @@ from explorer.autograd.node import GraphNode, label_lines, rule, saved_slots, sa
 from explorer.autograd.walk import inputs_of, walk_grad_fns
 
 MAX_GRAPH_NODES = 150
+GRAPH_NOTE = ("Blue: leaves that require grad, white: tensors that do not, green: results with a grad_fn, grey: "
+              "backward functions. Click a node to see all of it.")
 COLUMNS = ["name", "shape", "dtype", "requires_grad", "is_leaf", "grad_fn", "_version", "value", "grad"]
 
 
