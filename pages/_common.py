@@ -8,7 +8,7 @@ import streamlit as st
 from explorer.runtime import available_devices, device_from_link
 from explorer.data.sources import candles_from_link, cap_note, check_config_rows, enough_candles, literal, upload_rows
 from explorer.teaching.source import source_of
-from pages._style import LAYOUT_CSS, PRESENTER_CSS
+from pages._style import CONTROLS_JS, LAYOUT_CSS, PRESENTER_CSS
 from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY,  # noqa: F401
                           publish_state, share_state)
 
@@ -119,6 +119,7 @@ def presenter_mode() -> bool:
     st.sidebar.toggle("Presenter mode", key=PRESENT_KEY, help="Larger fonts; sidebar and secondary controls hidden. "
                       "Also opened with ?present=1 in the URL.")
     st.html(LAYOUT_CSS)
+    st.sidebar.html(CONTROLS_JS, unsafe_allow_javascript=True)  # a help icon's click must not flip its toggle
     if st.session_state[PRESENT_KEY]:
         st.html(PRESENTER_CSS)
         st.button("Exit presenter mode", key="present_exit", on_click=_exit_presenter, type="tertiary")

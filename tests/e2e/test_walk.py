@@ -1,0 +1,29 @@
+"""Browser: defects found in a learner's walk through the app (issue 25), each checked where the learner met it."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_no_exception, open_page, wait_idle
+
+TIMEOUT = 60_000
+
+
+def test_help_icon_does_not_flip_its_toggle(page, app_url):
+    """The "?" beside "zero after each step" shows help; it does not switch the lab's setting (nor the URL)."""
+    open_page(page, app_url)
+    open_page(page, app_url, "accumulation")
+    toggle = page.locator(".st-key-acc_zero_each")
+    switch = toggle.locator("input[role=switch]")
+    expect(switch).not_to_be_checked(timeout=TIMEOUT)
+    icon = toggle.locator("[data-testid=stTooltipIcon]")
+    icon.hover()
+    expect(page.locator("[data-testid=stTooltipContent]")).to_contain_text("Zero both", timeout=TIMEOUT)  # its help
+    icon.click()
+    page.wait_for_timeout(800)
+    wait_idle(page)
+    expect(switch).not_to_be_checked()
+    assert "acc_zero_each=1" not in page.url
+    toggle.locator("[data-testid=stWidgetLabel] p").click()  # the label's text still flips it
+    expect(switch).to_be_checked(timeout=TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
