@@ -136,9 +136,10 @@ def _paired_bare(s: TrainSettings, cores: set[int], conn: Connection) -> None:
     each epoch end."""
     os.sched_setaffinity(0, cores)
     torch.set_num_threads(1)
+    data = bench_data()  # before "ready": the play starts after it, and the loop must be running by then
     log = [(time.time(), 0)]
     conn.send("ready")
-    for steps in bare_loop(bench_data(), s):
+    for steps in bare_loop(data, s):
         log.append((time.time(), steps))
         if conn.poll():
             break
