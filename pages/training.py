@@ -7,7 +7,7 @@ from explorer import svgplot
 from explorer.teaching.questions import untrained_raw_loss
 from explorer.training import live as live_feed
 from explorer.training.charts import MAX_POINTS, loss_figure, prediction_figure
-from explorer.training.controls import PACES, SETTINGS_ERRORS
+from explorer.training.controls import PACES, SETTINGS_CHANGED, SETTINGS_ERRORS
 from explorer.training.export import export_notebook, export_script
 from explorer.training.live import (SCRIPT, board, fast_html, panel_notes, panel_numbers, shapes_line, slow_html,
                                    status_text)
@@ -25,8 +25,6 @@ PANEL_S = 0.2  # the live panel redraws 5 times a second while training (where s
 SLOW_S = 1.0  # the prediction and norm charts, once a second
 # serve.py's route feeds it while training; it reruns the page when the run stops (live.js)
 LIVE_BOARD = st.components.v2.component("live_board", isolate_styles=False, js=SCRIPT)
-CHANGED = ("The settings (or the loaded candles, or the device) changed: this run keeps its own; press Reset to "
-           "train with the new ones.")
 
 
 def start(frame, spec, settings, token, old: TrainingWorker | None) -> TrainingWorker | None:
@@ -129,7 +127,7 @@ with main:
     if worker is not None:
         worker.pace = None if pace == "max" else float(pace)
         if spec is not None and worker.spec != (spec, settings, token):
-            st.info(CHANGED)
+            st.info(SETTINGS_CHANGED)
         quiz_gate(untrained_raw_loss(worker.spec[0].normalisation, worker.spec[0].is_classification,
                                      worker.trainer.step_count, worker.trainer.valid_loss))
         live = worker.running

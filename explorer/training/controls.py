@@ -16,6 +16,8 @@ from explorer.training.trainer import TrainSettings, specs_from_config
 PACES = ["5", "20", "100", "500", "max"]  # the speed slider: steps per second
 RATES = sorted(LEARNING_RATES)
 SETTINGS_ERRORS = (FeatureError, SettingsError)  # settings that cannot train; the message says why
+SETTINGS_CHANGED = ("The settings (or the loaded candles, or the device) changed: this run keeps its own; press Reset "
+                    "to train with the new ones.")
 
 
 def training_section(applied: dict | None) -> TrainingSection:
