@@ -26,7 +26,7 @@ _TORCH = ("tensor", "Tensor", "zeros", "ones", "zeros_like", "ones_like", "full"
           "randperm", "arange", "linspace", "eye", "manual_seed", "sigmoid", "tanh", "relu", "exp", "log", "sin",
           "cos", "sqrt", "abs", "neg", "square", "pow", "add", "sub", "mul", "div", "sum", "mean", "prod", "max",
           "min", "argmax", "argmin", "matmul", "mm", "dot", "outer", "stack", "cat", "where", "maximum", "minimum",
-          "clamp", "softmax", "log_softmax", "allclose", "equal", "isclose", "is_grad_enabled", "no_grad",
+          "clamp", "softmax", "log_softmax", "cumsum", "cumprod", "allclose", "equal", "isclose", "is_grad_enabled", "no_grad",
           "enable_grad", "inference_mode", "float16", "bfloat16", "float32", "float64", "float", "double", "half",
           "int32", "int64", "long", "int", "bool", "uint8")
 _FUNCTIONAL = ("relu", "sigmoid", "tanh", "softmax", "log_softmax", "mse_loss", "l1_loss", "cross_entropy",
@@ -41,7 +41,7 @@ RANDOM = {torch.randn, torch.rand, torch.randint, torch.randperm}  # draw from t
 
 TENSOR_METHODS = {
     "sum", "mean", "prod", "max", "min", "argmax", "argmin", "pow", "exp", "log", "tanh", "relu", "sigmoid", "abs",
-    "sqrt", "sin", "cos", "neg", "square", "softmax", "log_softmax", "clamp", "add", "sub", "mul", "div", "matmul",
+    "sqrt", "sin", "cos", "neg", "square", "softmax", "log_softmax", "cumsum", "cumprod", "clamp", "add", "sub", "mul", "div", "matmul",
     "mm", "dot", "view", "reshape", "flatten", "squeeze", "unsqueeze", "t", "transpose", "permute", "contiguous",
     "detach", "clone", "item", "tolist", "numpy", "size", "dim", "numel", "double", "float", "half", "long", "int",
     "bool", "to", "cpu", "cuda", "norm", "allclose", "equal", "zero_", "fill_", "add_", "sub_", "mul_", "div_",

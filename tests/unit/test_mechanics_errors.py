@@ -200,6 +200,17 @@ def test_scratch_program_is_the_broken_lesson(frame, x, key):
 
 
 @pytest.mark.parametrize("key", list(er.ERRORS))
+def test_the_scratchpad_runs_the_broken_lesson_and_meets_the_same_error(frame, key):
+    """"Open in scratchpad" opens a program the scratchpad accepts, and running it meets PyTorch's message."""
+    from explorer.mechanics.scratchpad import parse_program, run_program
+    program = parse_program(unquote(view(frame, key).scratch.partition("?code=")[2]))
+    run = run_program(program, len(program.statements))
+    said = " ".join(f"{o.error or ''} {' '.join(o.warnings)}" for o in run.outcomes)
+    message = view(frame, key).sides[0].run.message  # what the page shows beside the broken lesson
+    assert message and message.split("\n")[0][:60] in said
+
+
+@pytest.mark.parametrize("key", list(er.ERRORS))
 def test_take_home_script_prints_torchs_messages(frame, key, tmp_path):
     v = view(frame, key)
     script = tmp_path / "s.py"
