@@ -85,13 +85,8 @@ class LogReturn(torch.autograd.Function):
         return grad_output / last, -grad_output / first  # d/dlast = 1/last, d/dfirst = -1/first
 
 
-class LogReturnSignBug(torch.autograd.Function):
-    """The same with a mistake in backward: the minus sign of d/dfirst is missing."""
-
-    @staticmethod
-    def forward(ctx, last, first):
-        ctx.save_for_backward(last, first)
-        return torch.log(last / first)
+class LogReturnSignBug(LogReturn):
+    """The same forward, with a mistake in backward: the minus sign of d/dfirst is missing."""
 
     @staticmethod
     def backward(ctx, grad_output):
