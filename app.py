@@ -6,6 +6,7 @@ from pages._common import device_picker, presenter_mode, sidebar_data_summary
 from pages._quiz import quiz_mode, quiz_score
 from pages._replica import watch_replica
 from pages._state import APP_LINK, publish_state, share_state
+from pages._tour import next_stop_link
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wide")
 configure_torch()
@@ -39,6 +40,7 @@ device_picker()
 summary = st.sidebar.container()
 try:
     page.run()
+    next_stop_link(page.url_path)  # a lesson page ends with the guided path's next stop
 finally:  # after the page, so a load on this run shows at once (and even when a page stops early)
     sidebar_data_summary(summary)
     quiz_score(quiz_box)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.teaching.seed_notebooks import SEED_NOTEBOOKS
 from explorer.teaching.shareable import Shared
-from explorer.teaching.tour import STOPS, Live, Stop, live_results
+from explorer.teaching.tour import STOPS, TOUR_KEY, Live, Stop, live_results
 from pages._common import current_candles, publish_state, share_state, show_code
 
 SPEC = (Shared("home_stop", "int", 1, len(STOPS)),)
@@ -39,7 +39,7 @@ def _move(step: int) -> None:
 
 def stop_picker() -> int:
     """Which stop is shown: a radio of all stops, and previous / next buttons (keyboard ← / →)."""
-    st.session_state.setdefault("home_stop", 1)
+    st.session_state.setdefault("home_stop", st.session_state.get(TOUR_KEY, 1))  # back where the learner was
     number = st.radio("Stop", range(1, len(STOPS) + 1), key="home_stop", horizontal=True,
                       format_func=lambda n: STOPS[n - 1].title, label_visibility="collapsed")
     back, ahead, _ = st.columns([1, 1, 3])
@@ -47,6 +47,7 @@ def stop_picker() -> int:
                 shortcut="Left", width="stretch")
     ahead.button("next stop", key="home_next", on_click=_move, args=(1,), disabled=number == len(STOPS),
                  shortcut="Right", width="stretch", type="primary")
+    st.session_state[TOUR_KEY] = number
     return number
 
 

@@ -196,3 +196,20 @@ def live_results(frame: pd.DataFrame) -> list[Live]:
         except ValueError as exc:  # e.g. an uploaded file with fewer than 101 rows
             results.append(Live("(this stop needs more candles)", f"(not available for the loaded data: {exc})"))
     return results
+
+
+TOUR_KEY = "tour_stop"  # the session's last stop on the path (the radio's own state is dropped off its page)
+
+
+def stop_number(page: str) -> int | None:
+    """The stop (1-based) whose lesson is this page: 'accumulation', or 'pages/accumulation.py'; None if none."""
+    name = page.rsplit("/", 1)[-1].removesuffix(".py")
+    return next((n for n, stop in enumerate(STOPS, start=1) if stop.page == f"pages/{name}.py"), None)
+
+
+def next_stop(page: str) -> tuple[int, str] | None:
+    """The stop after this page's on the guided path: (its number, the link's words); None after the last one."""
+    number = stop_number(page)
+    if number is None or number == len(STOPS):
+        return None
+    return number + 1, f"Next on the guided path: {STOPS[number].title} →"

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import load_candles
 from explorer.data.config import load_config, resolve_data_path
-from explorer.teaching.tour import STOPS, magnitude_phrase
+from explorer.teaching.tour import STOPS, magnitude_phrase, next_stop, stop_number
 from explorer.training.features import FeatureSpec, make_features
 from explorer.training.trainer import Trainer, TrainSettings
 from tests.app.apptest import APP
@@ -91,3 +91,27 @@ def test_home_live_results_follow_the_loaded_rows():
     at.run()
     assert live_printout(at) == "(torch.float32, torch.Size([300, 5]), device(type='cpu'))"
     assert "shape (300, 5)" in look_at(at)
+
+
+def test_guided_path_remembers_the_stop():
+    """After 'Open Gradient accumulation →' from stop 3, the sidebar's Guided path opens at stop 3 again, not at
+    1 · Data (the radio's own state is dropped while another page shows). The link on to the next stop, drawn by the
+    router under each lesson page, is clicked in tests/e2e/test_walk.py (AppTest runs a page without the router)."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    for _ in range(2):
+        at.button(key="home_next").click().run()
+    assert at.subheader[0].value == "3 · Gradient accumulation"
+    at.switch_page("pages/accumulation.py").run()  # the stop's page link
+    assert not at.exception
+    at.switch_page("pages/home.py").run()  # the sidebar's Guided path
+    assert not at.exception and at.subheader[0].value == "3 · Gradient accumulation"
+
+
+def test_each_stop_but_the_last_links_on_to_the_next():
+    for number, stop in enumerate(STOPS, start=1):
+        assert stop_number(stop.page) == stop_number(stop.page.removeprefix("pages/").removesuffix(".py")) == number
+        found = next_stop(stop.page.removeprefix("pages/").removesuffix(".py"))  # the router knows a page's URL path
+        assert found == (None if number == len(STOPS) else (number + 1, f"Next on the guided path: "
+                                                                         f"{STOPS[number].title} →"))
+    assert stop_number("") is None and stop_number("scratchpad") is None and next_stop("errors") is None

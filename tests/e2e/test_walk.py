@@ -27,3 +27,22 @@ def test_help_icon_does_not_flip_its_toggle(page, app_url):
     expect(switch).to_be_checked(timeout=TIMEOUT)
     wait_idle(page)
     assert_no_exception(page)
+
+
+def test_lesson_page_links_on_to_the_next_stop(page, app_url):
+    """From stop 3's page, the link at its end opens the Guided path at stop 4, and the URL says so; the sidebar's
+    Guided path then opens where the learner was."""
+    open_page(page, app_url)
+    open_page(page, app_url, "accumulation")
+    link = page.locator(".st-key-tour_next button")
+    expect(link).to_have_text("Next on the guided path: 4 · retain_graph →", timeout=TIMEOUT)
+    link.click()
+    expect(page.locator("h3").first).to_contain_text("4 · retain_graph", timeout=TIMEOUT)
+    wait_idle(page)
+    assert "home_stop=4" in page.url
+    page.get_by_role("link", name="Open retain_graph →").click()
+    wait_idle(page)
+    assert page.locator(".st-key-tour_next button").inner_text().startswith("Next on the guided path: 5 · Training")
+    page.locator("[data-testid=stSidebarNav] a", has_text="Guided path").click()
+    expect(page.locator("h3").first).to_contain_text("4 · retain_graph", timeout=TIMEOUT)
+    assert_no_exception(page)
