@@ -7,15 +7,16 @@ run prints them) and not counted.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.helpers import assert_no_exception, open_page, wait_idle
+from tests.e2e.helpers import assert_no_exception, open_page, shot, wait_idle
 
 AXE = Path(__file__).resolve().parents[2] / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ("", "data", "config", "graph?graph_view=fwd", "graph?graph_view=bwd&bwd=3", "graph?graph_view=check",
+PAGES = ("", "data", "config", "graph?graph_view=fwd", "graph?graph_view=bwd&graph_bwd_pos=3", "graph?graph_view=check",
          "graph?graph_view=mlp", "accumulation", "accumulation?acc_tab=optimizer", "accumulation?acc_tab=micro",
          "retain_graph", "modules", "training")
 STREAMLIT_OWN = ("[data-testid=stSidebarNav]", "[data-testid=stHeader]", "[data-testid=stToolbar]",
@@ -75,3 +76,92 @@ def test_no_page_scrolls_sideways(page: Page, app_url, path, size):
         .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => [e.dataset.testid || e.tagName, e.scrollWidth,
         e.clientWidth])""")
     assert not wide, wide
+
+
+FOCUSED_NODE = """() => { const e = document.activeElement; const node = e && e.closest('.graph-box [data-node]');
+  if (!node) return null; const s = getComputedStyle(node);
+  return {id: node.dataset.node, role: node.getAttribute('role'), name: node.getAttribute('aria-label'),
+          outline: s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor}; }"""
+SAID = "() => [...document.querySelectorAll('.graph-say')].map(e => e.textContent).join(' | ')"
+
+
+def test_graph_nodes_are_buttons_from_the_keyboard_and_a_live_region_says_the_step(page: Page, app_url):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    open_page(page, app_url, "graph?graph_view=bwd&graph_bwd_pos=3")
+    page.wait_for_selector(".graph-box [data-node] rect", timeout=60_000)
+    assert page.evaluate("document.querySelector('.graph-say').getAttribute('aria-live')") == "polite"
+    before = page.evaluate(SAID)
+    assert before.startswith("Backward step 3 of "), before
+    page.evaluate("document.querySelector('[data-testid=stMain]').focus()")  # start tabbing from the page's top
+    node = None
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        node = page.evaluate(FOCUSED_NODE)
+        if node:
+            break
+    assert node, "Tab never reached a node of the graph"
+    assert node["role"] == "button" and node["outline"].startswith("solid 3px"), node
+    name = node["name"].split(" ")[0]
+    assert "(" in node["name"] and any(kind in node["name"] for kind in ("parameter", "input tensor",
+                                                                          "backward function", "output tensor",
+                                                                          "AccumulateGrad")), node
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    said = page.evaluate(SAID)
+    assert f"Inspecting {name}." in said and said != before, said
+    assert re.search(rf"Inspecting {re.escape(name)} \(node {node['id']}\)",
+                     page.locator("[data-testid=stMain]").inner_text())  # the inspector, as a click opens it
+    assert (page.evaluate(FOCUSED_NODE) or {}).get("id") == node["id"]  # the keyboard keeps its place
+
+
+LABEL_PX = """() => [...document.querySelectorAll('.graph-box svg')].flatMap(svg => [...svg.querySelectorAll('text')]
+  .map(t => parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a))"""
+BROKEN_WORDS = """() => {  // a control's label whose words do not fit on their line (broken inside, or cut with …)
+  const out = [];
+  for (const p of document.querySelectorAll('[data-testid^=stBaseButton] p, [data-testid=stWidgetLabel] p, '
+                                            + '[data-baseweb=select] [value], [data-baseweb=select] div[title]')) {
+    const range = document.createRange(); const words = (p.textContent || '').split(/\\s+/).filter(Boolean);
+    if (!words.length || !p.firstChild || p.closest('[data-testid=stSidebar][data-collapsed=true]')) continue;
+    const text = p.firstChild.nodeType === 3 ? p.firstChild : null;
+    if (p.scrollWidth > p.clientWidth + 1) { out.push(p.textContent + ' (cut)'); continue; }
+    if (!text) continue;
+    let at = 0;
+    for (const word of words) {  // each word on one line: its box is one line high
+      const i = text.textContent.indexOf(word, at); if (i < 0) break; at = i + word.length;
+      range.setStart(text, i); range.setEnd(text, at);
+      if (range.getClientRects().length > 1) { out.push(word + ' (broken)'); break; }
+    }
+  }
+  for (const b of document.querySelectorAll('[data-testid^=stBaseButton]')) {  // a label never runs under its hint
+    const label = b.querySelector('[data-testid=stMarkdownContainer]'), hint = b.querySelector('kbd');
+    if (!label || b.closest('[data-testid=stSidebar][data-collapsed=true]')) continue;
+    if (label.scrollWidth > label.clientWidth + 1) out.push(label.textContent + ' (overflows its button)');
+    const a = label.getBoundingClientRect(), k = hint && hint.getBoundingClientRect();
+    if (k && k.width && a.width && k.left < a.right - 1 && k.right > a.left + 1 && k.top < a.bottom - 1
+        && k.bottom > a.top + 1) out.push(label.textContent + ' (under its shortcut hint)');
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("size", [(390, 844), (820, 1180)], ids=["phone", "tablet"])
+def test_graph_labels_stay_readable_and_no_control_label_breaks_inside_a_word(page: Page, app_url, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    for path in ("graph?graph_view=fwd", "graph?graph_view=bwd&graph_bwd_pos=3", "training", "accumulation", "data"):
+        open_page(page, app_url, path)
+        if path.startswith("graph"):
+            page.wait_for_selector(".graph-box [data-node] rect", timeout=60_000)
+            sizes = page.evaluate(LABEL_PX)
+            assert sizes and min(sizes) >= 11.9, (path, min(sizes))
+        if size[0] > 800:
+            assert page.locator("[data-testid=stSidebar][data-collapsed=false]").count(), "the sidebar is open"
+        assert not page.evaluate(BROKEN_WORDS), (path, page.evaluate(BROKEN_WORDS))
+        shot(page, f"a11y_{path.split('?')[0] or 'home'}_{size[0]}")
+
+
+@pytest.mark.parametrize("path", ["graph?graph_view=bwd&graph_bwd_pos=3", "training", "data"])
+def test_presenter_screenshots(page: Page, app_url, path):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, app_url, path + ("&" if "?" in path else "?") + "present=1")
+    assert_no_exception(page)
+    shot(page, f"a11y_present_{path.split('?')[0]}")
