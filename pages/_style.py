@@ -5,6 +5,6 @@ from pathlib import Path
 from explorer.svgplot import TABLE_CSS
 
 HERE = Path(__file__).parent
-LAYOUT_CSS = f"<style>{(HERE / '_layout.css').read_text()}{TABLE_CSS}</style>"
+LAYOUT_CSS = f"<style>{(HERE / '_layout.css').read_text()}{TABLE_CSS}{(HERE / '_controls.css').read_text()}</style>"
 PRESENTER_CSS = f"<style>{(HERE / '_presenter.css').read_text()}</style>"
 CONTROLS_JS = f"<script>{(HERE / '_controls.js').read_text()}</script>"

@@ -46,3 +46,20 @@ def test_lesson_page_links_on_to_the_next_stop(page, app_url):
     page.locator("[data-testid=stSidebarNav] a", has_text="Guided path").click()
     expect(page.locator("h3").first).to_contain_text("4 · retain_graph", timeout=TIMEOUT)
     assert_no_exception(page)
+
+
+def test_graph_journal_values_are_readable_at_1400(page, app_url):
+    """At 1400x1000 the op journal beside the graph shows each op's value whole: nothing cut at the box's edge."""
+    open_page(page, app_url)
+    open_page(page, app_url, "graph")
+    box = page.locator(".light-table.graph-journal").first
+    expect(box).to_be_visible(timeout=TIMEOUT)
+    fits = box.evaluate("""e => {
+        const edge = e.getBoundingClientRect().right;
+        const cells = [...e.querySelectorAll('tbody td:nth-child(5)')];
+        return {box: [e.clientWidth, e.scrollWidth], cells: cells.map(c => [c.textContent,
+            c.getBoundingClientRect().right <= edge + 0.5, c.scrollWidth <= c.clientWidth + 1])};
+    }""")
+    assert fits["box"][1] <= fits["box"][0] + 1, fits  # the table fits its box: no sideways scroll
+    assert len(fits["cells"]) == 3 and all(inside and whole for _, inside, whole in fits["cells"]), fits
+    assert "[[ 1.54" in fits["cells"][0][0]
