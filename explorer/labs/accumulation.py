@@ -214,6 +214,10 @@ def history_table(history: list[GradRecord], feature_names: list[str]) -> str:
     return svgplot.table(frame, "acc-history")
 
 
+NO_GRADS_NOTE = ("No gradients yet: a chart per gradient appears with the first backward() (press "
+                 "<b>forward + backward</b> or <b>run N steps</b>).")
+
+
 def grad_panels(history: list[GradRecord], feature_names: list[str], x: list[float] | None = None) -> str:
     """One small chart per gradient (each w.grad component, then b.grad) after each action; gaps where None.
 
@@ -226,6 +230,8 @@ def grad_panels(history: list[GradRecord], feature_names: list[str], x: list[flo
     events = [r.event for r in history]
     series = [[None if r.w_grad is None else r.w_grad[i] for r in history] for i in range(len(feature_names))]
     series.append([r.b_grad for r in history])
+    if all(v is None for values in series for v in values):  # nothing to draw yet: say so, not six empty 0-1 charts
+        return f'<p class="light-note">{NO_GRADS_NOTE}</p>'
     first, last = (min(events), max(events)) if events else (0, 1)
     last = max(last, first + 1)
     panels = []

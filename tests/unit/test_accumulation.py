@@ -216,3 +216,14 @@ def test_lab_for_replays_a_links_clicks_on_a_fresh_lab_only(frame):
     assert lab_for(lab, x.clone(), 0, NAMES, "FFFF") == (lab, None)  # the same x and seed: the lab stays
     fresh, problem = lab_for(lab, x, 1, NAMES, "FQ")
     assert fresh is not lab and "`acc_history` = 'FQ' ignored" in problem and len(fresh.history) == 1
+
+
+def test_grad_panels_before_any_backward_say_so_instead_of_six_empty_charts(frame):
+    """At first open no .grad exists yet: a short note, not six empty 0-1 charts; one backward draws the charts."""
+    lab = AccumulationLab(candle_row(frame, 1), 0)
+    x = lab.x.flatten().tolist()
+    empty = grad_panels(lab.history, NAMES, x)
+    assert "<svg" not in empty and "height:220px" not in empty
+    assert "No gradients yet" in empty and "forward + backward" in empty
+    lab.forward_backward()
+    assert grad_panels(lab.history, NAMES, x).count("height:220px") == 6
