@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 import torch
 
@@ -11,6 +11,26 @@ from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.journal import brief, preview
 from explorer.autograd.node import leaf_name, node_inputs, rule, saved_tensors
 from explorer.autograd.walk import walk_grad_fns
+
+
+HIDDEN = "?"  # what is written in place of a value a question asks for, while it is open
+Hide = Callable[[object], bool]  # whether a value is left out (shown as HIDDEN)
+
+
+def never(_: object) -> bool:
+    return False
+
+
+def hiding(answers: Sequence[torch.Tensor | None]) -> Hide:
+    """Leaves out every tensor whose numbers are one of `answers`' (in any shape: w.T's gradient is w.grad's)."""
+    flat = [a.detach().reshape(-1).cpu() for a in answers if a is not None]
+    if not flat:
+        return never
+
+    def hidden(t: object) -> bool:
+        return isinstance(t, torch.Tensor) and any(t.numel() == a.numel() and torch.equal(
+            t.detach().reshape(-1).cpu().to(a.dtype), a) for a in flat)
+    return hidden
 
 
 @dataclass
@@ -25,18 +45,21 @@ class BackwardStep:
     leaf_grad: torch.Tensor | None = None  # for AccumulateGrad: the leaf's .grad right after this step
     fn: object = field(default=None, repr=False, compare=False)
 
-    def chain_rule(self, precision: int = 4) -> str:
-        """The chain-rule step with the real numbers: rule, g flowing in, saved values used, grads out."""
-        g = ", ".join(preview(t, precision) if t is not None else "None" for t in self.grad_outputs)
+    def chain_rule(self, precision: int = 4, hide: Hide = never) -> str:
+        """The chain-rule step with the real numbers: rule, g flowing in, saved values used, grads out (a gradient
+        `hide` picks, as HIDDEN)."""
+        def shown(t: torch.Tensor) -> str:
+            return HIDDEN if hide(t) else preview(t, precision)
+        g = ", ".join(shown(t) if t is not None else "None" for t in self.grad_outputs)
         lines = [f"step {self.index}: {self.name}", rule(self.name).full,
                  f"g = ∂L/∂out = {g}"]
         lines += [f"saved {k} = {preview(v, precision)}" for k, v in self.saved.items()]
         if self.name == "AccumulateGrad":
             lines.append(f"{self.input_names[0] if self.input_names else 'leaf'}.grad is now "
-                         f"{preview(self.leaf_grad, precision)}")
+                         f"{shown(self.leaf_grad)}")
         for i, (target, grad) in enumerate(zip(self.input_names, self.grad_inputs)):
             where = f"input {i} → {target}"
-            lines.append(f"{where}: None (needs no grad)" if grad is None else f"{where}: {preview(grad, precision)}")
+            lines.append(f"{where}: None (needs no grad)" if grad is None else f"{where}: {shown(grad)}")
         return "\n".join(line.replace("\n", "\n    ") for line in lines)
 
 
@@ -49,23 +72,25 @@ class BackwardTrace:
         """Node names in run order."""
         return [s.name for s in self.steps]
 
-    def annotate(self, model: GraphModel, upto: int | None = None) -> GraphModel:
-        """Write grads seen up to step `upto` (all when None) onto the model's nodes, in place; return it."""
+    def annotate(self, model: GraphModel, upto: int | None = None, hide: Hide = never) -> GraphModel:
+        """Write grads seen up to step `upto` (all when None) onto the model's nodes, in place (a grad `hide` picks
+        as HIDDEN); return it."""
+        def write(nid: str, t: torch.Tensor) -> None:
+            model.nodes[nid].grad, model.nodes[nid].grad_brief = (HIDDEN, HIDDEN) if hide(t) else (preview(t),
+                                                                                                   brief(t))
+
         shown = self.steps[: upto if upto is not None else len(self.steps)]
         if shown and shown[0].grad_outputs and model.root in model.nodes:  # backward() starts from dL/dy = 1
-            model.nodes[model.root].grad = preview(shown[0].grad_outputs[0])
-            model.nodes[model.root].grad_brief = brief(shown[0].grad_outputs[0])
+            write(model.root, shown[0].grad_outputs[0])
         for step in shown:
             nid = model.node_for(step.fn)
             if nid is None:
                 continue
             grad = step.grad_outputs[0] if step.grad_outputs else None
             if step.name == "AccumulateGrad" and nid + "_leaf" in model.nodes:
-                model.nodes[nid + "_leaf"].grad = preview(step.leaf_grad)
-                model.nodes[nid + "_leaf"].grad_brief = brief(step.leaf_grad)
+                write(nid + "_leaf", step.leaf_grad)
             elif grad is not None and nid in model.nodes:
-                model.nodes[nid].grad = preview(grad)
-                model.nodes[nid].grad_brief = brief(grad)
+                write(nid, grad)
         return model
 
 

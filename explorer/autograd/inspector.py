@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from explorer.autograd.backward import BackwardStep
+from explorer.autograd.backward import HIDDEN, BackwardStep, Hide, never
 from explorer.autograd.lesson import GraphLesson
 from explorer.autograd.node import leaf_name, node_inputs
 from explorer.svgplot import pre
@@ -88,18 +88,19 @@ def inspect_node(lesson: GraphLesson, node_id: str, steps: int | None = None) ->
     return details
 
 
-def details_html(d: NodeDetails) -> str:
+def details_html(d: NodeDetails, hide: Hide = never) -> str:
     """The inspector's two columns as one block of HTML: what it is, its value and grad | its saved tensors,
-    next_functions and the chain-rule step that runs at it."""
+    next_functions and the chain-rule step that runs at it (a gradient `hide` picks, as HIDDEN)."""
+    grad = HIDDEN if hide(d.grad) else full(d.grad) if d.grad is not None else "None"
     saved = [f"{k}: {v if isinstance(v, str) else full(v)}" for k, v in d.saved.items()]
     left = (f"<p>Inspecting <b>{html.escape(d.name)}</b> (node {d.node_id}) · grad_fn: "
             f"<code>{html.escape(str(d.grad_fn))}</code></p>"
             + pre("value: " + (full(d.value) if d.value is not None else "—"))
-            + pre("grad: " + (full(d.grad) if d.grad is not None else "None") + f"\n({d.grad_note})"))
+            + pre(f"grad: {grad}\n({d.grad_note})"))
     right = pre("saved tensors:\n" + ("\n".join(saved) or "none") + "\n\nnext_functions:\n"
                 + ("\n".join(d.inputs) or "none (a leaf or the output)"))
     if d.step is not None:
         when = "ran here" if d.step_ran else "runs here when backward() gets to it"
         right += (f'<p class="light-note">The chain-rule step that {when} (backward step {d.step.index}), with its '
-                  f"real numbers:</p>" + pre(d.step.chain_rule()))
+                  f"real numbers:</p>" + pre(d.step.chain_rule(hide=hide)))
     return f'<div class="light-columns"><div>{left}</div><div>{right}</div></div>'

@@ -9,6 +9,7 @@ import torch
 
 from explorer import svgplot
 from explorer.autograd.explain import explain, stoppers
+from explorer.autograd.backward import Hide, hiding, never
 from explorer.autograd.expr import parse_expression
 from explorer.autograd.gradcheck import GradcheckReport
 from explorer.autograd.graph import build_graph
@@ -61,15 +62,23 @@ def forward_view(lesson: GraphLesson, upto: int) -> tuple[GraphModel, str | None
     return lesson.before.until(upto), lesson.before.node_for(entry.grad_fn) if entry else None
 
 
-def backward_view(lesson: GraphLesson, upto: int) -> tuple[GraphModel, str | None]:
-    """The graph after `upto` backward steps: grads so far; saved tensors freed on the nodes that already ran."""
+def backward_view(lesson: GraphLesson, upto: int, hide: Hide = never) -> tuple[GraphModel, str | None]:
+    """The graph after `upto` backward steps: grads so far (those `hide` picks as '?'); saved tensors freed on the
+    nodes that already ran."""
     ran = {lesson.after.node_for(s.fn) for s in lesson.trace.steps[:upto]}
     nodes = {nid: replace(node, grad=None, grad_brief="",
                           saved=(node if nid in ran else lesson.before.nodes.get(nid, node)).saved)
              for nid, node in lesson.after.nodes.items()}
-    model = lesson.trace.annotate(replace(lesson.after, nodes=nodes), upto)
+    model = lesson.trace.annotate(replace(lesson.after, nodes=nodes), upto, hide)
     active = lesson.trace.steps[upto - 1] if upto else None
     return model, model.node_for(active.fn) if active else None
+
+
+def hidden(lesson: GraphLesson, names: tuple[str, ...]) -> Hide:
+    """What a question open on the lesson leaves out: the gradients named ('w.grad', 'b.grad') and every gradient
+    with the same numbers (the one flowing into w's AccumulateGrad, w.T's)."""
+    grads = {"w.grad": lesson.w.grad, "b.grad": lesson.b.grad}
+    return hiding([grads[n] for n in names if n in grads])
 
 
 def named_tensors(lesson: GraphLesson) -> dict[str, torch.Tensor]:
@@ -131,15 +140,15 @@ def journal_html(lesson: GraphLesson, k: int) -> str:
     return svgplot.pre(lesson.journal.entries[k - 1].describe()) + svgplot.table(journal, "graph-journal")
 
 
-def steps_html(lesson: GraphLesson, k: int) -> str:
-    """Backward step `k`'s chain rule with its numbers, above the steps so far (k ≥ 1)."""
+def steps_html(lesson: GraphLesson, k: int, hide: Hide = never) -> str:
+    """Backward step `k`'s chain rule with its numbers (those `hide` picks as '?'), above the steps so far (k ≥ 1)."""
     steps = pd.DataFrame([{"step": s.index, "node": s.name, "inputs": ", ".join(s.input_names)}
                           for s in lesson.trace.steps[:k]])
-    return svgplot.pre(lesson.trace.steps[k - 1].chain_rule()) + svgplot.table(steps, "graph-steps")
+    return svgplot.pre(lesson.trace.steps[k - 1].chain_rule(hide=hide)) + svgplot.table(steps, "graph-steps")
 
 
 def inspector_html(lesson: GraphLesson, model: GraphModel, chosen: str, active: str | None,
-                   steps: int | None) -> str:
+                   steps: int | None, hide: Hide = never) -> str:
     """The inspector on node `chosen`; on this step's node (or y) when nothing is chosen or it is not built yet."""
     note = ""
     if chosen not in model.nodes:
@@ -147,7 +156,7 @@ def inspector_html(lesson: GraphLesson, model: GraphModel, chosen: str, active: 
             note = f'<p class="light-note">{lesson.after.nodes[chosen].name} is not built yet at this step: ' \
                    "this is the step's own node.</p>"
         chosen = active or model.root
-    return note + details_html(inspect_node(lesson, chosen, steps))
+    return note + details_html(inspect_node(lesson, chosen, steps), hide)
 
 
 @dataclass
@@ -161,11 +170,17 @@ class StepPanel:
     inspector: str
 
 
-def step_panel(lesson: GraphLesson, name: str, k: int, chosen: str) -> StepPanel:
-    """Stepper `name` ('fwd': ops of the journal, 'bwd': backward steps) at step `k`, the inspector on `chosen`."""
-    model, active = (forward_view if name == "fwd" else backward_view)(lesson, k)
-    side = (journal_html if name == "fwd" else steps_html)(lesson, k) if k else BEFORE[name]
-    inspector = inspector_html(lesson, model, chosen, active, None if name == "fwd" else k)
+def step_panel(lesson: GraphLesson, name: str, k: int, chosen: str, hidden_names: tuple[str, ...] = ()) -> StepPanel:
+    """Stepper `name` ('fwd': ops of the journal, 'bwd': backward steps) at step `k`, the inspector on `chosen`;
+    the gradients an open question asks for (`hidden_names`, e.g. 'w.grad') shown as '?'."""
+    hide = hidden(lesson, hidden_names)
+    if name == "fwd":
+        model, active = forward_view(lesson, k)
+        side = journal_html(lesson, k) if k else BEFORE[name]
+    else:
+        model, active = backward_view(lesson, k, hide)
+        side = steps_html(lesson, k, hide) if k else BEFORE[name]
+    inspector = inspector_html(lesson, model, chosen, active, None if name == "fwd" else k, hide)
     return StepPanel(model, active, side, SIDE_KEYS[name] if k else None, inspector)
 
 
