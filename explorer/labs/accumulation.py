@@ -164,10 +164,12 @@ class AccumulationLab:
         """The seed's cell-12 call w.grad.zero_(); b.grad.zero_(): fails if a grad is None."""
         self.click(Click.GRAD_ZERO_)
 
-    def printout(self) -> str:
-        """x, w, b and both grads as torch prints them."""
+    def printout(self, hidden: tuple[str, ...] = ()) -> str:
+        """x, w, b and both grads as torch prints them; a grad an open question asks for (in `hidden`) as '?'."""
+        grads = {name: "?" if name in hidden else grad for name, grad in (("w.grad", self.w.grad),
+                                                                           ("b.grad", self.b.grad))}
         return (f"x      = {self.x}\nw      = {self.w.data}\nb      = {self.b.data}\n"
-                f"w.grad = {self.w.grad}\nb.grad = {self.b.grad}")
+                f"w.grad = {grads['w.grad']}\nb.grad = {grads['b.grad']}")
 
     def error_note(self) -> str | None:
         """Why the last click failed, in words (None when it worked)."""
@@ -195,22 +197,28 @@ def lab_buttons(steps: int) -> tuple[LabButton, ...]:
                   ".grad is None (keyboard: G).", AccumulationLab.grad_zero_))
 
 
-def history_frame(history: list[GradRecord], feature_names: list[str]) -> pd.DataFrame:
-    """The history as a table: one row per action, one column per w.grad component, None shown as None."""
+def history_frame(history: list[GradRecord], feature_names: list[str], hidden: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The history as a table: one row per action, one column per w.grad component, None shown as None; the last
+    row's grads an open question asks for (in `hidden`) as '?'."""
     rows = []
     for r in history:
         row = {"#": r.event, "action": r.action, "y": r.y}
+        hide = r is history[-1] and hidden
         for i, name in enumerate(feature_names):
-            row[f"w.grad[{name}]"] = None if r.w_grad is None else r.w_grad[i]
-        row["b.grad"] = r.b_grad
+            row[f"w.grad[{name}]"] = "?" if hide and "w.grad" in hidden else None if r.w_grad is None else r.w_grad[i]
+        row["b.grad"] = "?" if hide and "b.grad" in hidden else r.b_grad
         row["note"] = r.note
         rows.append(row)
     return pd.DataFrame(rows).set_index("#")
 
 
-def history_table(history: list[GradRecord], feature_names: list[str]) -> str:
+def history_table(history: list[GradRecord], feature_names: list[str], hidden: tuple[str, ...] = ()) -> str:
     """history_frame as a light HTML table that scrolls inside its box (None where a .grad is None)."""
-    frame = history_frame(history, feature_names).reset_index()
+    frame = history_frame(history, feature_names, hidden).reset_index()
+    if hidden:  # a column holding '?' is text: its numbers written as svgplot.table writes them
+        for column in [c for c in frame.columns if str(c).startswith(("w.grad", "b.grad"))]:
+            frame[column] = [f"{v:,.4f}" if isinstance(v, float) and v == v else "None" if v is None or v != v
+                             else v for v in frame[column]]
     return svgplot.table(frame, "acc-history")
 
 
@@ -246,10 +254,12 @@ def grad_panels(history: list[GradRecord], feature_names: list[str], x: list[flo
             f'gap:1.2em 1.6em">{"".join(panels)}</div>')
 
 
-def history_html(lab: AccumulationLab, feature_names: list[str]) -> str:
-    """The history table and one small chart per gradient, as one block of light HTML."""
-    return (history_table(lab.history, feature_names)
-            + grad_panels(lab.history, feature_names, lab.x.flatten().tolist()))
+def history_html(lab: AccumulationLab, feature_names: list[str], hidden: tuple[str, ...] = ()) -> str:
+    """The history table and one small chart per gradient, as one block of light HTML; while a question asks for the
+    last click's grads (`hidden`: 'w.grad', 'b.grad'), the table shows them as '?' and the charts stop before it."""
+    shown = lab.history[:-1] if hidden and len(lab.history) > 1 else lab.history
+    return (history_table(lab.history, feature_names, hidden)
+            + grad_panels(shown, feature_names, lab.x.flatten().tolist()))
 
 
 INTRO = ("`backward()` does not *set* `.grad`, it **adds** to it. Run the seed's loop a few times and watch `w.grad` "
