@@ -25,9 +25,19 @@ def finite(v) -> bool:
     return v is not None and math.isfinite(v)
 
 
+# Series colours, each at least 3:1 on white (WCAG 1.4.11), in the order plotly would use its own (whose orange,
+# pink, olive and cyan are 2.0-2.7:1). Each series also has a dash (DASHES, in the same order): never colour alone.
+SERIES_COLORS = ("#1f77b4", "#d95f02", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#6b6b6b", "#b5478b")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+DASHARRAY = {"solid": None, "dash": "8 5", "dot": "2 4", "dashdot": "8 4 2 4", "longdash": "14 6",
+             "longdashdot": "14 5 2 5"}  # plotly's dash names as SVG dash arrays (in pixels)
+
+
 def curve(xs: Sequence[float], ys: Sequence[float | None], x_range: tuple[float, float],
-          y_range: tuple[float, float], color: str, width: float = 2, markers: bool = False) -> str:
-    """The points as polylines, broken where y is None or not finite (a gap), and a dot at each point if asked."""
+          y_range: tuple[float, float], color: str, width: float = 2, markers: bool = False,
+          dash: str = "solid") -> str:
+    """The points as polylines, broken where y is None or not finite (a gap), and a dot at each point if asked;
+    `dash` one of DASHARRAY's names."""
     px = scale(xs, *x_range, W)
     py = scale([y if finite(y) else None for y in ys], *y_range, H, flip=True)
     runs: list[list[str]] = [[]]
@@ -36,7 +46,8 @@ def curve(xs: Sequence[float], ys: Sequence[float | None], x_range: tuple[float,
             runs[-1].append(f"{a:.1f},{b:.1f}")
         elif runs[-1]:
             runs.append([])
-    out = [f'<polyline points="{" ".join(r)}" fill="none" stroke="{color}" stroke-width="{width}" '
+    pattern = f' stroke-dasharray="{DASHARRAY[dash]}"' if DASHARRAY.get(dash) else ""
+    out = [f'<polyline points="{" ".join(r)}" fill="none" stroke="{color}" stroke-width="{width}"{pattern} '
            'vector-effect="non-scaling-stroke"/>' for r in runs if r]
     if markers:
         dots = " ".join(f"M{a:.1f} {b:.1f}l0 0" for a, b in zip(px, py) if b is not None)
@@ -66,11 +77,17 @@ def box(body: str, y_labels: Sequence[str], x_labels: Sequence[str], height: str
             f'<div></div><div style="display:flex;justify-content:space-between;{SMALL}">{xs}</div></div>')
 
 
-def legend(colors: dict[str, str]) -> str:
-    """A row of coloured swatches with their names."""
+def legend(colors: dict[str, str], dashes: dict[str, str] | None = None) -> str:
+    """A row of swatches with their names, each drawn in its series' colour and dash (DASHARRAY's names)."""
+    dashes = dashes or {}
+
+    def swatch(color: str, dash: str) -> str:
+        pattern = f' stroke-dasharray="{DASHARRAY[dash]}"' if DASHARRAY.get(dash) else ""
+        return (f'<svg width="28" height="6" style="vertical-align:middle;margin-right:.35em" aria-hidden="true">'
+                f'<line x1="0" y1="3" x2="28" y2="3" stroke="{color}" stroke-width="3"{pattern}/></svg>')
+
     return "".join(f'<span style="margin-right:1.2em;display:inline-block;white-space:nowrap">'
-                   f'<span style="display:inline-block;width:1.4em;height:3px;'
-                   f'background:{color};vertical-align:middle;margin-right:.35em"></span>{html.escape(name)}</span>'
+                   f'{swatch(color, dashes.get(name, "solid"))}{html.escape(name)}</span>'
                    for name, color in colors.items())
 
 

@@ -101,7 +101,8 @@ def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", hig
                 ' stroke-dasharray="5 3"' if kind == "input" else "")
         name = _escape(node_name(model, nid, highlight, selected)).replace('"', "&quot;")
         current = ' aria-current="step"' if nid == highlight else ""
-        parts.append(f'<g data-node="{_escape(nid)}" role="img" aria-label="{name}"{current}><rect x="{p.x - p.width / 2 - left:.1f}" '
+        parts.append(f'<g data-node="{_escape(nid)}" role="img" aria-label="{name}"{current}>'
+                     f'<rect x="{p.x - p.width / 2 - left:.1f}" '
                      f'y="{down(p.y + p.height / 2):.1f}" width="{p.width:.1f}" height="{p.height:.1f}" '
                      f'fill="{fill}" stroke="{line}" stroke-width="{stroke}"{dash}/>')
         first = down(p.y) - (len(p.lines) - 1) / 2 * LINE_HEIGHT * font_px

@@ -35,16 +35,27 @@ def chart_frame(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> tuple[pd
     return resample_ohlcv(frame, rule), label
 
 
+# A rising candle is hollow and a falling one filled (as on paper charts), and its volume bar the same: up and down
+# differ by more than colour (teal vs red were 1.2:1 to each other); both colours are 5:1 or more on white.
+UP, DOWN, PAPER = "#00796b", "#c62828", "white"
+
+
 def candlestick_figure(frame: pd.DataFrame, title: str = "Candles") -> go.Figure:
-    """Candlestick chart with a volume panel below, sharing the time axis."""
+    """Candlestick chart with a volume panel below, sharing the time axis: rising candles (and their volume bars)
+    hollow, falling ones filled."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03)
     fig.add_trace(go.Candlestick(x=frame.index, open=frame["open"], high=frame["high"], low=frame["low"],
-                                 close=frame["close"], name="price"), row=1, col=1)
-    up = frame["close"] >= frame["open"]
+                                 close=frame["close"], name="price",
+                                 increasing=dict(line=dict(color=UP, width=1.5), fillcolor=PAPER),
+                                 decreasing=dict(line=dict(color=DOWN, width=1.5), fillcolor=DOWN)), row=1, col=1)
+    up = (frame["close"] >= frame["open"]).tolist()
     fig.add_trace(go.Bar(x=frame.index, y=frame["volume"], name="volume",
-                         marker_color=up.map({True: "#26a69a", False: "#ef5350"}).tolist()), row=2, col=1)
-    fig.update_layout(title=title, xaxis_rangeslider_visible=False, showlegend=False, height=520,
-                      margin=dict(l=10, r=10, t=40, b=10))
+                         marker=dict(color=[PAPER if u else DOWN for u in up],
+                                     line=dict(color=[UP if u else DOWN for u in up], width=1))), row=2, col=1)
+    fig.update_layout(title=dict(text=title, subtitle=dict(text="hollow: closed up (close ≥ open) · filled: closed "
+                                                                 "down")),
+                      xaxis_rangeslider_visible=False, showlegend=False, height=520,
+                      margin=dict(l=10, r=10, t=64, b=10))
     fig.update_yaxes(title_text="price", row=1, col=1)
     fig.update_yaxes(title_text="volume", row=2, col=1)
     fig.update_xaxes(title_text="time (UTC)", row=2, col=1)

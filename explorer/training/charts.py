@@ -14,6 +14,7 @@ from explorer.training.features import FeatureSet, FeatureSpec
 from explorer.training.trainer import TrainSettings
 from explorer.training.worker import Snapshot
 
+MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
 MAX_POINTS = 2000  # a browser redrawing a few times a second should not receive 100k points
 
 
@@ -62,7 +63,39 @@ def chance_accuracy(labels: np.ndarray) -> tuple[float, str]:
     return (up, "up") if up >= 0.5 else (1 - up, "down")
 
 
-LOSS_COLORS = {"train (batch)": "#9ecae1", "train (epoch mean)": "#1f77b4", "validation": "#ff7f0e"}
+# Each curve differs from the others by more than its colour (each colour 3:1 or more on white): the batch curve
+# thin, the epoch mean thick, validation dashed; the plotly chart also names each curve at its end.
+LOSS_COLORS = {"train (batch)": "#5b8fc7", "train (epoch mean)": "#08519c", "validation": "#d95f02"}
+LOSS_DASHES = {"train (batch)": "solid", "train (epoch mean)": "solid", "validation": "dash"}
+LOSS_WIDTHS = {"train (batch)": 1, "train (epoch mean)": 3, "validation": 2}
+LOSS_MARKERS = {"train (batch)": "circle", "train (epoch mean)": "square", "validation": "diamond"}
+# predicted vs actual: the same colour, dash and place in the live chart and the stopped one
+PREDICTION_STYLE = {"actual": ("#1f77b4", "solid"), "predicted": ("#d95f02", "dash")}
+
+
+def _role(name: str) -> str:
+    """'actual' or 'predicted', whatever the series is called ("actual (1 = up)", "predicted P(up)")."""
+    return "actual" if name.startswith("actual") else "predicted"
+
+
+def parameter_styles(names: list[str]) -> dict[str, tuple[str, str]]:
+    """Each parameter's colour and dash in the norm charts (colour and dash both change from one to the next)."""
+    return {name: (svgplot.SERIES_COLORS[i % len(svgplot.SERIES_COLORS)], svgplot.DASHES[i % len(svgplot.DASHES)])
+            for i, name in enumerate(names)}
+
+
+def _end_labels(fig: go.Figure, log_y: bool = False) -> go.Figure:
+    """Each curve named where it ends (a direct label), in its own colour: no need to match colours to a legend."""
+    for i, trace in enumerate(fig.data):  # one above its end, the next below: two curves that end together
+        x, y = np.asarray(trace.x), np.asarray(trace.y, dtype=float)
+        keep = np.isfinite(y) & ((y > 0) if log_y else True)
+        if not keep.any():
+            continue
+        last = np.flatnonzero(keep)[-1]
+        fig.add_annotation(x=x[last], y=math.log10(y[last]) if log_y else y[last], text=trace.name,
+                           showarrow=False, xanchor="right", yanchor="top" if i % 2 else "bottom",
+                           font=dict(color=trace.line.color, size=12), bgcolor="rgba(255,255,255,0.8)")
+    return fig
 
 
 def loss_series(snap: Snapshot) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -80,12 +113,13 @@ def loss_figure(snap: Snapshot, log_y: bool = False, unit: str | None = None) ->
     for name, (x, y) in series.items():
         batch = name == "train (batch)"  # its markers are points to click; a marker per epoch only while few
         fig.add_scatter(x=x, y=y, name=name, mode="lines+markers" if len(x) <= (300 if batch else 100) else "lines",
-                        line=dict(width=1 if batch else 2, color=LOSS_COLORS[name]),
-                        marker=dict(size=5 if batch else 6))
+                        line=dict(width=LOSS_WIDTHS[name], color=LOSS_COLORS[name], dash=LOSS_DASHES[name]),
+                        marker=dict(size=5 if batch else 7, symbol=LOSS_MARKERS[name]))
     step_axis(fig, snap.step)
     fig.update_yaxes(title=f"loss ({unit})" if unit else "loss")
     if log_y:
         log_axis(fig, np.concatenate([y for _, y in series.values()]).tolist())
+    _end_labels(fig, log_y)
     return _layout(fig, f"Loss — epoch {snap.epoch}/{snap.epochs}, step {snap.step}/{snap.total_steps}")
 
 
@@ -99,7 +133,7 @@ def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> st
     low, high = svgplot.value_range(*(y.tolist() for _, y in series.values()))
     last = max(2, snap.step)
     body = "".join(svgplot.curve(x.tolist(), y.tolist(), (1, last), (low, high), LOSS_COLORS[name],
-                                 1 if name == "train (batch)" else 2) for name, (x, y) in series.items())
+                                 LOSS_WIDTHS[name], dash=LOSS_DASHES[name]) for name, (x, y) in series.items())
 
     def label(v: float) -> str:
         return f"{10 ** v:.3g}" if log_y else f"{v:.3g}"
@@ -107,7 +141,7 @@ def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> st
     axis = f"step{' · log y' if log_y else ''} · loss ({unit or 'loss'})"
     return (f'<div class="live-loss" style="height:320px;display:flex;flex-direction:column">'
             f'<div style="font-weight:600">Loss — epoch {snap.epoch}/{snap.epochs}, step {snap.step}/'
-            f'{snap.total_steps}</div><div style="{svgplot.SMALL}">{svgplot.legend(LOSS_COLORS)}</div>'
+            f'{snap.total_steps}</div><div style="{svgplot.SMALL}">{svgplot.legend(LOSS_COLORS, LOSS_DASHES)}</div>'
             + svgplot.box(body, [label(high), label((low + high) / 2), label(low)], ["1", axis, str(last)])
             + "</div>")
 
@@ -127,41 +161,45 @@ def prediction_series(snap: Snapshot, data: FeatureSet) -> tuple[str, str, dict[
 def prediction_svg(snap: Snapshot, data: FeatureSet) -> str:
     """prediction_figure while training plays: the same curves, light."""
     title, _, series = prediction_series(snap, data)
-    colors = dict(zip(series, ("#1f77b4", "#ff7f0e")))
+    colors = {name: PREDICTION_STYLE[_role(name)][0] for name in series}
+    dashes = {name: PREDICTION_STYLE[_role(name)][1] for name in series}
     values = {name: np.ravel(y).astype(float).tolist() for name, y in series.items()}
     low, high = svgplot.value_range(*values.values())
     n = len(data.y_valid)
     body = "".join(svgplot.curve(list(range(n)), ys, (0, max(1, n - 1)), (low, high), colors[name], 2,
-                                 markers=name.startswith("actual (")) for name, ys in values.items())
+                                 markers=name.startswith("actual ("), dash=dashes[name]) for name, ys in values.items())
     dates = [str(d)[:16] for d in (data.valid_index[0], data.valid_index[-1])] if n else ["", ""]
-    return _svg_panel("live-pred", title, colors, [svgplot.box(body, [f"{high:.4g}", f"{low:.4g}"], dates)])
+    return _svg_panel("live-pred", title, colors, [svgplot.box(body, [f"{high:.4g}", f"{low:.4g}"], dates)],
+                      dashes)
 
 
 def norms_svg(snap: Snapshot) -> str:
     """norms_figure while training plays: each parameter's weight and gradient norm, log scale, light."""
     norms = pd.DataFrame(snap.norms, columns=["step", "parameter", "weight", "grad"]).replace([np.inf, -np.inf],
                                                                                                np.nan)
-    names = list(dict.fromkeys(norms["parameter"]))
-    colors = {name: f"hsl({(i * 67) % 360},60%,45%)" for i, name in enumerate(names)}
+    styles = parameter_styles(list(dict.fromkeys(norms["parameter"])))
+    colors = {name: color for name, (color, _) in styles.items()}
     panels = []
     for what, title in (("weight", "weight norm ‖W‖"), ("grad", "gradient norm ‖∂loss/∂W‖")):
         kept = norms[norms[what] > 0]
         logs = np.log10(kept[what].to_numpy(dtype=float))
         low, high = svgplot.value_range(logs.tolist())
         body = "".join(svgplot.curve(*_thin(part["step"].to_numpy(), np.log10(part[what].to_numpy(dtype=float))),
-                                     (1, max(2, snap.step)), (low, high), colors[name], 2)
+                                     (1, max(2, snap.step)), (low, high), colors[name], 2, dash=styles[name][1])
                        for name, part in kept.groupby("parameter", sort=False))
         panels.append(f'<div style="flex:1;display:flex;flex-direction:column;min-width:0">'
                       f'<div style="{svgplot.SMALL}">{title}</div>'
                       + svgplot.box(body, [f"{10 ** high:.3g}", f"{10 ** low:.3g}"], ["1", "step · log y", str(snap.step)])
                       + "</div>")
-    return _svg_panel("live-norms", "", colors, panels)
+    return _svg_panel("live-norms", "", colors, panels, {name: dash for name, (_, dash) in styles.items()})
 
 
-def _svg_panel(css_class: str, title: str, colors: dict[str, str], drawings: list[str]) -> str:
+def _svg_panel(css_class: str, title: str, colors: dict[str, str], drawings: list[str],
+               dashes: dict[str, str] | None = None) -> str:
     """A title, a legend and the drawings side by side, at the height of the plotly chart it stands in for."""
     return (f'<div class="{css_class}" style="height:320px;display:flex;flex-direction:column">'
-            f'<div style="font-weight:600">{title}</div><div style="{svgplot.SMALL}">{svgplot.legend(colors)}</div>'
+            f'<div style="font-weight:600">{title}</div><div style="{svgplot.SMALL}">{svgplot.legend(colors, dashes)}'
+            '</div>'
             f'<div style="flex:1;display:flex;gap:1em;min-height:0">{"".join(drawings)}</div></div>')
 
 
@@ -171,8 +209,9 @@ def prediction_figure(snap: Snapshot, data: FeatureSet) -> go.Figure:
     fig = go.Figure()
     for name, y in series.items():
         dots = name.startswith("actual (")  # up/down labels are points, not a line
+        color, dash = PREDICTION_STYLE[_role(name)]
         fig.add_scatter(x=data.valid_index, y=np.ravel(y), name=name, mode="markers" if dots else "lines",
-                        **({"marker": dict(size=4)} if dots else {}))
+                        line=dict(color=color, dash=dash), marker=dict(size=4, color=color))
     fig.update_yaxes(title=unit)
     return _layout(fig, title)
 
@@ -189,19 +228,21 @@ def norms_figure(snap: Snapshot, detail: list[tuple[int, str, float, float]] | N
         extra = pd.DataFrame(detail, columns=norms.columns)
         norms = pd.concat([norms[norms["step"] < extra["step"].min()], extra], ignore_index=True)
     norms = norms.replace([np.inf, -np.inf], np.nan)
+    styles = parameter_styles(list(dict.fromkeys(norms["parameter"])))
     for i, (name, part) in enumerate(norms.groupby("parameter", sort=False)):
-        color = f"hsl({(i * 67) % 360},60%,45%)"
+        color, dash = styles[name]
         mode = "lines+markers" if len(part) < 40 else "lines"  # a single point drawn as a line is invisible
         for col, what in ((1, "weight"), (2, "grad")):
             kept = part[part[what].notna()]
             x, y = _thin(kept["step"].to_numpy(), kept[what].to_numpy())
-            fig.add_scatter(x=x, y=y, name=name, mode=mode, line=dict(color=color), showlegend=col == 1,
+            fig.add_scatter(x=x, y=y, name=name, mode=mode, line=dict(color=color, dash=dash), showlegend=col == 1,
+                            marker=dict(symbol=MARKERS[i % len(MARKERS)]),
                             legendgroup=name, row=1, col=col)
     for col, what in ((1, "weight"), (2, "grad")):
         log_axis(fig, norms[what].dropna().tolist(), row=1, col=col)
     if diverged_at is not None:
-        fig.add_vline(x=diverged_at, line=dict(color="red", dash="dash"), annotation_text="diverged",
-                      annotation_position="top left", annotation_font_color="red")
+        fig.add_vline(x=diverged_at, line=dict(color="#d62728", dash="dash"), annotation_text="diverged",
+                      annotation_position="top left", annotation_font_color="#c00000")
     step_axis(fig, snap.step)
     if diverged_at is not None:  # room right of the line, so it does not sit on the next chart's labels
         pad = max(0.5, 0.05 * diverged_at)
@@ -250,15 +291,18 @@ def compare_labels(runs: list[RunRecord]) -> list[str]:
 def compare_figure(runs: list[RunRecord], log_y: bool = True) -> go.Figure:
     """The runs' per-step losses overlaid, each labelled with the settings that differ."""
     fig = go.Figure()
-    for run, label in zip(runs, compare_labels(runs)):
+    for i, (run, label) in enumerate(zip(runs, compare_labels(runs))):
         x, y = _thin(run.steps, run.losses)
+        color, dash = svgplot.SERIES_COLORS[i % len(svgplot.SERIES_COLORS)], svgplot.DASHES[i % len(svgplot.DASHES)]
         fig.add_scatter(x=x, y=y, name=label + (f" ({run.status})" if run.status == "diverged" else ""),
-                        mode="lines+markers" if len(x) < 40 else "lines")
+                        mode="lines+markers" if len(x) < 40 else "lines", line=dict(color=color, dash=dash),
+                        marker=dict(symbol=MARKERS[i % len(MARKERS)]))
     step_axis(fig, max((int(r.steps[-1]) for r in runs if len(r.steps)), default=0))
     units = sorted({r.unit for r in runs})
     fig.update_yaxes(title="loss" + (f" ({units[0]})" if len(units) == 1 else " (units differ, see labels)"))
     if log_y:
         log_axis(fig, [v for r in runs for v in r.losses])
+    _end_labels(fig, log_y)
     fig = _layout(fig, "Runs compared: per-step training loss", height=380)
     fig.update_layout(legend=dict(orientation="v", x=0, y=-0.25, yanchor="top"))
     return fig

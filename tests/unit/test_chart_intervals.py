@@ -33,3 +33,16 @@ def test_standard_interval_chosen(rows, max_candles, label):
 def test_few_candles_are_drawn_one_by_one():
     frame = minute_candles(3000)
     assert chart_frame(frame)[1] is None and chart_frame(frame)[0] is frame
+
+
+def test_rising_candles_and_their_volume_are_hollow_falling_ones_filled_not_told_apart_by_colour_alone():
+    from explorer.data.charts import DOWN, PAPER, UP, candlestick_figure
+    frame = pd.DataFrame({"open": [1.0, 2.0, 3.0], "high": [2.5, 2.5, 3.5], "low": [0.5, 0.5, 1.5],
+                          "close": [2.0, 1.0, 3.0], "volume": [10.0, 20.0, 30.0]},
+                         index=pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC"))
+    candles, volume = candlestick_figure(frame).data
+    assert candles.increasing.fillcolor == PAPER and candles.increasing.line.color == UP  # hollow
+    assert candles.decreasing.fillcolor == candles.decreasing.line.color == DOWN  # filled
+    assert list(volume.marker.color) == [PAPER, DOWN, PAPER]  # up, down, flat (close == open counts as up)
+    assert list(volume.marker.line.color) == [UP, DOWN, UP]
+    assert "hollow" in candlestick_figure(frame).layout.title.subtitle.text

@@ -52,3 +52,11 @@ def test_table_never_prints_a_value_that_is_not_zero_as_zero_and_follows_formats
     formatted = svgplot.table(frame, "t", digits=None, formats={"error": ".2e"})
     assert "<td>2.34e-04</td>" in formatted and "<td>-1.95e-05</td>" in formatted
     assert "<td>-9.983778e-07</td>" in formatted  # digits=None: as Python prints it
+
+
+def test_a_curve_and_its_legend_swatch_carry_the_series_dash():
+    dashed = svgplot.curve([0, 1], [1.0, 2.0], (0, 1), (1.0, 2.0), "#1f77b4", dash="dash")
+    assert f'stroke-dasharray="{svgplot.DASHARRAY["dash"]}"' in dashed
+    assert "stroke-dasharray" not in svgplot.curve([0, 1], [1.0, 2.0], (0, 1), (1.0, 2.0), "#1f77b4")
+    key = svgplot.legend({"a": "#1f77b4", "b": "#d95f02"}, {"b": "dot"})
+    assert key.count("<line") == 2 and key.count(f'stroke-dasharray="{svgplot.DASHARRAY["dot"]}"') == 1

@@ -69,3 +69,58 @@ def test_plotly_and_svg_draw_the_same_series_and_markers_only_while_few():
         assert list(trace.x) == list(x) and list(trace.y) == list(y)
     assert [t.mode for t in fig.data] == ["lines+markers", "lines", "lines"]  # 150 epochs: no marker per epoch
     assert [t.mode for t in loss_figure(snapshot(200, 20)).data] == ["lines+markers"] * 3
+
+
+def contrast(color: str, background: str = "#ffffff") -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours."""
+    def lum(c: str) -> float:
+        rgb = [int(c[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((lum(color), lum(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_series_colour_reaches_3_to_1_on_white():
+    from explorer.data.charts import DOWN, UP
+    from explorer.svgplot import SERIES_COLORS
+    from explorer.training.charts import LOSS_COLORS, PREDICTION_STYLE
+    colours = [*SERIES_COLORS, *LOSS_COLORS.values(), *(c for c, _ in PREDICTION_STYLE.values()), UP, DOWN]
+    assert min(contrast(c) for c in colours) >= 3.0, {c: round(contrast(c), 2) for c in colours}
+    assert contrast("#9ecae1") < 3  # the old batch colour, which this test would have refused
+
+
+def test_the_loss_curves_differ_beyond_colour_and_are_named_where_they_end():
+    snap = snapshot(200, 20)
+    for fig in (loss_figure(snap), loss_figure(snap, log_y=True)):
+        styles = {(t.line.dash, t.line.width, t.marker.symbol) for t in fig.data}
+        assert len(styles) == 3  # dash, width and marker: no two curves alike but for colour
+        assert {a.text for a in fig.layout.annotations} == {t.name for t in fig.data}  # direct labels
+    svg = loss_svg(snap)
+    assert svg.count('stroke-dasharray="8 5"') == 2  # validation dashed: its curve and its legend swatch
+    assert re.search(r'stroke-width="3"[^>]*vector-effect', svg)  # the epoch mean thick, the batch curve thin
+
+
+def test_predicted_vs_actual_norms_and_compared_runs_each_have_their_own_dash():
+    from explorer.data.sample import generate_candles
+    from explorer.training.charts import (PREDICTION_STYLE, RunRecord, compare_figure, norms_figure, norms_svg,
+                                          prediction_figure, prediction_svg)
+    from explorer.training.features import FeatureSpec, make_features
+    data = make_features(generate_candles(200), FeatureSpec(rows=200))
+    n = len(data.y_valid)
+    snap = Snapshot(**{**snapshot(4, 1).__dict__, "valid_preds": data.y_valid.numpy() * 0.5,
+                       "norms": [(s, p, 1.0 + s, 0.1 * s) for s in (1, 2, 3, 4) for p in ("w1", "b1", "w2")]})
+    pred = prediction_figure(snap, data)
+    assert [(t.name, t.line.dash, t.line.color) for t in pred.data] == [
+        ("actual", "solid", PREDICTION_STYLE["actual"][0]), ("predicted", "dash", PREDICTION_STYLE["predicted"][0])]
+    live = prediction_svg(snap, data)
+    assert live.index(PREDICTION_STYLE["actual"][0]) < live.index(PREDICTION_STYLE["predicted"][0])  # same order
+    assert 'stroke-dasharray="8 5"' in live and len(points(live)) == 2 and len(points(live)[0]) == n
+    norms = norms_figure(snap)
+    dashes = {t.name: t.line.dash for t in norms.data}
+    assert len(set(dashes.values())) == 3 and len({t.marker.symbol for t in norms.data}) == 3
+    assert norms_svg(snap).count("stroke-dasharray") >= 2 * 2  # two of the three dashed, in both panels (+ legend)
+    runs = [RunRecord(i, {"lr": lr}, np.arange(1, 51), np.linspace(2, 1, 50) * lr, "done", "MSE")
+            for i, lr in enumerate((0.1, 0.2, 0.3), start=1)]
+    compared = compare_figure(runs)
+    assert len({t.line.dash for t in compared.data}) == 3 and len(compared.layout.annotations) == 3
