@@ -38,7 +38,8 @@ def lesson_inputs(n_rows: int) -> dict[str, dict]:
                               help="Which candle is x: row i of the loaded data (open, high, low, close, volume)."),
             "graph_seed": dict(label="seed for w and b", min_value=0, max_value=2**31 - 1, key="graph_seed",
                                help="w and b are drawn from torch.randn with this seed: same seed, same numbers."),
-            "graph_expr": dict(label="forward expression (edit me)", key="graph_expr", max_chars=300,
+            # no max_chars: the browser drops a whole paste that is longer (silently); the parser names the length
+            "graph_expr": dict(label="forward expression (edit me)", key="graph_expr",
                                help="Any formula over x, w and b that ends in one number; Enter to run it.")}
 
 

@@ -68,6 +68,8 @@ def encode(values: Mapping[str, Any], spec: Sequence[Shared]) -> dict[str, str]:
     for item in spec:
         if item.key in values and values[item.key] is not None and values[item.key] != item.default:
             value = values[item.key]
+            if item.kind in ("str", "clicks") and len(value) > item.max_len:  # a link could not bring it back
+                continue
             out[item.key] = ("1" if value else "0") if item.kind == "bool" else (
                 repr(float(value)) if item.kind == "float" else ",".join(value) if item.kind == "list" else str(value))
     return out

@@ -63,3 +63,22 @@ def test_graph_journal_values_are_readable_at_1400(page, app_url):
     assert fits["box"][1] <= fits["box"][0] + 1, fits  # the table fits its box: no sideways scroll
     assert len(fits["cells"]) == 3 and all(inside and whole for _, inside, whole in fits["cells"]), fits
     assert "[[ 1.54" in fits["cells"][0][0]
+
+
+def test_a_long_pasted_expression_is_named_not_dropped(page, app_url):
+    """A paste of more than 300 characters stays in the field, and Enter names the problem (its length), instead of
+    vanishing and then calling the field empty."""
+    open_page(page, app_url)
+    open_page(page, app_url, "graph")
+    field = page.locator(".st-key-graph_expr input")
+    long = " + ".join(["x @ w.T + b"] * 30)  # 418 characters
+    field.fill("")
+    field.focus()
+    page.keyboard.insert_text(long)  # as a paste arrives
+    field.press("Enter")
+    wait_idle(page)
+    assert field.input_value() == long
+    expect(page.locator("[data-testid=stAlert]").first).to_contain_text(
+        f"too long ({len(long)} characters, at most 300)", timeout=TIMEOUT)
+    assert "empty" not in page.locator("[data-testid=stAlert]").first.inner_text()
+    assert_no_exception(page)

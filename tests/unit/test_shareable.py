@@ -29,3 +29,18 @@ def test_bad_values_are_refused_with_a_message(key, text, words):
     values, problems = decode({key: text, "row": "5"} if key != "row" else {key: text}, SPEC)
     assert key not in values
     assert len(problems) == 1 and f"`{key}`" in problems[0] and words in problems[0]
+
+
+def test_a_text_too_long_for_a_link_stays_out_of_it():
+    """The expression field takes a long paste (so its length can be named); the link never carries what it could
+    not bring back."""
+    assert encode({"expr": "x" * 21, "row": 3}, SPEC) == {"row": "3"}
+    assert encode({"expr": "x" * 20}, SPEC) == {"expr": "x" * 20}
+
+
+def test_the_expression_field_takes_a_long_paste():
+    from explorer.autograd.controls import lesson_inputs
+    from explorer.autograd.expr import ExpressionError, parse_expression
+    assert "max_chars" not in lesson_inputs(200)["graph_expr"]  # a longer paste was dropped whole by the browser
+    with pytest.raises(ExpressionError, match=r"too long \(301 characters, at most 300\)"):
+        parse_expression("x" + " " * 299 + "x")
