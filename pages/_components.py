@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:
-    from explorer.teaching.takehome import TakeHome
+    from explorer.teaching.parts import TakeHome
 
 HERE = Path(__file__).parent
 _LIGHT_HTML = st.components.v2.component("light_html", isolate_styles=False,

@@ -23,7 +23,7 @@ from explorer.mechanics.watch import Run, Watch, lesson_graph, run_lesson
 from explorer.teaching import questions as q
 from explorer.teaching.quiz import Question
 from explorer.teaching.source import source_of
-from explorer.teaching.takehome import Parts, TakeHome
+from explorer.teaching.parts import Parts, TakeHome
 
 OUTPUTS = {"inplace": ("y.sum()", "z.sum()"), "vector": ("y", "y"), "numpy": ("y", "y"), "device": ("x * w",) * 2}
 NO_DEVICE = ("This machine has no GPU, so the mistake cannot happen here: PyTorch stops one line earlier, at "

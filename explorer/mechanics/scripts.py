@@ -6,7 +6,7 @@ import torch
 
 from explorer.mechanics import flow, tools
 from explorer.teaching.source import lesson_source
-from explorer.teaching.takehome import TakeHome, read_candles
+from explorer.teaching.parts import TakeHome, read_candles
 from explorer.training import features
 
 HEADER = '"""{title}\n\nTaken home from Autograd Explorer. Needs only torch and pandas: python {file}\n"""\n'

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
-    from explorer.teaching.takehome import Parts
+    from explorer.teaching.parts import Parts
 
 NEEDS = "Needs only torch, pandas and Jupyter: run the cells from top to bottom."
 METADATA = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -44,7 +44,7 @@ def notebook_text(cells: list[NotebookNode]) -> str:
 
 def lesson_notebook(parts: Parts) -> str:
     """A lesson's take-home as a notebook: explanation, imports, data, each lesson function, each step."""
-    from explorer.teaching.takehome import DEVICE_LINE
+    from explorer.teaching.parts import DEVICE_LINE
 
     cells = [markdown(f"# {parts.title}\n\n{parts.explanation}\n\n*Taken home from Autograd Explorer. {NEEDS}*"),
              code(parts.imports + "\n" + DEVICE_LINE.format(device=parts.device))]

@@ -1,4 +1,5 @@
-"""Take it home: plain Python scripts (torch + pandas only) that reproduce what a page shows and print its numbers.
+"""Take it home: each lesson's Parts (explorer/teaching/parts.py): plain Python (torch + pandas only) that reproduces
+what a page shows and prints its numbers, as a script or a notebook.
 
 Every number a script needs is embedded exactly (float32 values as float.hex, candles as round-trip CSV), and the
 steps are the ones the page ran, so `python script.py` prints what the page printed. The learner's expression is
@@ -7,9 +8,7 @@ emitted as code only after it has been parsed again through `explorer.autograd.e
 from __future__ import annotations
 
 import ast
-import base64
 import copy
-import gzip
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,77 +19,9 @@ from explorer.autograd.expr import FUNCTIONS, MODULE_PREFIXES, parse_expression
 from explorer.autograd import lesson
 from explorer.labs import accumulation, microbatch, retain
 from explorer.labs.optimizer_lab import seeded_linear, sgd_step, sgd_step_without_zero_grad
+from explorer.teaching.parts import CSV_IMPORTS, Parts, TakeHome, embedded_csv
 from explorer.teaching.source import lesson_source, source_of
 from explorer.tensors import candles_to_tensor, seeded, seeded_leaves
-
-
-@dataclass(frozen=True)
-class Parts:
-    """What a take-home is built from, for the script and the notebook alike: the title and the lesson's explanation,
-    the imports, the data (embedded exactly), the lesson functions' source, a printing helper and the driver's steps
-    (one per step the learner took, each printing what the page printed)."""
-    title: str
-    file: str
-    device: str
-    imports: str
-    data: str
-    lessons: tuple[str, ...]  # each lesson function's (or class's) source, as source_of reads it
-    steps: tuple[str, ...]
-    helper: str = ""  # a small `show` that prints a row the way the page does
-    explanation: str = ""
-
-    @property
-    def script(self) -> str:
-        """The plain Python script: `python <file>` prints what the page printed."""
-        lessons = "".join("\n\n" + source for source in self.lessons) + "\n\n"
-        return _header(self.title, self.file, self.device, self.imports) + self.data + lessons + self.helper + \
-            "".join(self.steps)
-
-    def notebook(self) -> str:
-        """The same parts as a Jupyter notebook (.ipynb text): one cell per lesson function and per step."""
-        from explorer.teaching.notebook import lesson_notebook  # nbformat is imported only when one is built
-        return lesson_notebook(self)
-
-
-@dataclass(frozen=True)
-class TakeHome:
-    """A take-home download: the widget key, what its script and notebook are built from, the script's file name
-    and the button's tooltip. `build` is Parts (or anything with a `.script` and a `.notebook()`, such as the training
-    run's TrainingExport), or a callable returning them that runs only when a button is clicked. A plain script text,
-    or a callable returning one, still works: its notebook is that script in one cell."""
-    key: str
-    build: Parts | str | Callable[[], Parts | str]
-    file: str
-    help: str
-
-    @property
-    def lazy(self) -> bool:
-        """Built only when clicked (the page passes a callable to the download button)."""
-        return callable(self.build)
-
-    def parts(self) -> Parts | str:
-        return self.build() if callable(self.build) else self.build
-
-    @property
-    def script(self) -> str:
-        """The script's text (built now)."""
-        parts = self.parts()
-        return parts if isinstance(parts, str) else parts.script
-
-    def notebook(self) -> str:
-        """The notebook's text (.ipynb, built now, from the same parts as the script)."""
-        from explorer.teaching.notebook import script_notebook
-        parts = self.parts()
-        return script_notebook(parts, self.file) if isinstance(parts, str) else parts.notebook()
-
-    @property
-    def notebook_file(self) -> str:
-        return self.file.removesuffix(".py") + ".ipynb"
-
-
-PLAIN_CSV_ROWS = 2_000  # above this many candles the CSV is embedded gzip + base64 to keep the script small
-HEADER = '"""{title}\n\nTaken home from Autograd Explorer. Needs only torch and pandas: python {file}\n"""\n'
-DEVICE_LINE = 'DEVICE = {device!r}  # "cpu", or "cuda" / "mps" when this machine has one\n'
 
 
 def _floats(values: torch.Tensor) -> str:
@@ -121,10 +52,6 @@ def expression_code(text: str) -> str:
     """The learner's expression as PyTorch code; raises ExpressionError when the whitelist refuses it."""
     tree = copy.deepcopy(parse_expression(text).tree)
     return ast.unparse(ast.fix_missing_locations(_TorchSpelling().visit(tree)))
-
-
-def _header(title: str, file: str, device: str, imports: str = "import torch\n") -> str:
-    return HEADER.format(title=title, file=file) + imports + "\n" + DEVICE_LINE.format(device=device)
 
 
 FUTURE = "from __future__ import annotations\n\n"
@@ -276,28 +203,6 @@ def retain_script(pnl_value: float, loss_fn: Callable, events: list, device: str
     return retain_parts(pnl_value, loss_fn, events, device).script
 
 
-CSV_IMPORTS = "from __future__ import annotations\n\nimport base64\nimport gzip\nimport io\nfrom contextlib import " \
-              "contextmanager\n\nimport pandas as pd\n" \
-              "import torch\nfrom torch import nn\n"
-
-
-def read_candles(csv):
-    """The embedded candles as a DataFrame; pandas 3 reads every price back bit for bit (float_precision="round_trip"
-    is its default now, and passing it is deprecated)."""
-    return pd.read_csv(csv, index_col="timestamp", parse_dates=["timestamp"])
-
-
-def _embedded_csv(frame: pd.DataFrame) -> str:
-    """The candles as source code: plain CSV text when short, gzip + base64 when long."""
-    text = frame.to_csv(index_label="timestamp")
-    if len(frame) <= PLAIN_CSV_ROWS:
-        return f'CANDLES = io.StringIO("""\\\n{text}""")\n' + lesson_source(read_candles).rstrip("\n") + "\n"
-    packed = base64.b64encode(gzip.compress(text.encode(), mtime=0)).decode()
-    lines = "\n".join(f'    "{packed[i:i + 100]}"' for i in range(0, len(packed), 100))
-    return (f"CANDLES = io.StringIO(gzip.decompress(base64.b64decode(\n{lines}\n)).decode())\n" +
-            lesson_source(read_candles).rstrip("\n") + "\n")
-
-
 DATA_EXPLANATION = (
     "Seed Part A: the candles as a pandas DataFrame (UTC timestamps as the index; open, high, low, close, volume), "
     "then as one float32 tensor, one row per candle. float32 keeps about 7 significant digits, so prices are "
@@ -307,7 +212,7 @@ DATA_EXPLANATION = (
 def data_parts(frame: pd.DataFrame, source: str, device: str = "cpu") -> Parts:
     """Data page: the loaded candles (embedded), read with pandas, turned into the seed's float32 tensor."""
     return Parts(f"Data: {len(frame)} candles ({source}) → DataFrame → float32 tensor.", "candles_to_tensor.py",
-                 device, CSV_IMPORTS, "\n" + _embedded_csv(frame), (source_of(candles_to_tensor),), ("""
+                 device, CSV_IMPORTS, "\n" + embedded_csv(frame), (source_of(candles_to_tensor),), ("""
 data = read_candles(CANDLES)
 print(data.head())
 print(data.tail())
@@ -347,7 +252,7 @@ def microbatch_parts(frame: pd.DataFrame, start: int, size: int, k: int, seed: i
     lessons = (candles_to_tensor, microbatch.candle_batch, seeded, seeded_linear, microbatch.flat_grads,
                microbatch.full_batch_grad, microbatch.accumulated_grad)
     return Parts(f"Micro-batches: {size} candles in {k} micro-batches, nn.Linear seeded with {seed}.",
-                 "micro_batches.py", device, CSV_IMPORTS, "\n" + _embedded_csv(frame.iloc[start:start + size + 1]),
+                 "micro_batches.py", device, CSV_IMPORTS, "\n" + embedded_csv(frame.iloc[start:start + size + 1]),
                  tuple(source_of(obj) for obj in lessons), (
                      f"inputs, target = candle_batch(read_candles(CANDLES), 0, {size})\n"
                      "inputs, target = inputs.to(DEVICE), target.to(DEVICE)\n"

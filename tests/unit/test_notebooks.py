@@ -27,8 +27,9 @@ from explorer.labs.retain import TRADING_LOSSES, RetainLab
 from explorer.teaching import tour
 from explorer.teaching.seed_notebooks import SEED_NOTEBOOKS, seed_notebook_1, seed_notebook_2
 from explorer.teaching.source import source_of
-from explorer.teaching.takehome import (GRAPH_PARTS, TakeHome, accumulation_parts, data_parts, expression_code,
-                                        graph_takehome, microbatch_parts, optimizer_parts, retain_parts)
+from explorer.teaching.parts import TakeHome
+from explorer.teaching.takehome import (GRAPH_PARTS, accumulation_parts, data_parts, expression_code, graph_takehome,
+                                        microbatch_parts, optimizer_parts, retain_parts)
 from explorer.tensors import candle_row, candles_to_tensor, summarize
 from explorer.training.export import TrainingExport, export_notebook
 from explorer.training.features import FeatureSpec, make_features

@@ -19,8 +19,9 @@ from explorer.autograd.lesson import EXAMPLES, gradient_printout, graph_lesson, 
 from explorer.labs.retain import TRADING_LOSSES, RetainLab, calls_code, replay_calls
 from explorer.data.sample import generate_candles
 from explorer.teaching.source import lesson_source
+from explorer.teaching.parts import read_candles
 from explorer.teaching.takehome import (ACCUMULATION_PARTS, GRAPH_PARTS, RETAIN_PARTS, accumulation_script,
-                                        data_script, expression_code, graph_script, read_candles, retain_script)
+                                        data_script, expression_code, graph_script, retain_script)
 from explorer.tensors import candle_row, candles_to_tensor, seeded_leaves, summarize
 
 
