@@ -22,11 +22,11 @@ _graph_drawing = st.components.v2.component(
         ".graph-box [data-node] {cursor: pointer}\n")  # several lines: inline CSS, not a file's path
 
 
-def step_view(lesson: GraphLesson, name: str, k: int) -> object:
+def step_view(lesson: GraphLesson, name: str, k: int, hidden: tuple[str, ...] = ()) -> object:
     """The graph at step `k` of stepper `name`; beside it (below it on a projector, so the graph gets the full width
     and its labels their full size) the step worked out (redrawn at every step: light), or at step 0 what is there
-    before it; the inspector below. Returns the side panel."""
-    panel = views.step_panel(lesson, name, k, session.chosen_node(st.session_state))
+    before it; the inspector below; what an open question asks for (`hidden`) as '?'. Returns the side panel."""
+    panel = views.step_panel(lesson, name, k, session.chosen_node(st.session_state), hidden)
     graph, side = (st.container(), st.container()) if st.session_state.get("present") else st.columns([3, 2])
     with graph:
         last = len(lesson.journal.entries if name == "fwd" else lesson.trace.steps)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import StopException
 
-from explorer.teaching.quiz import AnswerError, Question, Score, Verdict, check, tolerance_text
-from pages._state import QUIZ_KEY
+from explorer.teaching.quiz import AnswerError, Asked, Question, Score, Verdict, check, tolerance_text
+from pages._state import PRESENT_KEY, QUIZ_KEY
 
 ON_KEY = "quiz_on"  # a plain copy: widget state is dropped on a run that does not draw the switch
-ANSWERS_KEY = "quiz_answers"  # question key -> (the question answered, the Verdict of the first answer)
+ANSWERS_KEY = "quiz_answers"  # question key -> Asked: the question on screen, the answers given to it
 
 
 def quiz_mode():
@@ -28,25 +28,44 @@ def quiz_score(where) -> None:
         where.caption(f":material/psychology: {score}")
 
 
+def _asked(question: Question) -> Asked:
+    """This question's record, new when it was never asked or was asked about other numbers."""
+    answers: dict[str, Asked] = st.session_state.setdefault(ANSWERS_KEY, {})
+    asked = answers.get(question.key)
+    if not isinstance(asked, Asked) or asked.question != question:
+        asked = answers[question.key] = Asked(question)
+    return asked
+
+
+def quiz_hidden(question: Question | None) -> tuple[str, ...]:
+    """What the page leaves out (question.hides) while `question` is open in quiz mode; () once it is settled."""
+    if question is None or not st.session_state.get(ON_KEY) or _asked(question).settled:
+        return ()
+    return question.hides
+
+
 def quiz_ask(question: Question | None) -> bool:
     """At a key moment: in quiz mode, ask `question` first. True when what follows may be shown (mode off, nothing
-    to ask, or answered); False while the prediction is still open, so the page holds the answer back."""
+    to ask, answered right, or the answer shown); False while the prediction is still open, so the page holds the
+    answer back. A wrong answer says why and asks again; only the first answer counts in the score."""
     if question is None or not st.session_state.get(ON_KEY):
         return True
-    answers: dict[str, tuple[Question, Verdict]] = st.session_state.setdefault(ANSWERS_KEY, {})
+    asked = _asked(question)
     with st.container(border=True, key=f"quiz_{question.key}"):
         st.markdown(f":material/psychology: **Predict first.** {question.prompt}")
-        if answers.get(question.key, (None,))[0] != question:  # never asked, or asked about other numbers
-            verdict = _ask(question)
-            if verdict is None:
-                return False
-            answers[question.key] = question, verdict
-            st.session_state.setdefault("quiz_score", Score()).record(f"{question.key}={question.answer}",
-                                                                      verdict.correct)
-            st.rerun()  # the whole page: asked inside a fragment, the sidebar's score would not move until later
-        verdict = answers[question.key][1]
-        (st.success if verdict.correct else st.warning)(verdict.message)
-    return True
+        said = asked.said()
+        if said is not None:
+            (st.success if said.correct else st.warning)(said.message)
+        if not asked.settled:
+            verdict = _ask(question, bool(asked.verdicts))
+            if verdict is not None:
+                if asked.answer(verdict):
+                    st.session_state.setdefault("quiz_score", Score()).record(
+                        f"{question.key}={question.answer}", verdict.correct)
+                st.rerun()  # the whole page: asked inside a fragment, the sidebar's score would not move until later
+        if st.session_state.get(PRESENT_KEY):  # presenter mode hides the sidebar, and its score with it
+            quiz_score(st)
+    return asked.settled
 
 
 def quiz_gate(question: Question | None) -> None:
@@ -58,15 +77,22 @@ def quiz_gate(question: Question | None) -> None:
         raise StopException()
 
 
-def _ask(question: Question) -> Verdict | None:
-    """The answer form; the Verdict once submitted with a readable answer."""
+def _ask(question: Question, again: bool) -> Verdict | None:
+    """The answer form (after a wrong answer, with a button that shows the answer instead); the Verdict once
+    submitted with a readable answer."""
     with st.form(key=f"quiz_form_{question.key}", border=False):
         if question.kind == "choice":
             text = st.radio("your prediction", question.choices, index=None, key=f"quiz_in_{question.key}")
         else:
             text = st.text_input("your prediction", key=f"quiz_in_{question.key}", max_chars=200)
         st.caption(tolerance_text(question))
-        submitted = st.form_submit_button("Check my prediction", key=f"quiz_check_{question.key}")
+        buttons = st.container(horizontal=True)
+        submitted = buttons.form_submit_button("Try again" if again else "Check my prediction",
+                                               key=f"quiz_check_{question.key}")
+        shown = again and buttons.form_submit_button("Show me the answer", key=f"quiz_show_{question.key}")
+    if shown:
+        _asked(question).gave_up = True
+        st.rerun()
     if not submitted:
         return None
     try:

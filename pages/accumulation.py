@@ -10,7 +10,7 @@ from explorer.teaching.questions import accumulation_question
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
 from pages._components import light_html, take_home
 from pages._labs import buttons, widgets
-from pages._quiz import quiz_gate
+from pages._quiz import quiz_ask, quiz_hidden
 from pages._state import init_widgets, link_clicks
 
 
@@ -22,9 +22,11 @@ def xwb_tab(lab: acc.AccumulationLab, names: list[str], steps: int, state: ctl.L
     publish_state(*state.spec, acc_history=acc.history_code(lab.history))
     if lab.error:
         st.warning(lab.error_note())
-    quiz_gate(accumulation_question(lab.history, lab.x.flatten().tolist()))  # predict first, then see
-    st.code(lab.printout(), language="text")
-    light_html(acc.history_html(lab, names), key="acc_history_view")
+    question = accumulation_question(lab.history, lab.x.flatten().tolist())
+    hidden = quiz_hidden(question)  # x and the history stay on screen: what the learner reasons from
+    st.code(lab.printout(hidden), language="text")
+    quiz_ask(question)  # predict first, then see
+    light_html(acc.history_html(lab, names, hidden), key="acc_history_view")
     st.caption(acc.HISTORY_NOTE)
     take_home(takehome.accumulation_takehome(lab, current_device()))
 

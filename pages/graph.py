@@ -13,7 +13,7 @@ from pages._common import current_candles, current_device, publish_state, share_
 from pages._components import graphviz_chart, light_html, take_home
 from pages._graph_ui import advance_players, large_graph_section, stepper
 from pages._graph_views import lesson_extra, lesson_or_last_good, node_picker, step_view, view_picker
-from pages._quiz import quiz_ask
+from pages._quiz import quiz_ask, quiz_hidden
 from pages._state import init_widgets
 
 st.title("The computational graph, live")
@@ -64,8 +64,9 @@ def forward_steps() -> None:
 def backward_steps() -> None:
     """Step through backward(): gradients so far on the graph, the chain-rule step with its numbers."""
     k = stepper("bwd", n_steps, default=0)
-    with step_view(lesson, "bwd", k):
-        answered = k != n_steps or quiz_ask(graph_w_grad(lesson.w.grad.flatten().tolist(), lesson.expression.text))
+    question = graph_w_grad(lesson.w.grad.flatten().tolist(), lesson.expression.text)
+    with step_view(lesson, "bwd", k, quiz_hidden(question)):  # w.grad as '?' until predicted, at every step
+        answered = k != n_steps or quiz_ask(question)
         if k == n_steps and answered:
             st.code(gradient_printout(lesson.w, lesson.b), language="text", wrap_lines=True)
     if answered:

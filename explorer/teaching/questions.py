@@ -19,7 +19,7 @@ def grad_after_backward(key: str, grad: Sequence[float], x: Sequence[float], cal
                   "writes dy/dw = x into it."))
     return Question(key, f"What is **w.grad** after {nth}? (all its numbers, or one if they are equal)", "numbers",
                     numbers_of(grad), f"y = x·w + b, so dy/dw = x, and each backward() adds x once: "
-                    f"{calls} × x.", wrong=tuple(wrong))
+                    f"{calls} × x.", wrong=tuple(wrong), hides=("w.grad",))
 
 
 def grad_after_set_to_none(key: str) -> Question:
@@ -28,7 +28,8 @@ def grad_after_set_to_none(key: str) -> Question:
                     "set_to_none=True drops the tensor (frees its memory); the next backward() assigns instead of "
                     "adding.", choices=("None", "zeros", "unchanged"),
                     wrong=(("zeros", "Zeros is what set_to_none=False (and .grad.zero_()) leaves."),
-                           ("unchanged", "zero_grad clears .grad either way; set_to_none only decides how.")))
+                           ("unchanged", "zero_grad clears .grad either way; set_to_none only decides how.")),
+                    hides=("w.grad", "b.grad"))
 
 
 SECOND_BACKWARD = ("RuntimeError", "nothing: pnl.grad doubles", "nothing: pnl.grad stays")
@@ -86,7 +87,8 @@ def graph_w_grad(grad: Sequence[float], expression: str) -> Question:
     return Question("graph_w_grad", f"`y = {expression}`, then `y.backward()`: what is **w.grad**? (all its numbers, "
                     "or one if they are equal)", "numbers", numbers_of(grad), "backward() writes dy/dw into w.grad; "
                     "for y = x @ w.T + b that is exactly x.",
-                    wrong=((numbers_of([0.0] * len(grad)), "Only a tensor y does not depend on gets no gradient."),))
+                    wrong=((numbers_of([0.0] * len(grad)), "Only a tensor y does not depend on gets no gradient."),),
+                    hides=("w.grad",))
 
 
 def accumulation_question(history: Sequence, x: Sequence[float]) -> Question | None:

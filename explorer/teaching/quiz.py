@@ -29,13 +29,16 @@ class Question:
     choices: tuple[str, ...] = ()
     rtol: float = 1e-3  # numbers: relative tolerance (plus atol 1e-6); magnitude: within a factor of 10
     wrong: tuple[tuple[Any, str], ...] = field(default=())  # (a wrong answer, the reason it is wrong)
+    hides: tuple[str, ...] = ()  # what the page leaves out while this is open (e.g. "w.grad"): it shows the answer
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether the answer counts, and what to tell the learner."""
+    """Whether the answer counts, and what to tell the learner: `message` with the answer, `hint` (a wrong answer)
+    without it, so the learner can try again."""
     correct: bool
     message: str
+    hint: str = ""
 
 
 def tolerance_text(q: Question) -> str:
@@ -94,7 +97,8 @@ def check(q: Question, text: str) -> Verdict:
         return Verdict(True, f"Right: {show(q, q.answer)}. {q.why}")
     reason = next((why for wrong, why in q.wrong if matches(q, guess, wrong)), None)
     told = reason or _distance(q, guess)
-    return Verdict(False, f"Not quite: you said {show(q, guess)}, PyTorch gives {show(q, q.answer)}. {told} {q.why}")
+    return Verdict(False, f"Not quite: you said {show(q, guess)}, PyTorch gives {show(q, q.answer)}. {told} {q.why}",
+                   f"Not quite: you said {show(q, guess)}. {told}".strip())
 
 
 def _distance(q: Question, guess: Any) -> str:
@@ -103,7 +107,35 @@ def _distance(q: Question, guess: Any) -> str:
         return f"That is off by a factor of {max(guess, q.answer) / min(guess, q.answer):.3g}."
     if q.kind == "shape" and len(guess) != len(q.answer):
         return f"The answer has {len(q.answer)} dimensions, yours {len(guess)}."
+    if q.kind == "numbers" and len(guess) != len(q.answer) and len(guess) > 1:
+        return f"The answer has {len(q.answer)} numbers, yours {len(guess)}."
     return ""
+
+
+@dataclass
+class Asked:
+    """One question on screen and the answers given to it: open until one is right or the learner asks to see
+    the answer; only the first answer counts in the score."""
+    question: Question
+    verdicts: list[Verdict] = field(default_factory=list)
+    gave_up: bool = False
+
+    @property
+    def settled(self) -> bool:
+        """Answered right, or shown: what it holds back may be shown."""
+        return self.gave_up or bool(self.verdicts and self.verdicts[-1].correct)
+
+    def answer(self, verdict: Verdict) -> bool:
+        """Record an answer; True when it is the first (the one the score counts)."""
+        self.verdicts.append(verdict)
+        return len(self.verdicts) == 1
+
+    def said(self) -> Verdict | None:
+        """What to show under the question now: the last verdict (while open, a wrong one's hint only)."""
+        if not self.verdicts:
+            return None
+        last = self.verdicts[-1]
+        return last if self.settled or last.correct else Verdict(False, last.hint or last.message)
 
 
 @dataclass
@@ -119,7 +151,7 @@ class Score:
         return sum(self.answers.values())
 
     def __str__(self) -> str:
-        return f"{self.right} of {len(self.answers)} predictions right"
+        return f"{self.right} of {len(self.answers)} predictions right first time"
 
 
 def numbers_of(values: Sequence[float]) -> tuple[float, ...]:

@@ -122,15 +122,16 @@ def test_quiz_from_link_asks_before_it_shows_and_accepts_a_right_answer():
     at.button(key="quiz_check_modules_weight_shape").click().run()
     assert any(s.value.startswith("Right: [2, 4].") for s in at.success)
     assert any("flat_image @ w.T" in c.value for c in at.code)  # revealed
-    assert str(at.session_state["quiz_score"]) == "1 of 1 predictions right"
+    assert str(at.session_state["quiz_score"]) == "1 of 1 predictions right first time"
 
 
 def test_quiz_explains_a_wrong_answer():
     at = quiz_app()
     at.text_input(key="quiz_in_modules_weight_shape").set_value("[4, 2]")
     at.button(key="quiz_check_modules_weight_shape").click().run()
+    at.button(key="quiz_show_modules_weight_shape").click().run()  # a wrong answer is asked again: show it instead
     assert any("Not quite: you said [4, 2], PyTorch gives [2, 4]" in w.value and "W.T" in w.value for w in at.warning)
-    assert str(at.session_state["quiz_score"]) == "0 of 1 predictions right"
+    assert str(at.session_state["quiz_score"]) == "0 of 1 predictions right first time"
 
 
 @pytest.mark.parametrize("value", ["0", "yes", "11"])

@@ -35,18 +35,19 @@ def test_accumulation_asks_first_second_backward_and_set_to_none():
     (x @ w.T).sum().backward()  # PyTorch's answer for one backward: dy/dw
     assert any(c.value.startswith("x      =") for c in at.code)  # nothing to predict yet
     click(at, "acc_step")
-    assert not any(c.value.startswith("x      =") for c in at.code)  # held back
+    assert any(c.value.startswith("x      =") and "w.grad = ?" in c.value for c in at.code)  # x shown, w.grad held
     predict(at, "acc_backward_1", ", ".join(f"{v:.4f}" for v in w.grad.flatten().tolist()))
     assert "Right:" in messages(at) and any("w.grad = tensor" in c.value for c in at.code)
     click(at, "acc_step")
-    assert not any(c.value.startswith("x      =") for c in at.code)
+    assert any(c.value.startswith("x      =") and "w.grad = ?" in c.value for c in at.code)
     wrong = predict(at, "acc_backward_2", ", ".join(f"{v:.4f}" for v in w.grad.flatten().tolist()))
     assert "x is what ONE backward() writes" in messages(wrong)
+    click(at, "quiz_show_acc_backward_2")  # the learner asks for the answer instead of trying again
     assert f"{2 * w.grad[0, 0].item():g}" in messages(wrong)  # the right answer, 2 × x, is told
     click(at, "acc_zero_none")
     predict(at, "acc_set_to_none", "zeros")
     assert "set_to_none=False" in messages(at)
-    assert str(at.session_state["quiz_score"]) == "1 of 3 predictions right"
+    assert str(at.session_state["quiz_score"]) == "1 of 3 predictions right first time"
 
 
 def graph_w_grad_by_torch() -> torch.Tensor:
@@ -105,6 +106,8 @@ def test_retain_graph_asks_for_the_doubled_grad():
     click(at, "retain_backward")
     click(at, "retain_backward")
     predict(at, "retain_retained_grad", f"{once:g}")
+    assert "one call's gradient" in messages(at)
+    click(at, "quiz_show_retain_retained_grad")
     assert "one call's gradient" in messages(at) and f"PyTorch gives {p.grad.item():g}" in messages(at)
     assert any(f"pnl.grad = tensor([{p.grad.item():.0f}.])" in c.value for c in at.code)
 

@@ -75,4 +75,65 @@ def test_score_counts_first_answers_only():
     score.record("a", True)
     score.record("a", False)
     score.record("b", False)
-    assert (score.right, len(score.answers)) == (1, 2) and str(score) == "1 of 2 predictions right"
+    assert (score.right, len(score.answers)) == (1, 2) and str(score) == "1 of 2 predictions right first time"
+
+
+def test_a_wrong_answer_hints_without_the_answer_and_stays_open():
+    from explorer.teaching.quiz import Asked
+    question = q.grad_after_retained_backward("r", -12.0, -6.0)
+    asked = Asked(question)
+    assert asked.said() is None and not asked.settled
+    assert asked.answer(check(question, "-6"))  # the first answer: the one the score counts
+    hint = asked.said()
+    assert not asked.settled and "one call's gradient" in hint.message and "-12" not in hint.message
+    assert not asked.answer(check(question, "-12")) and asked.settled  # a second try: right, not counted
+    assert asked.said().message.startswith("Right: -12")
+    shown = Asked(question)
+    shown.answer(check(question, "5"))
+    shown.gave_up = True  # "Show me the answer"
+    assert shown.settled and "PyTorch gives -12" in shown.said().message
+
+
+def graph_lesson_on_a_row():
+    """A Graph lesson on a made-up candle row, and PyTorch's own w.grad for its y = x @ w.T + b."""
+    import pandas as pd
+    from explorer.autograd.lesson import run_lesson
+    frame = pd.DataFrame({c: [4266.34 + i, 4269.6 + i] for i, c in enumerate(("open", "high", "low", "close"))}
+                         | {"volume": [4.63, 5.0]})
+    lesson = run_lesson(frame, 1, 0)
+    x = torch.tensor(frame.to_numpy()[1], dtype=torch.float32).reshape(1, -1)
+    w, b = torch.randn_like(x, requires_grad=True), torch.randn(1, requires_grad=True)
+    (x @ w.T + b).backward()
+    return lesson, w.grad
+
+
+def test_graph_views_leave_out_what_a_question_asks_for():
+    from explorer.autograd import views
+    from explorer.autograd.inspector import full
+    from explorer.autograd.journal import brief, preview
+    lesson, grad = graph_lesson_on_a_row()
+    assert torch.equal(lesson.w.grad, grad)
+    n = len(lesson.trace.steps)
+    for k in range(1, n + 1):
+        panel = views.step_panel(lesson, "bwd", k, "", ("w.grad",))
+        assert brief(grad) not in [n.grad_brief for n in panel.model.nodes.values()]  # the labels' grad lines
+        told = [f"{said}{preview(g)}" for said in ("is now ", "∂out = ", "): ") for g in (grad, grad.T)]  # also w.T's
+        told += [f"grad: {full(grad)}", f"grad: {full(grad.T)}"]  # the inspector
+        assert not [t for t in told if t in panel.side + panel.inspector]  # x, saved by the op, may show: a given
+    last = views.step_panel(lesson, "bwd", n, "w_leaf" if "w_leaf" in lesson.after.nodes else "", ("w.grad",))
+    assert "w.grad is now ?" in last.side and "grad: ?" in last.inspector
+    assert brief(grad) in [n.grad_brief for n in views.step_panel(lesson, "bwd", n, "").model.nodes.values()]
+    assert "saved" in views.step_panel(lesson, "bwd", 3, "", ("w.grad",)).side  # x, saved by the op, stays
+
+
+def test_accumulation_views_show_x_and_leave_out_the_grads_asked_for():
+    from explorer.labs.accumulation import AccumulationLab, history_html
+    x = torch.tensor([[4266.34, 4269.6, 4265.57, 4268.75, 4.63]])
+    lab = AccumulationLab(x, 0)
+    lab.forward_backward()
+    lab.forward_backward()
+    printout = lab.printout(("w.grad",))
+    assert f"x      = {x}" in printout and "w.grad = ?" in printout and "b.grad = tensor([2.])" in printout
+    drawn = history_html(lab, ["open", "high", "low", "close", "volume"], ("w.grad",))
+    assert f"{2 * x[0, 0].item():,.4f}" not in drawn and f"{x[0, 0].item():,.4f}" in drawn  # the last row's as '?'
+    assert f"{2 * x[0, 0].item():,.4f}" in history_html(lab, ["open", "high", "low", "close", "volume"])
