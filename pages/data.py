@@ -149,7 +149,7 @@ for name, rows in (("head", frame.head()), ("tail", frame.tail())):  # light tab
 
 drawn, rule = chart_frame(frame)
 if rule:
-    st.caption(f"{len(frame):,} candles are too many to draw one by one: shown as {rule} candles.")
+    st.caption(f"{len(frame):,} candles are too many to draw one by one: shown as one candle per {rule}.")
 st.plotly_chart(cached_figure(drawn), key="data_chart")
 
 st.subheader("As a tensor")

@@ -1,6 +1,7 @@
 """AppTest over the Data and Config pages: loading, bad uploads, config validation."""
 from __future__ import annotations
 
+import re
 
 import pandas as pd
 import pytest
@@ -122,3 +123,16 @@ def test_undecidable_dates_are_settled_by_the_date_order_choice():
     at.selectbox(key="data_upload_dayfirst").select("day first (DD/MM/YYYY)").run()
     assert not at.exception and not at.error
     assert at.session_state["candles"].frame.index[0] == pd.Timestamp("2024-04-03 00:00")
+
+
+def test_downsampled_chart_caption_reads_as_english():
+    """Too many candles to draw: the caption names the coarser interval as 'one candle per …' (it read '3 days
+    candles' where the interval was 3 days)."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["data"] = "sample:20000"
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "too many to draw" in c.value)
+    assert re.search(r"shown as one candle per \d+ (min|h|day|days|week)\.$", caption), caption
+    assert "s candles" not in caption and " min candles" not in caption
