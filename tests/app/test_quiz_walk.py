@@ -8,7 +8,7 @@ import inspect
 import json
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -70,7 +70,6 @@ class Case:
     reach: Callable[[AppTest], None] = lambda at: None
     givens: Callable[[AppTest], list[float]] = lambda at: []
     tells: Callable[[AppTest, Question], list[str]] = lambda at, q: []
-    query: dict[str, str] = field(default_factory=dict)
 
 
 def steps_to_end(at: AppTest) -> None:
