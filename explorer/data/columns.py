@@ -52,6 +52,11 @@ class ColumnMap:
         cols += [c for c in (self.volume, self.time_part) if c is not None]
         return cols
 
+    def ignored(self) -> str:
+        """The file's columns that are not read, by name ('none' when every column is used)."""
+        used = set(self.used())
+        return ", ".join(name for j, name in enumerate(self.names) if j not in used) or "none"
+
     def describe(self) -> str:
         """'time ← Open time, open ← Open, …' for the report."""
         glued = f" + {self.names[self.time_part]}" if self.time_part is not None else ""

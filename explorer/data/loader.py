@@ -36,6 +36,7 @@ class LoadReport(Cleaned):
     header: bool = False
     banner_lines: list[str] = field(default_factory=list)
     columns: str = ""
+    ignored: str = "none"  # the file's columns not read, by name
     time_column: str = ""
     time_unit: str = ""
     timezone: str = "none stated; taken as UTC"
@@ -62,6 +63,7 @@ class LoadReport(Cleaned):
             ("header row", "yes" if self.header else "no"),
             ("lines before the table", banner),
             ("columns used", self.columns),
+            ("columns ignored", self.ignored),
             ("time column", f"{self.time_column} ({self.time_unit})"),
             ("time zone", self.timezone),
             ("rows read / kept", f"{self.rows_read} / {self.rows_kept}"),
@@ -251,6 +253,7 @@ def _report(raw: RawSource, layout: Layout, cmap: ColumnMap, read: _Read, notes:
     return LoadReport(
         source=raw.label, format=_format_name(layout, cmap, info.unit), separator=layout.sep,
         header=layout.header is not None, banner_lines=layout.banner_lines, columns=cmap.describe(),
+        ignored=cmap.ignored(),
         time_column=cmap.names[cmap.time], time_unit=info.unit, timezone=info.timezone,
         rows_read=table.rows_read, rows_kept=len(read.frame), dropped=dropped, dropped_lines=examples, notes=notes,
         **{f.name: getattr(stats, f.name) for f in fields(Cleaned)})

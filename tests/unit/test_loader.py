@@ -274,3 +274,17 @@ def test_metatrader_export():
     report = load("metatrader.tsv").report
     assert report.columns.startswith("time ← <DATE> + <TIME>, open ← <OPEN>")
     assert report.columns.endswith("volume ← <VOL>") and report.separator == "\t"
+
+
+def test_report_lists_the_columns_it_ignored():
+    """A column the loader does not read is named in the report, not dropped in silence."""
+    raw = ("Adj Close,Volume,Close,Low,High,Open,Date,Trades\n"
+           "9.9,3,1.5,0.5,2,1,1502942400,7\n9.9,4,2.5,1.5,3,2,1502942460,8\n").encode()
+    report = load_candles(raw).report
+    items = dict(report.as_table())
+    assert items["columns ignored"] == "Adj Close, Trades"
+    assert dict(load("binance_header.csv").report.as_table())["columns ignored"] == (
+        "Close time, Quote asset volume, Number of trades, Taker buy base asset volume, Taker buy quote asset volume, "
+        "Ignore")
+    assert load("metatrader.tsv").report.ignored == "<TICKVOL>, <SPREAD>"
+    assert load("seed_pipe.csv").report.ignored == "none"  # every column read
