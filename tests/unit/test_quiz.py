@@ -122,6 +122,7 @@ def test_graph_views_leave_out_what_a_question_asks_for():
         assert not [t for t in told if t in panel.side + panel.inspector]  # x, saved by the op, may show: a given
     last = views.step_panel(lesson, "bwd", n, "w_leaf" if "w_leaf" in lesson.after.nodes else "", ("w.grad",))
     assert "w.grad is now ?" in last.side and "grad: ?" in last.inspector
+    assert {n.name: n.grad_brief for n in last.model.nodes.values()}["b"] == f"{lesson.b.grad.item():g}"  # not asked
     assert brief(grad) in [n.grad_brief for n in views.step_panel(lesson, "bwd", n, "").model.nodes.values()]
     assert "saved" in views.step_panel(lesson, "bwd", 3, "", ("w.grad",)).side  # x, saved by the op, stays
 
