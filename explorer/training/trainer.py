@@ -289,14 +289,9 @@ class Trainer:
                                 f"most {MAX_STEPS:,}. Press Reset to start a new run.")
         self.total_steps, self.planned_epochs = total, self.planned_epochs + epochs
 
-    def evaluate(self) -> tuple[float, np.ndarray]:
-        """Validation loss and the model's raw outputs on the validation rows (the evaluate lesson)."""
-        loss, preds = evaluate(self.model, self.loss_fn, self._x_valid, self._y_valid)
-        return loss, preds.cpu().numpy()
-
     def validate(self) -> float:
-        """Evaluate now: valid_loss and valid_preds become the model's as it is (the outputs reach numpy only
-        when read: most epochs end between two reports)."""
+        """Run the evaluate lesson on the validation rows now: valid_loss and valid_preds become the model's as it
+        is (the outputs reach numpy only when read: most epochs end between two reports)."""
         self.valid_loss, self._valid_outputs = evaluate(self.model, self.loss_fn, self._x_valid, self._y_valid)
         self._valid_preds = None
         return self.valid_loss
