@@ -14,6 +14,7 @@ KIND_WORDS = {"input": "input tensor", "parameter": "parameter (leaf)", "operati
 CHAR_WIDTH = 0.62  # monospace advance, in ems (DejaVu Sans Mono / Courier: 0.60)
 LINE_HEIGHT = 1.3  # in ems
 LABEL_FONT = "DejaVu Sans Mono, Courier New, monospace"
+MIN_LABEL_PX = 12  # a narrow column never shrinks the labels under this: the drawing's box scrolls instead
 
 
 @dataclass
@@ -111,7 +112,8 @@ def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", hig
         parts.append(f'<text text-anchor="middle" dominant-baseline="central">{spans}</text></g>')
     width, height = right - left, top - bottom
     return (f'<svg class="graph-svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-            f'style="max-width:100%;height:auto;background:white" font-family="{LABEL_FONT}" font-size="{font_px}">'
+            f'style="max-width:100%;min-width:{width * min(1.0, MIN_LABEL_PX / font_px):.0f}px;height:auto;'
+            f'background:white" font-family="{LABEL_FONT}" font-size="{font_px}">'
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
             'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z"/></marker></defs>' + "".join(parts) + "</svg>")
 

@@ -18,7 +18,7 @@ from tests.e2e.helpers import assert_no_exception, open_page, shot, wait_idle
 AXE = Path(__file__).resolve().parents[2] / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ("", "data", "config", "graph?graph_view=fwd", "graph?graph_view=bwd&graph_bwd_pos=3", "graph?graph_view=check",
          "graph?graph_view=mlp", "accumulation", "accumulation?acc_tab=optimizer", "accumulation?acc_tab=micro",
-         "retain_graph", "modules", "training")
+         "retain_graph", "modules", "errors", "autograd_tools", "gradient_flow", "scratchpad", "training")
 STREAMLIT_OWN = ("[data-testid=stSidebarNav]", "[data-testid=stHeader]", "[data-testid=stToolbar]",
                  "[data-testid=stSidebarHeader]", "[data-testid=stSidebarCollapseButton]")
 SERIOUS = ("serious", "critical")
@@ -114,7 +114,8 @@ def test_graph_nodes_are_buttons_from_the_keyboard_and_a_live_region_says_the_st
     assert (page.evaluate(FOCUSED_NODE) or {}).get("id") == node["id"]  # the keyboard keeps its place
 
 
-LABEL_PX = """() => [...document.querySelectorAll('.graph-box svg')].flatMap(svg => [...svg.querySelectorAll('text')]
+LABEL_PX = """() => [...document.querySelectorAll('svg.graph-svg')].filter(svg => svg.getBoundingClientRect().width)
+  .flatMap(svg => [...svg.querySelectorAll('text')]
   .map(t => parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a))"""
 BROKEN_WORDS = """() => {  // a control's label whose words do not fit on their line (broken inside, or cut with …)
   const out = [];
@@ -147,10 +148,12 @@ BROKEN_WORDS = """() => {  // a control's label whose words do not fit on their 
 @pytest.mark.parametrize("size", [(390, 844), (820, 1180)], ids=["phone", "tablet"])
 def test_graph_labels_stay_readable_and_no_control_label_breaks_inside_a_word(page: Page, app_url, size):
     page.set_viewport_size({"width": size[0], "height": size[1]})
-    for path in ("graph?graph_view=fwd", "graph?graph_view=bwd&graph_bwd_pos=3", "training", "accumulation", "data"):
+    for path in ("graph?graph_view=fwd", "graph?graph_view=bwd&graph_bwd_pos=3", "retain_graph", "errors",
+                 "training", "accumulation", "data"):
         open_page(page, app_url, path)
-        if path.startswith("graph"):
-            page.wait_for_selector(".graph-box [data-node] rect", timeout=60_000)
+        assert_no_exception(page)
+        if path.startswith(("graph", "retain", "errors")):
+            page.wait_for_selector("svg.graph-svg [data-node] rect", timeout=60_000)
             sizes = page.evaluate(LABEL_PX)
             assert sizes and min(sizes) >= 11.9, (path, min(sizes))
         if size[0] > 800:
@@ -165,3 +168,30 @@ def test_presenter_screenshots(page: Page, app_url, path):
     open_page(page, app_url, path + ("&" if "?" in path else "?") + "present=1")
     assert_no_exception(page)
     shot(page, f"a11y_present_{path.split('?')[0]}")
+
+
+RING = """() => { const e = document.activeElement; if (!e || e === document.body) return null;
+  const shown = e.matches('input[type=checkbox], input[type=radio]') ? e.closest('label') : e;
+  const s = getComputedStyle(shown);
+  return {what: e.type || e.getAttribute('role') || e.tagName, name: (e.getAttribute('aria-label') || e.textContent
+          || '').slice(0, 30), ring: s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor}; }"""
+
+
+def test_focus_is_ringed_on_links_toggles_radios_buttons_and_graph_nodes(page: Page, app_url):
+    """Every control the keyboard reaches (nav links, toggles, radios, buttons, the graph's nodes) shows a 3 px ring
+    in #1a4fa8 (8:1 on white, 7:1 on the sidebar's grey), not Streamlit's faint one (1.1-2.2:1)."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    open_page(page, app_url, "graph?graph_view=bwd&graph_bwd_pos=3")
+    page.wait_for_selector(".graph-box [data-node] rect", timeout=60_000)
+    page.evaluate("document.body.focus()")
+    kinds = {}
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        got = page.evaluate(RING)
+        if got:
+            kinds.setdefault(got["what"], []).append(got)
+    for kind in ("checkbox", "radio", "button", "submit"):
+        assert kind in kinds, sorted(kinds)
+    assert "A" in kinds  # the navigation's links
+    weak = [g for found in kinds.values() for g in found if g["ring"] != "solid 3px rgb(26, 79, 168)"]
+    assert not weak, weak
