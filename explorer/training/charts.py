@@ -112,15 +112,34 @@ def loss_figure(snap: Snapshot, log_y: bool = False, unit: str | None = None) ->
     series = loss_series(snap)
     for name, (x, y) in series.items():
         batch = name == "train (batch)"  # its markers are points to click; a marker per epoch only while few
-        fig.add_scatter(x=x, y=y, name=name, mode="lines+markers" if len(x) <= (300 if batch else 100) else "lines",
+        few = len(x) <= (300 if batch else 100)
+        # plotly selects no point of a line-only trace: a long run's batch points stay, unseen, to be clicked
+        fig.add_scatter(x=x, y=y, name=name, mode="lines+markers" if few or batch else "lines",
                         line=dict(width=LOSS_WIDTHS[name], color=LOSS_COLORS[name], dash=LOSS_DASHES[name]),
-                        marker=dict(size=5 if batch else 7, symbol=LOSS_MARKERS[name]))
+                        marker=dict(size=5 if batch else 7, symbol=LOSS_MARKERS[name], opacity=None if few else 0))
     step_axis(fig, snap.step)
     fig.update_yaxes(title=f"loss ({unit})" if unit else "loss")
+    losses = np.concatenate([y for _, y in series.values()])
     if log_y:
-        log_axis(fig, np.concatenate([y for _, y in series.values()]).tolist())
+        log_axis(fig, losses.tolist())
+    else:
+        fig.update_yaxes(rangemode="nonnegative")  # a loss is never below 0 (plotly's padding drew -1 … 6 empty)
+    _loss_notes(fig, losses, log_y)
     _end_labels(fig, log_y)
     return _layout(fig, f"Loss — epoch {snap.epoch}/{snap.epochs}, step {snap.step}/{snap.total_steps}")
+
+
+def _loss_notes(fig: go.Figure, losses: np.ndarray, log_y: bool) -> None:
+    """No steps yet: a 0-1 loss axis and what to press. A loss over decades on a linear axis: say log y reads it."""
+    finite = losses[np.isfinite(losses) & (losses > 0)]
+    if not np.isfinite(losses).any():
+        fig.update_yaxes(range=[0, 1])
+        fig.add_annotation(text="No steps yet: press Play or Step", xref="paper", yref="paper", x=0.5, y=0.5,
+                           showarrow=False, font=dict(size=14, color="#545454"))
+    elif not log_y and len(finite) and (decades := int(math.log10(finite.max() / finite.min()))) >= 2:
+        fig.add_annotation(text=f"the loss spans {decades} decades: turn on log y to read the later steps",
+                           xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="top", showarrow=False,
+                           font=dict(size=12, color="#545454"))
 
 
 def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> str:

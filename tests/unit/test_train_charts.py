@@ -124,3 +124,30 @@ def test_predicted_vs_actual_norms_and_compared_runs_each_have_their_own_dash():
             for i, lr in enumerate((0.1, 0.2, 0.3), start=1)]
     compared = compare_figure(runs)
     assert len({t.line.dash for t in compared.data}) == 3 and len(compared.layout.annotations) == 3
+
+
+def test_an_empty_loss_chart_says_so_on_a_loss_axis_from_zero():
+    """Before the first step: no axis from -1 to 6 (a negative loss), a 0-1 loss axis and a note what to press."""
+    empty = Snapshot(**{**snapshot(10, 2).__dict__, "step": 0, "epoch": 0, "step_losses": [], "epochs_table": []})
+    fig = loss_figure(empty)
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+    assert any("No steps yet" in a.text for a in fig.layout.annotations)
+    assert fig.layout.yaxis.rangemode == "nonnegative"  # with data too: a loss is never below 0
+
+
+def test_a_thinned_loss_curve_stays_clickable():
+    """A long run's batch curve is thinned to a line; its points stay (invisible) so a click still picks a step:
+    plotly selects no point on a trace drawn as a line only, so the step window stayed on the last step."""
+    fig = loss_figure(snapshot(5_000, 50))
+    batch = next(t for t in fig.data if t.name == "train (batch)")
+    assert 300 < len(batch.x) <= 2 * MAX_POINTS and "markers" in batch.mode and batch.marker.opacity == 0
+    short = next(t for t in loss_figure(snapshot(100, 5)).data if t.name == "train (batch)")
+    assert "markers" in short.mode and short.marker.opacity in (None, 1)
+
+
+def test_a_loss_spanning_decades_on_a_linear_axis_says_to_try_log_y():
+    falling = np.geomspace(2.5, 0.001, 2_600)  # the default run: 2.5 down to about 0.001
+    linear = loss_figure(snapshot(2_600, 200, falling))
+    assert any("spans 3 decades" in a.text and "log y" in a.text for a in linear.layout.annotations)
+    assert not any("log y" in a.text for a in loss_figure(snapshot(2_600, 200, falling), log_y=True).layout.annotations)
+    assert not any("decades" in a.text for a in loss_figure(snapshot(100, 5)).layout.annotations)  # 4 -> 1
