@@ -48,7 +48,7 @@ class TrainingSection(_Strict):
     learning_rate: float = Field(default=0.01, gt=0, le=10)
     momentum: float = Field(default=0.0, ge=0, le=0.99)
     batch_size: int = Field(default=64, ge=1, le=100_000)
-    epochs: int = Field(default=20, ge=1, le=10_000)
+    epochs: int = Field(default=200, ge=1, le=10_000)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 

@@ -31,7 +31,8 @@ def test_page_opens_with_the_config_defaults(at):
     assert at.selectbox(key="train_target").value == defaults.target
     assert at.selectbox(key="train_norm").value == defaults.normalisation
     assert at.select_slider(key="train_lr").value == defaults.learning_rate
-    assert progress_text(at).startswith("**ready** · epoch 0/20 · step 0/")
+    assert progress_text(at).startswith(f"**ready** · epoch 0/{defaults.epochs} · step 0/")
+    assert trainer(at).total_steps >= 2_000  # a run to watch: 20 epochs were 260 steps, over in under a second
     assert len(at.get("plotly_chart")) == 3
     assert not at.error
     assert trainer(at).data.shapes()["t_indep (train)"] == "torch.Size([798, 15])"  # 1000 candles, 3 lags x 5
@@ -49,7 +50,7 @@ def test_the_feature_rows_show_as_a_light_table(at):
 def test_step_runs_one_minibatch_and_offers_downloads(at):
     click(at, "train_step")
     assert trainer(at).step_count == 1
-    assert "**paused** · epoch 1/20 · step 1/" in progress_text(at)
+    assert f"**paused** · epoch 1/{load_config().training.epochs} · step 1/" in progress_text(at)
     assert at.metric[0].value == f"{trainer(at).history.step_losses[0]:.4g}"
     click(at, "train_step")
     assert trainer(at).step_count == 2
