@@ -82,3 +82,41 @@ def test_a_long_pasted_expression_is_named_not_dropped(page, app_url):
         f"too long ({len(long)} characters, at most 300)", timeout=TIMEOUT)
     assert "empty" not in page.locator("[data-testid=stAlert]").first.inner_text()
     assert_no_exception(page)
+
+
+def test_a_click_on_a_long_runs_loss_curve_opens_that_step(page, app_url):
+    """2,600 steps: the batch curve is drawn as a line (no markers to see), and a click on it still opens the step
+    under the pointer (it left the window on the last step: plotly selects nothing on a line-only trace)."""
+    import re
+
+    from tests.e2e.helpers import TRAIN_STATUS
+    open_page(page, app_url)
+    page.locator("[data-testid=stSidebarNav] a", has_text="Training").first.click()
+    page.wait_for_selector(".st-key-train_play", timeout=TIMEOUT)
+    wait_idle(page)
+    page.locator(".st-key-train_epochs input").fill("200")
+    page.locator(".st-key-train_epochs input").press("Enter")
+    wait_idle(page)
+    page.locator(".st-key-train_reset button").filter(visible=True).first.click()
+    wait_idle(page)
+    page.locator(".st-key-train_play button").filter(visible=True).first.click()
+    page.locator(TRAIN_STATUS).first.filter(has_text=re.compile(r"^\**done")).wait_for(timeout=120_000)
+    wait_idle(page)
+    expect(page.locator(".st-key-train_window_step input")).to_have_value("2600", timeout=TIMEOUT)
+    chart = page.locator("[data-testid=stPlotlyChart]").first
+    expect(chart.locator("g.trace.scatter").first).to_be_attached(timeout=TIMEOUT)
+    points = chart.locator("g.trace.scatter").first.locator("path.point")
+    assert points.count() > 1000, "the batch curve has no points to click"  # thinned: every other step
+    expected = chart.locator(".js-plotly-plot").evaluate("p => Number(p._fullData[0].x[400])")  # the 401st point's step
+    chart.scroll_into_view_if_needed()
+    box = points.nth(400).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)  # plotly picks the clicked point from the hover
+    page.mouse.click(x, y)
+    page.wait_for_function("() => document.querySelector('.st-key-train_window_step input').value !== '2600'",
+                           timeout=30_000)
+    wait_idle(page)
+    step = int(page.locator(".st-key-train_window_step input").input_value())
+    assert 600 < expected < 2000 and abs(step - expected) <= 6, (step, expected)  # the point under the pointer
+    assert_no_exception(page)
