@@ -107,11 +107,14 @@ def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", hig
                      f'y="{down(p.y + p.height / 2):.1f}" width="{p.width:.1f}" height="{p.height:.1f}" '
                      f'fill="{fill}" stroke="{line}" stroke-width="{stroke}"{dash}/>')
         first = down(p.y) - (len(p.lines) - 1) / 2 * LINE_HEIGHT * font_px
-        spans = "".join(f'<tspan x="{p.x - left:.1f}" y="{first + i * LINE_HEIGHT * font_px:.1f}">{_escape(t)}'
+        # a space between the lines: read out (and by axe), the text is "w (1, 5) [1.54, …]", not "w (1, 5)[1.54, …]"
+        spans = " ".join(f'<tspan x="{p.x - left:.1f}" y="{first + i * LINE_HEIGHT * font_px:.1f}">{_escape(t)}'
                         '</tspan>' for i, t in enumerate(p.lines))
         parts.append(f'<text text-anchor="middle" dominant-baseline="central">{spans}</text></g>')
     width, height = right - left, top - bottom
-    return (f'<svg class="graph-svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+    # the drawing is one tab stop (where its box scrolls, arrows then scroll it), named for a screen reader
+    name = f"autograd graph, {len(placed)} nodes"
+    return (f'<svg class="graph-svg" tabindex="0" role="group" aria-label="{name}" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
             f'style="max-width:100%;min-width:{width * min(1.0, MIN_LABEL_PX / font_px):.0f}px;height:auto;'
             f'background:white" font-family="{LABEL_FONT}" font-size="{font_px}">'
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
@@ -120,9 +123,10 @@ def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", hig
 
 def node_name(model: GraphModel, nid: str, highlight: str | None = None, selected: str | None = None) -> str:
     """A node's accessible name: what its box says (name, shape, value, grad), its kind, and whether it is this
-    step's node or the inspected one, e.g. "w (1, 5) [0.3, …], parameter (leaf), inspected"."""
+    step's node or the inspected one, e.g. "w (1, 5) [0.3, …], parameter (leaf), inspected" (its
+    text as the box shows it comes first: WCAG 2.5.3, the visible label is in the name)."""
     node = model.nodes[nid]
-    said = ", ".join(line.strip() for line in label_lines(node) if line.strip())
+    said = " ".join(line.strip() for line in label_lines(node) if line.strip())  # the box's text first, as shown
     if node.shape is not None and shape_text(node.shape) not in said:
         said += f", shape {shape_text(node.shape)}"
     state = [word for word, on in (("this step", nid == highlight), ("inspected", nid == selected)) if on]
