@@ -167,7 +167,8 @@ def test_play_and_step_after_done_train_on(candles):
 
 
 def test_the_step_window_replays_from_the_training_process_checkpoints(candles):
-    """A run that trained 652 steps hands over its checkpoint at step 600: the replay runs 51 steps, not 651."""
+    """A run that trained 652 steps hands over its recent state at step 650: the replay runs 1 step, not 651 (nor 51
+    from its kept checkpoint at step 600)."""
     data = make_features(candles, FeatureSpec(rows=300))
     settings = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", epochs=163)  # 4 batches an epoch
     worker = TrainingWorker(Trainer(data, settings))
@@ -175,7 +176,7 @@ def test_the_step_window_replays_from_the_training_process_checkpoints(candles):
     worker.join(30)
     assert worker.snapshot().status == "done" and worker.trainer.step_count == 652
     start = worker.checkpoint_before(652)
-    assert start.step == 600 and start.epoch == 150
+    assert start.step == 650 and start.epoch == 163
     assert worker.checkpoint_before(100) is None
     view = replay_step(data, settings, 652, start=start)
     assert view.loss_value == worker.snapshot().step_losses[-1] == reference(data, settings)[651]
@@ -214,3 +215,21 @@ def test_closing_a_run_forgets_it(candles):
     assert proc.views[rid] is worker.trainer
     worker.close()
     assert rid not in proc.views
+
+
+def test_the_window_on_the_latest_step_replays_a_few_steps_not_hundreds(candles):
+    """Pause shows the latest step in the window, rebuilt from the run's nearest checkpoint: the run keeps a recent
+    one, so that is at most RECENT_EVERY steps back (it was up to 200, or 400 on a 26,000-step run: 1.3 s to settle)."""
+    from explorer.training.pool import RECENT_EVERY, _handle
+    data = make_features(candles, FeatureSpec(rows=300))
+    settings = TrainSettings(epochs=400)  # 1,600 steps
+    runs = {}
+    _handle(runs, "open", 1, 0, (data, settings))
+    runs[1].step(1_000)
+    for last in (1_000, 1_013):
+        start = _handle(runs, "checkpoint", 1, 0, (last,))
+        assert start is not None and last - RECENT_EVERY <= start.step < last, (last, start and start.step)
+        view = replay_step(data, settings, last, start=start)
+        assert view.loss_value == runs[1].trainer.history.step_losses[last - 1]  # the same step, exactly
+        runs[1].step(13)
+    assert _handle(runs, "checkpoint", 1, 0, (450,)).step == 400  # older steps: the kept ones, as before
