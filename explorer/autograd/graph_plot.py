@@ -14,6 +14,7 @@ KIND_WORDS = {"input": "input tensor", "parameter": "parameter (leaf)", "operati
 CHAR_WIDTH = 0.62  # monospace advance, in ems (DejaVu Sans Mono / Courier: 0.60)
 LINE_HEIGHT = 1.3  # in ems
 LABEL_FONT = "DejaVu Sans Mono, Courier New, monospace"
+SPACE = '<tspan font-size="0"> </tspan>'  # between a box's lines: heard, not seen
 MIN_LABEL_PX = 12  # a narrow column never shrinks the labels under this: the drawing's box scrolls instead
 
 
@@ -107,8 +108,9 @@ def graph_svg(model: GraphModel, font_px: float = 16, detail: str = "brief", hig
                      f'y="{down(p.y + p.height / 2):.1f}" width="{p.width:.1f}" height="{p.height:.1f}" '
                      f'fill="{fill}" stroke="{line}" stroke-width="{stroke}"{dash}/>')
         first = down(p.y) - (len(p.lines) - 1) / 2 * LINE_HEIGHT * font_px
-        # a space between the lines: read out (and by axe), the text is "w (1, 5) [1.54, …]", not "w (1, 5)[1.54, …]"
-        spans = " ".join(f'<tspan x="{p.x - left:.1f}" y="{first + i * LINE_HEIGHT * font_px:.1f}">{_escape(t)}'
+        # a space between the lines (of no width, so each line stays centred): read out (and by axe), the text is
+        # "w (1, 5) [1.54, …]", not "w (1, 5)[1.54, …]"
+        spans = SPACE.join(f'<tspan x="{p.x - left:.1f}" y="{first + i * LINE_HEIGHT * font_px:.1f}">{_escape(t)}'
                         '</tspan>' for i, t in enumerate(p.lines))
         parts.append(f'<text text-anchor="middle" dominant-baseline="central">{spans}</text></g>')
     width, height = right - left, top - bottom
