@@ -53,7 +53,7 @@ def candlestick_figure(frame: pd.DataFrame, title: str = "Candles") -> go.Figure
                          marker=dict(color=[PAPER if u else DOWN for u in up],
                                      line=dict(color=[UP if u else DOWN for u in up], width=1))), row=2, col=1)
     fig.update_layout(title=dict(text=title, subtitle=dict(text="hollow: closed up (close ≥ open) · filled: closed "
-                                                                 "down")),
+                                                                 "down", font=dict(color="#545454"))),
                       xaxis_rangeslider_visible=False, showlegend=False, height=520,
                       margin=dict(l=10, r=10, t=64, b=10))
     fig.update_yaxes(title_text="price", row=1, col=1)
