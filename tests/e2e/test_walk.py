@@ -118,5 +118,6 @@ def test_a_click_on_a_long_runs_loss_curve_opens_that_step(page, app_url):
                            timeout=30_000)
     wait_idle(page)
     step = int(page.locator(".st-key-train_window_step input").input_value())
-    assert 600 < expected < 2000 and abs(step - expected) <= 6, (step, expected)  # the point under the pointer
+    # the point under the pointer: 1,300 points in about 900 px, so a pixel holds a few steps
+    assert 600 < expected < 2000 and abs(step - expected) <= 26, (step, expected)
     assert_no_exception(page)
