@@ -53,7 +53,7 @@ def test_hooks_view_shows_torchs_refusal_and_draws_where_each_hook_fires(frame):
     x = move(frame, 100)
     shown = tools.tools_view("hooks", frame, 100, 14)
     assert shown.message == torch_message(lambda: x.clone().register_hook(lambda g: g))
-    labels = re.findall(r"<tspan[^>]*>([^<]*)</tspan>", shown.svg)
+    labels = [t for t in re.findall(r"<tspan[^>]*>([^<]*)</tspan>", shown.svg) if t.strip()]  # not the separators
     def under(name):  # the lines drawn under a node's name
         return labels[labels.index(next(t for t in labels if t.startswith(name))) + 1:][:3]
     assert "fires: pre-hook 1, hook 2" in under("TanhBackward0")
