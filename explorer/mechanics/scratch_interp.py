@@ -247,7 +247,7 @@ class Interpreter:
         fn = rules.TORCH_NAMES.get(name)
         if not callable(fn) or isinstance(fn, torch.dtype):
             raise ScratchError(f"{name} cannot be called")
-        if fn is torch.manual_seed:
+        if name == "torch.manual_seed":  # by name: importing torch._dynamo rebinds torch.manual_seed to a wrapper
             self.generator.manual_seed(int(args[0]) if args else int(kwargs.get("seed", 0)))
             return None
         if fn in (torch.tensor, torch.Tensor):

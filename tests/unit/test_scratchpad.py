@@ -71,6 +71,17 @@ def test_error_examples_show_pytorchs_own_message():
 
 
 # --- the same numbers as plain torch -------------------------------------------------------------------------------
+def test_manual_seed_seeds_the_runs_own_generator_even_after_dynamo_rebinds_it():
+    """torch._dynamo (imported by parts of torch on first use) rebinds torch.manual_seed to a wrapper; the program's
+    manual_seed must still seed its own generator, never the process-wide one other sessions share."""
+    import torch._dynamo  # noqa: F401
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    r = run("torch.manual_seed(3)\nw = torch.randn(3)\n")
+    assert torch.equal(torch.random.get_rng_state(), before)
+    same(r.env["w"], torch.randn(3, generator=torch.Generator().manual_seed(3)))
+
+
 def test_assignments_loops_and_in_place_match_plain_torch():
     r = run("torch.manual_seed(3)\n"
             "w = torch.randn(3, requires_grad=True)\n"
