@@ -271,7 +271,7 @@ EXPRESSIONS = {
     "walrus": ("(y := x)", ":="),
     "modulo": ("x % 2", "Mod"),
     "nested_too_deep": ("-" * 299 + "x", "too large"),
-    "cut_at_max_chars": ("x" + "+x" * 150, "syntax error"),  # the widget keeps 300 characters: a dangling '+' 
+    "over_max_chars": ("x" + "+x" * 150, "too long (301 characters, at most 300)"),  # named, never cut or dropped
     "no_parameters_used": ("exp(exp(x)).sum()", "grad_fn"),
     "python_division_by_zero": ("x @ w.T + b + 1/0", "division by zero"),
     "python_float_overflow": ("x @ w.T + b + (1e6 ** 10) ** 10", "PyTorch refused"),
