@@ -9,7 +9,6 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import Callable
-from urllib.parse import quote
 
 import pandas as pd
 import torch

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import copy
-from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
@@ -20,7 +19,7 @@ from explorer.autograd import lesson
 from explorer.labs import accumulation, microbatch, retain
 from explorer.labs.optimizer_lab import seeded_linear, sgd_step, sgd_step_without_zero_grad
 from explorer.teaching.parts import CSV_IMPORTS, Parts, TakeHome, embedded_csv
-from explorer.teaching.source import lesson_source, source_of
+from explorer.teaching.source import source_of
 from explorer.tensors import candles_to_tensor, seeded, seeded_leaves
 
 
