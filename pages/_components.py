@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:
+    from explorer.labs import LabButton
     from explorer.teaching.parts import TakeHome
 
 HERE = Path(__file__).parent
@@ -48,6 +49,14 @@ def light_html(html: str, key: str) -> None:
     """Trusted HTML + SVG that the browser parses itself: st.markdown runs it through its markdown pipeline (for the
     six SVG gradient panels, 20 ms of each click in Chromium), and st.html's sanitiser strips SVG."""
     _LIGHT_HTML(key=key, data=html)
+
+
+def buttons(lab: object, specs: tuple[LabButton, ...], per_row: int = 3) -> None:
+    """A lab's buttons in rows of `per_row`; a click calls the button's action on the lab."""
+    columns = [col for _ in range(0, len(specs), per_row) for col in st.columns(per_row)]
+    for col, b in zip(columns, specs):
+        if col.button(b.label, key=b.key, width="stretch", shortcut=b.shortcut, help=b.help):
+            b.action(lab)
 
 
 

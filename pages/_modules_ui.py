@@ -7,12 +7,12 @@ import torch
 
 from explorer.data.config import load_config, resolve_data_path
 from explorer.labs import seed_bugs as bugs, shapes as sh
-from explorer.labs.controls import LabState
+from explorer.teaching.controls import PageState
 from explorer.teaching.questions import index_question
 from explorer.teaching.source import source_of
 from pages._common import show_code
 from pages._components import light_html
-from pages._labs import widgets
+from pages._state import widgets
 from pages._quiz import quiz_ask
 
 
@@ -25,7 +25,7 @@ def side_by_side(seed_output: str, live: str, *functions) -> None:
     show_code(*functions)
 
 
-def shape_explorer(state: LabState) -> None:
+def shape_explorer(state: PageState) -> None:
     """Choose a shape, see the tensor as brackets and as boxes, index it and see the result's shape."""
     text, seed, index = widgets(st.columns([2, 1, 2]), state, "modules_shape", "modules_shape_seed", "modules_index")
     shape, refused = sh.shape_or_last(text, st.session_state.get("modules_last_shape", (3, 2, 4, 2)))

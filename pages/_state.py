@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from explorer.data.sources import literal
+from explorer.teaching.controls import PageState
 from explorer.teaching.shareable import Shared, decode, encode
 
 CANDLES_KEY = "candles"  # the session's CandleData
@@ -86,3 +87,16 @@ def publish_state(*spec: Shared, **clicks: str) -> None:
             _set_url(item.key, None)
     for key, code in clicks.items():
         _set_url(key, code)
+
+
+def enter_state(state: PageState) -> None:
+    """Before a page's widgets: a link's values (share_state), else each widget's first value (init_widgets)."""
+    share_state(*state.spec)
+    init_widgets(state.firsts())
+
+
+def widgets(places, state: PageState, *keys: str, **more) -> list:
+    """The widgets `keys` of a page, each in its place (a column, a container or st); the values they show. `more`:
+    arguments that change from run to run (disabled=…), for each of them."""
+    return [getattr(place, c.widget)(c.label, *c.args, key=c.key, help=c.help, **c.more, **more)
+            for place, c in zip(places, state.controls(*keys))]

@@ -6,16 +6,16 @@ import streamlit as st
 
 from explorer.labs import accumulation as acc, controls as ctl, microbatch as mb, optimizer_lab as ol
 from explorer.teaching import takehome
+from explorer.teaching.controls import PageState
 from explorer.teaching.questions import accumulation_question
-from pages._common import current_candles, current_device, publish_state, share_state, show_code
-from pages._components import light_html, take_home
-from pages._labs import buttons, widgets
+from pages._common import current_candles, current_device, publish_state, show_code
+from pages._components import buttons, light_html, take_home
 from pages._quiz import quiz_ask, quiz_hidden
-from pages._state import init_widgets, link_clicks
+from pages._state import enter_state, init_widgets, link_clicks, widgets
 
 
 @st.fragment  # a click in the lab reruns the lab only, not the page around it
-def xwb_tab(lab: acc.AccumulationLab, names: list[str], steps: int, state: ctl.LabState) -> None:
+def xwb_tab(lab: acc.AccumulationLab, names: list[str], steps: int, state: PageState) -> None:
     """The seed's x, w, b: buttons, the tensors now, the history table and one small chart per gradient; the link
     carries the clicks (written after the buttons ran)."""
     buttons(lab, acc.lab_buttons(steps))
@@ -46,7 +46,7 @@ def optimizer_tab(opt: ol.OptimizerLab, names: list[str]) -> None:
         show_code(ol.sgd_step, ol.sgd_step_without_zero_grad)
 
 
-def microbatch_tab(frame: pd.DataFrame, row: int, seed: int, state: ctl.LabState) -> None:
+def microbatch_tab(frame: pd.DataFrame, row: int, seed: int, state: PageState) -> None:
     """k micro-batches with loss / k add up to the full batch's gradient."""
     init_widgets(ctl.microbatch_firsts(len(frame), row))
     start, size, k = widgets(st.columns(3), state, "acc_mb_start", "acc_mb_size", "acc_mb_k")
@@ -68,9 +68,8 @@ st.markdown(acc.INTRO)
 frame = current_candles().frame
 names = list(frame.columns)
 STATE = ctl.accumulation_state(len(frame))  # the widgets, the open tab and the lab's clicks: what a link carries
-share_state(*STATE.spec)
+enter_state(STATE)
 clicks = link_clicks("acc_history")  # a link's clicks, handed out once: they are replayed once
-init_widgets(STATE.firsts())
 c1, c2 = st.columns(2)
 row, seed = widgets((c1, c2.container(key="secondary_acc_seed")), STATE, "acc_row", "acc_seed")
 st.caption(acc.FRESH_NOTE)

@@ -6,17 +6,15 @@ import streamlit as st
 from explorer.labs import modules as m
 from explorer.labs.controls import modules_state
 from explorer.teaching.questions import linear_weight_shape
-from pages._common import current_candles, publish_state, share_state, show_code
+from pages._common import current_candles, publish_state, show_code
 from pages._components import light_html
-from pages._labs import widgets
 from pages._modules_ui import seed_bug_lessons, shape_explorer, side_by_side
 from pages._quiz import quiz_ask
-from pages._state import init_widgets
+from pages._state import enter_state, widgets
 
 frame = current_candles().frame
 STATE = modules_state(len(frame))  # the widgets: what a link carries
-share_state(*STATE.spec)
-init_widgets(STATE.firsts())
+enter_state(STATE)
 st.title("Modules and shapes")
 st.markdown(m.INTRO)
 

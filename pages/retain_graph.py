@@ -7,12 +7,11 @@ from explorer.labs import retain as rl
 from explorer.labs.controls import RETAIN
 from explorer.teaching.questions import retain_question
 from explorer.teaching.takehome import retain_takehome
-from pages._common import current_device, publish_state, share_state, show_code
-from pages._components import light_html, take_home
+from pages._common import current_device, publish_state, show_code
+from pages._components import buttons, light_html, take_home
 from pages._graph_views import FONT_PX
-from pages._labs import buttons, widgets
 from pages._quiz import quiz_gate
-from pages._state import PRESENT_KEY, init_widgets, link_clicks
+from pages._state import PRESENT_KEY, enter_state, link_clicks, widgets
 
 
 @st.fragment  # a call reruns the lab only, not the page around it
@@ -44,9 +43,8 @@ def lab_panel(lab: rl.RetainLab) -> None:
 
 st.title("retain_graph")
 st.markdown(rl.INTRO)
-share_state(*RETAIN.spec)
+enter_state(RETAIN)
 calls = link_clicks("retain_calls")  # a link's calls, handed out once: they are replayed once
-init_widgets(RETAIN.firsts())
 pnl, loss_name = widgets(st.columns([2, 3]), RETAIN, "retain_pnl", "retain_loss")
 lab, refused = rl.lab_for(st.session_state.get("retain_lab"), pnl, loss_name, current_device(), calls)
 st.session_state["retain_lab"] = lab  # live tensors: kept in the session, rebuilt when pnl, the loss or device changed

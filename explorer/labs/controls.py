@@ -1,65 +1,11 @@
-"""The labs pages' widgets as data: each one's Streamlit element, key, label, range or options, tooltip and first
-value, and what a copied link carries of it. A page draws them with pages/_labs.widgets and shares them through
-`LabState.spec`, so a widget and its link parameter are declared once (same keys, same ranges)."""
+"""The labs pages' widgets as data (explorer/teaching/controls.py): accumulation, retain_graph, modules."""
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any, Mapping
 
 from explorer.labs.modules import INITS, MODELS
 from explorer.labs.optimizer_lab import LEARNING_RATES
 from explorer.labs.retain import PNL_VALUES, TRADING_LOSSES
+from explorer.teaching.controls import SEED_MAX, Control, PageState
 from explorer.teaching.shareable import Shared
-
-SEED_MAX = 2**31 - 1
-OPTIONS = ("select_slider", "radio", "selectbox")  # the elements that offer a list of values
-
-
-@dataclass(frozen=True)
-class Control:
-    """One widget of a lab page; `values` is (low, high) for a number input or a slider, the options for a choice."""
-    widget: str  # the Streamlit element: number_input, slider, toggle, text_input or one of OPTIONS
-    key: str
-    label: str
-    values: tuple = ()
-    help: str | None = None
-    first: Any = None  # the value it starts with (None: its element's own)
-    more: Mapping[str, Any] = field(default_factory=dict)  # the element's other arguments (step, horizontal, …)
-    choices: tuple | None = None  # the only values a link may give, where a range says too little (a slider's steps)
-
-    @property
-    def args(self) -> tuple:
-        """The element's positional arguments after the label."""
-        return (self.values,) if self.widget in OPTIONS else self.values
-
-    def link(self) -> Shared:
-        """What a copied link carries of this widget, checked as the widget checks it (range, options, length)."""
-        if self.widget == "toggle":
-            return Shared(self.key, "bool")
-        if self.widget == "text_input":
-            return Shared(self.key, "str", max_len=self.more["max_chars"])
-        floats = isinstance(self.values[0], float)
-        if self.widget in OPTIONS:
-            return Shared(self.key, "float" if floats else "str", choices=tuple(self.values))
-        return Shared(self.key, "float" if floats else "int", *self.values, choices=self.choices)
-
-
-@dataclass(frozen=True)
-class LabState:
-    """What a lab page's link carries, in link order: its widgets, and the rest (the open tab, a lab's clicks)."""
-    items: tuple[Control | Shared, ...]
-
-    @property
-    def spec(self) -> tuple[Shared, ...]:
-        return tuple(item.link() if isinstance(item, Control) else item for item in self.items)
-
-    def firsts(self) -> dict[str, Any]:
-        """The first value of each widget that has one of its own, by key (for init_widgets)."""
-        return {c.key: c.first for c in self.items if isinstance(c, Control) and c.first is not None}
-
-    def controls(self, *keys: str) -> list[Control]:
-        by_key = {item.key: item for item in self.items}
-        return [by_key[key] for key in keys]
 
 
 # --- Gradient accumulation ----------------------------------------------------------------------------------------
@@ -68,9 +14,9 @@ ACC_TABS = ("x, w, b lab", "nn.Linear + optimizer", "micro-batches")
 ACC_TAB_WIDGETS = ("acc_steps", "acc_zero_each", "acc_lr", "acc_mb_start", "acc_mb_size", "acc_mb_k")
 
 
-def accumulation_state(n_candles: int) -> LabState:
+def accumulation_state(n_candles: int) -> PageState:
     """The row and seed, the open tab, the x, w, b lab's settings and clicks, the learning rate, the micro-batches."""
-    return LabState((
+    return PageState((
         Control("number_input", "acc_row", "candle row (x)", (0, n_candles - 1),
                 "Which candle is x: row i of the loaded data.", first=min(100, n_candles - 1)),
         Control("number_input", "acc_seed", "seed for w, b (and nn.Linear)", (0, SEED_MAX),
@@ -100,7 +46,7 @@ def microbatch_firsts(n_candles: int, row: int) -> dict[str, int]:
 
 # --- retain_graph -------------------------------------------------------------------------------------------------
 
-RETAIN = LabState((
+RETAIN = PageState((
     Control("slider", "retain_pnl", "pnl", (-10.0, 10.0), "The trade's profit or loss: a new value builds a new "
             "graph. Try 0 with the seed's loss.", first=-3.0, more={"step": 0.5}, choices=PNL_VALUES),
     Control("radio", "retain_loss", "loss function", tuple(TRADING_LOSSES), "The seed's loss as written, its fix for "
@@ -112,10 +58,10 @@ RETAIN = LabState((
 
 # --- Modules and shapes -------------------------------------------------------------------------------------------
 
-def modules_state(n_candles: int, window: int = 1) -> LabState:
+def modules_state(n_candles: int, window: int = 1) -> PageState:
     """Your own nn.Linear, the model and its candle window (which ends at a row at least `window` - 1), the shape
     explorer's shape, seed and index."""
-    return LabState((
+    return PageState((
         Control("number_input", "modules_in", "in_features", (1, 8), first=4),
         Control("number_input", "modules_out", "out_features", (1, 8), first=2),
         Control("toggle", "modules_bias", "bias", first=True),
