@@ -5,24 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.mechanics import tools
+from explorer.mechanics.controls import tools_state
 from explorer.mechanics.scratchpad import scratch_link
 from explorer.mechanics.scripts import tools_takehome
-from explorer.teaching.shareable import Shared
-from pages._common import current_candles, publish_state, share_state, show_code
+from pages._common import current_candles, publish_state, show_code
 from pages._components import light_html, take_home
 from pages._graph_views import FONT_PX
 from pages._quiz import quiz_ask
-from pages._state import PRESENT_KEY, init_widgets
+from pages._state import PRESENT_KEY, enter_state, widgets
 
 frame = current_candles().frame
-SPEC = (Shared("tools_view", "str", choices=tuple(tools.VIEWS)), Shared("tools_row", "int", 0, len(frame) - 1))
-share_state(*SPEC)
-init_widgets({"tools_view": "hooks", "tools_row": min(100, len(frame) - 1)})
+STATE = tools_state(len(frame))  # the widgets: what a link carries
+enter_state(STATE)
 st.title("Hooks and higher order")
 st.markdown(tools.PAGE_INTRO)
-c1, c2 = st.columns([3, 1])
-view = c1.radio("lesson", list(tools.VIEWS), key="tools_view", format_func=tools.VIEWS.get, horizontal=True)
-row = int(c2.number_input("candle row", 0, len(frame) - 1, key="tools_row", help=tools.ROW_HELP))
+view, row = widgets(st.columns([3, 1]), STATE, "tools_view", "tools_row")
 shown = tools.tools_view(view, frame, row, FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
 if quiz_ask(shown.question):  # predict first, then see
     broken, fixed = st.columns(2)
@@ -39,4 +36,4 @@ with st.container(key="secondary_tools_code"):
 if shown.scratch:
     st.markdown(f"[Open in scratchpad]({scratch_link(shown.scratch)}): the same steps, one statement at a time.")
 take_home(tools_takehome(view, shown))
-publish_state(*SPEC)
+publish_state(*STATE.spec)

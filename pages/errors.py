@@ -5,14 +5,14 @@ import streamlit as st
 
 from explorer.mechanics import errors as er
 from explorer.mechanics.error_views import Side, error_takehome, error_view
+from explorer.mechanics.controls import errors_state
 from explorer.runtime import available_devices
-from explorer.teaching.shareable import Shared
 from explorer.teaching.source import source_of
-from pages._common import current_candles, current_device, publish_state, share_state, show_code
+from pages._common import current_candles, current_device, publish_state, show_code
 from pages._components import light_html, take_home
 from pages._graph_views import FONT_PX
 from pages._quiz import quiz_ask
-from pages._state import PRESENT_KEY, init_widgets
+from pages._state import PRESENT_KEY, enter_state, widgets
 
 
 def side_panel(side: Side, key: str) -> None:
@@ -25,21 +25,14 @@ def side_panel(side: Side, key: str) -> None:
 
 
 frame = current_candles().frame
-SPEC = (Shared("errors_view", "str", choices=tuple(er.ERRORS)),
-        Shared("errors_row", "int", er.FIRST_ROW, len(frame) - 1), Shared("errors_seed", "int", 0, 2**31 - 1))
-share_state(*SPEC)
-init_widgets({"errors_view": er.FIRST, "errors_row": min(100, len(frame) - 1), "errors_seed": 0})
+STATE = errors_state(len(frame))  # the widgets: what a link carries
+enter_state(STATE)
 st.title("Autograd errors")
 st.markdown(er.INTRO)
-key = st.radio("error", list(er.ERRORS), key="errors_view", format_func=er.label, horizontal=True,
-               help="Each view opens on the broken code with PyTorch's message, next to the fix.")
+(key,) = widgets([st], STATE, "errors_view")
 c = st.columns(2)
-row = int(c[0].number_input("last candle row", er.FIRST_ROW, len(frame) - 1, key="errors_row",
-                            help="x holds the moves of this candle and the three before it."))
-with c[1].container(key="secondary_errors_seed"):
-    seed = int(st.number_input("seed for w", 0, 2**31 - 1, key="errors_seed",
-                               help="w is drawn from torch.randn with this seed: same seed, same numbers."))
-publish_state(*SPEC)  # after the widgets: the URL shows what is on screen
+row, seed = widgets((c[0], c[1].container(key="secondary_errors_seed")), STATE, "errors_row", "errors_seed")
+publish_state(*STATE.spec)  # after the widgets: the URL shows what is on screen
 
 view = error_view(key, frame, row, seed, available_devices(), current_device(),
                   FONT_PX[bool(st.session_state.get(PRESENT_KEY))])

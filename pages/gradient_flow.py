@@ -6,50 +6,37 @@ import streamlit as st
 
 from explorer import svgplot
 from explorer.mechanics import flow
+from explorer.mechanics.controls import FLOW
 from explorer.mechanics.scripts import flow_takehome
 from explorer.teaching.questions import smallest_layer_gradient
-from explorer.teaching.shareable import Shared
 from explorer.training.features import FeatureError
-from pages._common import current_candles, publish_state, share_state, show_code
+from pages._common import current_candles, publish_state, show_code
 from pages._components import light_html, take_home
 from pages._quiz import quiz_ask
-from pages._state import init_widgets
+from pages._state import enter_state, widgets
 
-PLAYING = "flow_playing"  # the Train button was clicked and the run has steps left
-SPEC = (Shared("flow_depth", "int", 1, 20), Shared("flow_activation", "str", choices=flow.ACTIVATIONS),
-        Shared("flow_init", "str", choices=tuple(flow.INITS)), Shared("flow_steps", "int", choices=flow.STEPS))
-share_state(*SPEC)
-init_widgets({"flow_depth": 10, "flow_activation": "sigmoid", "flow_init": "pytorch_default", "flow_steps": 100})
+enter_state(FLOW)
 st.title("Gradient flow")
 st.markdown(flow.INTRO)
-c = st.columns([2, 2, 3, 2])
-depth = int(c[0].slider("layers", 1, 20, key="flow_depth", help=flow.HELP["depth"]))
-activation = c[1].radio("activation", flow.ACTIVATIONS, key="flow_activation", help=flow.HELP["activation"])
-init = c[2].radio("init", list(flow.INITS), key="flow_init", format_func=flow.INITS.get, help=flow.HELP["init"])
-steps = int(c[3].select_slider("training steps", flow.STEPS, key="flow_steps", help=flow.HELP["steps"]))
+settings = widgets(st.columns([2, 2, 3, 2]), FLOW, "flow_depth", "flow_activation", "flow_init", "flow_steps")
 frame = current_candles().frame
-try:
-    run = flow.run_for(st.session_state.get("flow_run"), frame, flow.FlowSettings(depth, activation, init, steps))
+try:  # a model kept in the session: a new one, at rest until Train, when the settings change
+    run = flow.session_run(st.session_state, frame, flow.FlowSettings(*settings))
 except FeatureError as exc:
     st.error(str(exc))
     st.stop()
-if run is not st.session_state.get("flow_run"):  # new settings: a new model, at rest until Train
-    st.session_state[PLAYING] = False
 buttons = st.container(horizontal=True)
-if buttons.button(f"Train {steps} steps", key="flow_train", icon=":material/play_arrow:", help=flow.HELP["train"]):
-    st.session_state[PLAYING] = True
+if buttons.button(f"Train {run.settings.steps} steps", key="flow_train", icon=":material/play_arrow:",
+                  help=flow.HELP["train"]):
+    st.session_state[flow.PLAYING_KEY] = True
 if buttons.button("Start over", key="flow_reset", help=flow.HELP["reset"]):
-    run, st.session_state[PLAYING] = flow.start_run(frame, run.settings), False
-st.session_state["flow_run"] = run  # a live model: kept in the session, rebuilt when the settings change
+    run = flow.start_over(st.session_state, frame)
 
 
 def bars() -> None:
     """A few more steps while it plays, then the bars, the sentence and the numbers, redrawn."""
-    if st.session_state.get(PLAYING):
-        flow.advance(run)
-        if run.finished:
-            st.session_state[PLAYING] = False
-            st.rerun()  # the whole page: its timer stops
+    if flow.play(st.session_state):
+        st.rerun()  # it finished: the whole page, so its timer stops
     st.markdown(flow.sentences(run))  # the numbers in words, above the bars: on screen first
     light_html(flow.bars_html(run), key="flow_bars")
     with st.expander("The numbers"):
@@ -57,8 +44,8 @@ def bars() -> None:
 
 
 if quiz_ask(smallest_layer_gradient(run.init_norms)):  # predict first, then see
-    st.fragment(bars, run_every=flow.TICK_SECONDS if st.session_state.get(PLAYING) else None)()
+    st.fragment(bars, run_every=flow.TICK_SECONDS if st.session_state.get(flow.PLAYING_KEY) else None)()
 with st.container(key="secondary_flow_code"):
     show_code(flow.make_deep_mlp, flow.layer_grad_norms, flow.train_steps)
 take_home(flow_takehome(run, frame))
-publish_state(*SPEC)
+publish_state(*FLOW.spec)

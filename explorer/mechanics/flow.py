@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, MutableMapping
 
 import pandas as pd
 import torch
@@ -120,6 +121,34 @@ def run_for(run: FlowRun | None, frame: pd.DataFrame, settings: FlowSettings) ->
     if run is not None and run.settings == settings and run.data_key == (id(frame), len(frame)):
         return run
     return start_run(frame, settings)
+
+
+RUN_KEY = "flow_run"  # the session's run: a live model, kept between reruns, rebuilt when the settings change
+PLAYING_KEY = "flow_playing"  # the Train button was clicked and the run has steps left
+
+
+def session_run(state: MutableMapping[str, Any], frame: pd.DataFrame, settings: FlowSettings) -> FlowRun:
+    """The session's run for these candles and settings; a new one (new settings) starts at rest, until Train."""
+    run = run_for(state.get(RUN_KEY), frame, settings)
+    if run is not state.get(RUN_KEY):
+        state[PLAYING_KEY] = False
+    state[RUN_KEY] = run
+    return run
+
+
+def start_over(state: MutableMapping[str, Any], frame: pd.DataFrame) -> FlowRun:
+    """A fresh model with the same settings (and seed), at rest: back to init."""
+    state[RUN_KEY], state[PLAYING_KEY] = start_run(frame, state[RUN_KEY].settings), False
+    return state[RUN_KEY]
+
+
+def play(state: MutableMapping[str, Any]) -> bool:
+    """While the run plays, one tick's steps; True when that was its last (it stops playing)."""
+    if not state.get(PLAYING_KEY):
+        return False
+    advance(state[RUN_KEY])
+    state[PLAYING_KEY] = not state[RUN_KEY].finished
+    return not state[PLAYING_KEY]
 
 
 def sentences(run: FlowRun) -> str:
