@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from explorer.runtime import available_devices, device_from_link
-from explorer.data.sources import candles_from_link, cap_note, check_config_rows, enough_candles, literal, upload_rows
+from explorer.data.sources import (archive_candles, candles_from_link, cap_note, config_file, enough_candles, literal,
+                                   rows_and_span, upload_rows)
 from explorer.teaching.source import source_of
 from pages._style import CONTROLS_JS, LAYOUT_CSS, PRESENTER_CSS
 from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY,  # noqa: F401
@@ -60,19 +61,7 @@ def load_bytes_cached(raw: bytes, sep: str | None, nrows: int | None, dayfirst: 
 
 def load_from_config(config: AppConfig) -> CandleData:
     """Candles named by a config (paths restricted to data/, rows within the cap), cached per file version."""
-    from explorer.data.config import read_csv_arguments, resolve_data_path
-    path = resolve_data_path(config)
-    check_config_rows(config)
-    args = read_csv_arguments(config.model_dump())
-    return enough_candles(load_path_cached(str(path), path.stat().st_mtime, args["sep"], args["nrows"],
-                                           tuple(args["names"])))
-
-
-def load_archive(request: ArchiveRequest, progress=None) -> CandleData:
-    """Candles from Binance's public archive (cached days from disk); FetchError/CandleFormatError on failure."""
-    from explorer.data.fetch import fetch_candles
-    return enough_candles(fetch_candles(request.symbol, request.interval, request.first, request.last,
-                                        progress=progress))
+    return enough_candles(load_path_cached(*config_file(config)))
 
 
 def current_candles() -> CandleData:
@@ -80,7 +69,7 @@ def current_candles() -> CandleData:
     if CANDLES_KEY not in st.session_state:
         def from_archive(request: ArchiveRequest) -> CandleData:
             with st.spinner(f"Fetching {request.label()}…"):
-                return load_archive(request)
+                return archive_candles(request)
         data, source, link, problem = candles_from_link(st.session_state.get(LINK_KEY), load_from_config,
                                                         from_archive)
         if problem:
@@ -97,14 +86,19 @@ def set_candles(data: CandleData, source: str, link: str) -> None:
     publish_state(CANDLES_LINK)  # now, not at the end of the run: a link copied right away carries it
 
 
+def show_loaded(data: CandleData, source: str, link: str, note: str) -> None:
+    """A load that worked: its candles become the session's, and `note` says how many, from where."""
+    set_candles(data, source, link)
+    st.success(note)
+
+
 def sidebar_data_summary(where) -> None:
     """Which data is loaded: source, rows, time range (drawn into the sidebar container `where`)."""
-    data = current_candles()
-    frame = data.frame
+    frame = current_candles().frame
     with where:
         st.markdown("**Loaded candles**")
         st.caption(literal(st.session_state[SOURCE_KEY]))
-        st.caption(f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC")
+        st.caption(rows_and_span(frame))
 
 
 def show_code(*functions, caption: str = "The code that ran") -> None:

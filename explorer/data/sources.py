@@ -6,6 +6,8 @@ import re
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # imported where used: pydantic and pandas load after the first page has painted
+    import pandas as pd
+
     from explorer.data.config import AppConfig
     from explorer.data.fetch import ArchiveRequest
     from explorer.data.loader import CandleData
@@ -63,6 +65,23 @@ def check_config_rows(config: AppConfig) -> None:
     if config.data.train_rows > max_rows():
         raise ConfigError(f"`data.train_rows` = {config.data.train_rows:,} is above this server's row cap of "
                           f"{max_rows():,}.")
+
+
+def config_file(config: AppConfig) -> tuple[str, float, str, int, tuple[str, ...]]:
+    """What reading a config's candles takes: its file (inside data/ only) and that file's version, the separator,
+    the rows (within this server's cap) and the column names; ConfigError when the config asks for more."""
+    from explorer.data.config import read_csv_arguments, resolve_data_path
+    path = resolve_data_path(config)
+    check_config_rows(config)
+    args = read_csv_arguments(config.model_dump())
+    return str(path), path.stat().st_mtime, args["sep"], args["nrows"], tuple(args["names"])
+
+
+def archive_candles(request: ArchiveRequest, progress: Callable | None = None) -> CandleData:
+    """Candles from Binance's public archive (days cached on disk); FetchError/CandleFormatError on failure."""
+    from explorer.data.fetch import fetch_candles
+    return enough_candles(fetch_candles(request.symbol, request.interval, request.first, request.last,
+                                        progress=progress))
 
 
 def config_source_label(config: AppConfig) -> str:
@@ -130,6 +149,11 @@ DATE_ORDERS = {"detect from the data": None, "day first (DD/MM/YYYY)": True, "mo
 def sample_rows(link: str, default: int) -> int:
     """The row count a sample link carries (sample:N), else `default`."""
     return int(link[7:]) if link.startswith("sample:") else default
+
+
+def rows_and_span(frame: pd.DataFrame) -> str:
+    """How many candles, from when to when (the sidebar's summary of the loaded data)."""
+    return f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC"
 
 
 def upload_failure(name: str, error: Exception) -> str:
