@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.teaching.tour import TOUR_KEY, next_stop
+from explorer.teaching.tour import go_to, next_stop
 
 
 def next_stop_link(page: str) -> None:
@@ -14,5 +14,5 @@ def next_stop_link(page: str) -> None:
     number, words = found
     st.divider()
     if st.button(words, key="tour_next", type="tertiary"):
-        st.session_state[TOUR_KEY] = st.session_state["home_stop"] = number
+        go_to(st.session_state, number)
         st.switch_page("pages/home.py")

@@ -4,24 +4,17 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import CandleFormatError, svgplot
-from explorer.data.config import (DEFAULT_CONFIG, ConfigError, parse_config, read_config, read_csv_arguments,
-                                  training_note)
-from explorer.data.sources import config_link, config_source_label, literal
-from pages._common import current_candles, load_from_config, set_candles, show_code
+from explorer.data import forms
+from explorer.data.config import ConfigError, parse_config, read_config, read_csv_arguments, training_note
+from explorer.data.sources import config_link, config_source_label
+from pages._common import current_candles, load_from_config, show_code, show_loaded
 from pages._components import light_html
 
 st.title("Config: YAML drives the loader")
-st.caption("Seed notebook Part D. Edit the config or upload one, then apply it: it is validated, the file it names "
-           "(only files inside `data/`) is read with its separator, row count and column names.")
-
-if "config_yaml" not in st.session_state:
-    st.session_state["config_yaml"] = DEFAULT_CONFIG.read_text()
+st.caption(forms.CONFIG_INTRO)
 
 upload = st.file_uploader("Upload a config (YAML)", type=["yaml", "yml"], key="config_upload")
-if upload is not None and st.session_state.get("config_upload_seen") != upload.file_id:
-    st.session_state["config_upload_seen"] = upload.file_id  # put an upload in the editor once, then let it be edited
-    st.session_state["config_yaml"] = upload.getvalue().decode("utf-8", errors="replace")
-
+forms.start_config_editor(st.session_state, upload)  # an upload goes into the editor once, then it is edited
 text = st.text_area("configs/configs.yaml", key="config_yaml", height=420,
                     help="Unknown keys, wrong types and paths outside data/ are refused with a message.")
 apply, reset, download = st.columns(3)
@@ -37,11 +30,10 @@ if applied:
         config = parse_config(text)
         data = load_from_config(config)  # the file must be inside data/ (resolve_data_path)
     except (ConfigError, CandleFormatError) as exc:
-        st.error(f"{literal(exc, keep_code=True)}\n\nNothing was changed: the data loaded before is still loaded.")
+        st.error(forms.config_refusal(exc))
     else:
-        set_candles(data, config_source_label(config), config_link(config))
+        show_loaded(data, config_source_label(config), config_link(config), forms.config_applied(data, config))
         st.session_state["config_applied"] = config.model_dump()
-        st.success(f"Applied: {len(data.frame):,} candles loaded from {literal(config.data.file_path)}.")
         st.caption(training_note(config))
 
 if "config_applied" in st.session_state:

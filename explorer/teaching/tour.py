@@ -6,14 +6,21 @@ computed here, now, by the same explorer functions the lesson pages call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, MutableMapping
 
 import numpy as np
 import torch
 
+from explorer.teaching.controls import Control, PageState
+from explorer.teaching.shareable import Shared
+
 if TYPE_CHECKING:  # each lesson imports what it runs: the Guided path paints before pandas and the labs load
     import pandas as pd
 
+INTRO = ("See what PyTorch autograd really does, on candle (OHLCV) market data: every tensor operation, the graph it "
+         "builds, the numbers on its nodes, and `backward()` one node at a time. Follow the path below; each stop "
+         "shows what the seed notebook printed and what the same code gives here, live. Every number is computed by "
+         "PyTorch as you watch — nothing is pre-recorded.")
 ROW, SEED = 100, 0  # the seed notebook's row; our default seed for w and b
 
 SCALES = ((1e12, "trillions"), (1e9, "billions"), (1e6, "millions"), (1e3, "thousands"), (1.0, ""))
@@ -53,6 +60,11 @@ class Stop:
     seed_output: str
     live: Callable[[pd.DataFrame], Live]
     lessons: Callable[[], tuple]
+
+    @property
+    def name(self) -> str:
+        """The lesson's name, without the stop's number ('Gradient accumulation')."""
+        return self.title.split("· ")[1]
 
 
 def live_tensor(frame: pd.DataFrame) -> Live:
@@ -199,6 +211,38 @@ def live_results(frame: pd.DataFrame) -> list[Live]:
 
 
 TOUR_KEY = "tour_stop"  # the session's last stop on the path (the radio's own state is dropped off its page)
+STOP_KEY = "home_stop"  # the Guided path's radio of stops
+
+
+def stop_title(number: int) -> str:
+    return STOPS[number - 1].title
+
+
+# The radio is drawn from STOP_PICKER; a link carries its stop as a number (HOME_LINK), in the stops' range.
+STOP_PICKER = PageState((Control("radio", STOP_KEY, "Stop", tuple(range(1, len(STOPS) + 1)),
+                                 more={"horizontal": True, "format_func": stop_title,
+                                       "label_visibility": "collapsed"}),))
+HOME_LINK = (Shared(STOP_KEY, "int", 1, len(STOPS)),)
+
+
+def data_key(source: str, frame: pd.DataFrame) -> str:
+    """A short key that changes with the loaded candles (the live results are cached per key)."""
+    return f"{source}|{len(frame)}|{frame.index[0]}|{frame.index[-1]}"
+
+
+def resume(state: MutableMapping) -> None:
+    """The radio starts at the stop the learner was at last (its own state is dropped while another page shows)."""
+    state.setdefault(STOP_KEY, state.get(TOUR_KEY, 1))
+
+
+def move(state: MutableMapping, step: int) -> None:
+    """Previous / next stop, never past either end of the path."""
+    state[STOP_KEY] = min(max(state[STOP_KEY] + step, 1), len(STOPS))
+
+
+def go_to(state: MutableMapping, number: int) -> None:
+    """Make stop `number` the one the Guided path shows, now and when the learner comes back."""
+    state[TOUR_KEY] = state[STOP_KEY] = number
 
 
 def stop_number(page: str) -> int | None:
