@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, MutableMapping, Sequence
 
 Kind = Literal["numbers", "shape", "choice", "magnitude"]
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -157,3 +157,38 @@ class Score:
 def numbers_of(values: Sequence[float]) -> tuple[float, ...]:
     """A flat tuple of floats (what tensor.flatten().tolist() gives) for a numbers question."""
     return tuple(float(v) for v in values)
+
+
+# --- a session's answers, kept in a MutableMapping (the page passes st.session_state) -----------------------------
+
+ON_KEY = "quiz_on"  # the mode is on (a plain copy of the sidebar's switch)
+ANSWERS_KEY = "quiz_answers"  # question key -> Asked: the question on screen, the answers given to it
+SCORE_KEY = "quiz_score"  # the session's Score
+
+
+def asked_in(state: MutableMapping[str, Any], question: Question) -> Asked:
+    """This question's record, new when it was never asked or was asked about other numbers."""
+    answers: dict[str, Asked] = state.setdefault(ANSWERS_KEY, {})
+    asked = answers.get(question.key)
+    if not isinstance(asked, Asked) or asked.question != question:
+        asked = answers[question.key] = Asked(question)
+    return asked
+
+
+def hidden(state: MutableMapping[str, Any], question: Question | None) -> tuple[str, ...]:
+    """What the page leaves out (question.hides) while `question` is open in quiz mode; () once it is settled."""
+    if question is None or not state.get(ON_KEY) or asked_in(state, question).settled:
+        return ()
+    return question.hides
+
+
+def record(state: MutableMapping[str, Any], asked: Asked, verdict: Verdict) -> None:
+    """An answer to `asked`: kept with the question, and the first one counted in the session's score."""
+    if asked.answer(verdict):
+        state.setdefault(SCORE_KEY, Score()).record(f"{asked.question.key}={asked.question.answer}", verdict.correct)
+
+
+def score_text(state: MutableMapping[str, Any]) -> str | None:
+    """The session's score in words, once the mode is on and something has been answered."""
+    score = state.get(SCORE_KEY)
+    return f":material/psychology: {score}" if state.get(ON_KEY) and score is not None and score.answers else None

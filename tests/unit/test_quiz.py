@@ -94,6 +94,22 @@ def test_a_wrong_answer_hints_without_the_answer_and_stays_open():
     assert shown.settled and "PyTorch gives -12" in shown.said().message
 
 
+def test_a_sessions_answers_and_score():
+    from explorer.teaching import quiz
+    state, question = {}, q.grad_after_backward("g", (-12.0,), (-6.0,), 2)
+    asked = quiz.asked_in(state, question)
+    assert quiz.asked_in(state, question) is asked and quiz.score_text(state) is None
+    assert quiz.hidden(state, question) == ()  # the mode is off: nothing is left out
+    state[quiz.ON_KEY] = True
+    assert quiz.hidden(state, question) == ("w.grad",)  # open: w.grad would show the answer
+    quiz.record(state, asked, check(question, "-6"))
+    quiz.record(state, asked, check(question, "-12"))  # right on the second try: the first answer counts
+    assert asked.settled and quiz.hidden(state, question) == ()
+    assert quiz.score_text(state) == ":material/psychology: 0 of 1 predictions right first time"
+    other = q.grad_after_backward("g", (-10.0,), (-5.0,), 2)  # the same question about other numbers: a new record
+    assert quiz.asked_in(state, other) is not asked and not quiz.asked_in(state, other).settled
+
+
 def graph_lesson_on_a_row():
     """A Graph lesson on a made-up candle row, and PyTorch's own w.grad for its y = x @ w.T + b."""
     import pandas as pd
