@@ -19,9 +19,7 @@ text = st.text_area("configs/configs.yaml", key="config_yaml", height=420,
                     help="Unknown keys, wrong types and paths outside data/ are refused with a message.")
 apply, reset, download = st.columns(3)
 applied = apply.button("Validate and apply", key="config_apply", type="primary")
-if reset.button("Back to the bundled config", key="config_reset"):
-    del st.session_state["config_yaml"]
-    st.rerun()
+reset.button("Back to the bundled config", key="config_reset", on_click=forms.reset_editor, args=(st.session_state,))
 download.download_button("Download YAML", text, file_name="configs.yaml", mime="application/x-yaml",
                          key="config_download")
 

@@ -9,11 +9,11 @@ from plotly.graph_objects import Figure
 from explorer import CandleFormatError, svgplot
 from explorer.data import forms
 from explorer.data.charts import candlestick_figure, chart_frame
-from explorer.data.config import ConfigError, load_config
-from explorer.data.fetch import FIRST_DAY, MAX_DAYS, FetchError, make_request
+from explorer.data.config import ConfigError
+from explorer.data.fetch import FIRST_DAY, MAX_DAYS, FetchError
 from explorer.teaching.takehome import data_takehome
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
-from explorer.data.sources import archive_candles, literal, sample_candles, sample_rows, upload_failure
+from explorer.data.sources import literal, sample_candles, upload_failure
 from pages._common import (LINK_KEY, current_candles, current_device, load_from_config, load_upload, publish_state,
                            set_candles, share_state, show_code, show_loaded)
 from pages._components import light_html, take_home
@@ -30,26 +30,20 @@ def cached_figure(drawn) -> Figure:
 
 
 def load_sample_section() -> None:
-    """The seed's read_csv with nrows, on the bundled file."""
-    config = load_config()
     current_candles()  # a shared link's data setting is applied first; its row count shows in the widget too
-    st.session_state.setdefault("data_rows", sample_rows(st.session_state[LINK_KEY], config.data.train_rows))
+    forms.start_sample_rows(st.session_state, st.session_state[LINK_KEY])
     rows, = widgets([st], forms.DATA, "data_rows")
-    if st.button("Load the bundled sample", key="data_load_sample", type="primary",
-                 help="Read that many rows of the bundled synthetic candles (the seed's read_csv with nrows)."):
-        config.data.train_rows = int(rows)
+    if st.button("Load the bundled sample", key="data_load_sample", type="primary", help=forms.LOAD_SAMPLE_HELP):
         try:
-            set_candles(*sample_candles(config, load_from_config))
+            set_candles(*sample_candles(forms.sample_config(rows), load_from_config))
         except (ConfigError, CandleFormatError) as exc:
             st.error(forms.sample_failure(exc))
 
 
 def load_upload_section() -> None:
-    """An uploaded file, read once per file and options (the link carries the options, never the file)."""
     upload = st.file_uploader("Upload candles (CSV, TXT, TSV)", type=["csv", "txt", "tsv"], key="data_upload",
                               help="Binance klines, exchange and website exports, the seed's pipe format, …")
-    with st.container(key="secondary_data_upload_options"):
-        options = widgets([st] * 3, forms.DATA, *forms.UPLOAD_KEYS)
+    options = widgets([st.container(key="secondary_data_upload_options")] * 3, forms.DATA, *forms.UPLOAD_KEYS)
     if upload is None or (read_as := forms.upload_options(st.session_state, upload.file_id, *options)) is None:
         return
     try:
@@ -72,8 +66,7 @@ def fetch_archive(symbol: str, interval: str, days: tuple) -> None:
         bars[day].progress(fraction, text=forms.progress_text(symbol, interval, index, count, day, fraction))
 
     try:
-        request = make_request(symbol, interval, days[0], days[-1])
-        data = archive_candles(request, progress)
+        request, data = forms.fetch_range(symbol, interval, days, progress)
     except (FetchError, CandleFormatError) as exc:
         st.error(forms.fetch_failure(exc))
         return
@@ -81,7 +74,6 @@ def fetch_archive(symbol: str, interval: str, days: tuple) -> None:
 
 
 def load_archive_section() -> None:
-    """Binance's daily files for a symbol, an interval and a range of days."""
     today = dt.datetime.now(dt.timezone.utc).date()
     forms.start_archive_form(st.session_state, st.session_state[LINK_KEY], today)
     symbol_col, interval_col, days_col = st.columns([1, 1, 2])
@@ -89,9 +81,7 @@ def load_archive_section() -> None:
     days = days_col.date_input(f"Days (at most {MAX_DAYS})", key="data_archive_days", format="YYYY-MM-DD",
                                min_value=FIRST_DAY, max_value=today,
                                help="First and last day, UTC. Each day is one file of the archive.")
-    if st.button("Fetch from the archive", key="data_archive_fetch", type="primary",
-                 help="Download each day's zip from data.binance.vision (checked against its SHA-256, cached on "
-                      "disk) and read it with the same loader as an upload."):
+    if st.button("Fetch from the archive", key="data_archive_fetch", type="primary", help=forms.FETCH_HELP):
         picked = forms.picked_days(days)
         if picked:
             fetch_archive(symbol, interval, picked)

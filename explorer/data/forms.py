@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import TYPE_CHECKING, MutableMapping, Protocol
+from typing import TYPE_CHECKING, Callable, MutableMapping, Protocol
 
-from explorer.data.fetch import INTERVALS, form_defaults
-from explorer.data.sources import DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, literal
+from explorer.data.fetch import INTERVALS, ArchiveRequest, form_defaults, make_request
+from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, archive_candles, literal,
+                                   sample_rows)
 from explorer.teaching.controls import Control, PageState
 from explorer.teaching.shareable import Shared
 
@@ -22,6 +23,9 @@ ARCHIVE_INTRO = ("Daily kline files from [data.binance.vision](https://data.bina
 FLOAT32_NOTE = "**float32 keeps about 7 significant digits**: prices in the thousands lose their last cents."
 ROUNDING_NOTE = ("`float64`: the value as loaded; `float32`: the value the tensor holds, with every digit Python "
                  "prints for it; `error` = float32 − float64.")
+LOAD_SAMPLE_HELP = "Read that many rows of the bundled synthetic candles (the seed's read_csv with nrows)."
+FETCH_HELP = ("Download each day's zip from data.binance.vision (checked against its SHA-256, cached on disk) and read "
+              "it with the same loader as an upload.")
 PICK_DAYS = "Pick the first and the last day of the range."
 CONFIG_INTRO = ("Seed notebook Part D. Edit the config or upload one, then apply it: it is validated, the file it "
                 "names (only files inside `data/`) is read with its separator, row count and column names.")
@@ -73,10 +77,38 @@ def upload_options(state: MutableMapping, file_id: str, sep: str, nrows: int, or
     return SEPARATORS[sep], int(nrows) or None, DATE_ORDERS[order]
 
 
+def start_sample_rows(state: MutableMapping, link: str) -> None:
+    """The sample's rows input starts at the row count a shared link carries, else the bundled config's."""
+    from explorer.data.config import load_config
+    if "data_rows" not in state:  # read the config only then
+        state["data_rows"] = sample_rows(link, load_config().data.train_rows)
+
+
+def sample_config(rows: int) -> AppConfig:
+    """The bundled config, reading `rows` rows (the seed's read_csv with nrows)."""
+    from explorer.data.config import load_config
+    config = load_config()
+    config.data.train_rows = int(rows)
+    return config
+
+
 def start_archive_form(state: MutableMapping, link: str | None, today: dt.date) -> None:
     """The archive form's values, set once a session: a shared link's request, else the last three full days."""
     if ARCHIVE_KEYS[0] not in state:
         state.update(zip(ARCHIVE_KEYS, form_defaults(link, today)))
+
+
+def fetch_range(symbol: str, interval: str, days: tuple[dt.date, ...],
+                progress: Callable | None = None) -> tuple[ArchiveRequest, CandleData]:
+    """The archive's candles for the days from `days[0]` to `days[-1]`, and the request (FetchError names a bad
+    symbol, interval or range, or a day that could not be fetched; CandleFormatError, too few candles)."""
+    request = make_request(symbol, interval, days[0], days[-1])
+    return request, archive_candles(request, progress)
+
+
+def reset_editor(state: MutableMapping) -> None:
+    """Back to the bundled config (it is put in the editor on the next run)."""
+    del state[CONFIG_KEY]
 
 
 def picked_days(days: object) -> tuple[dt.date, ...] | None:
