@@ -1,10 +1,11 @@
 """Process-wide settings, applied at start-up: PyTorch's thread count and the garbage collector's view of the
-objects that live as long as the process."""
+objects that live as long as the process; and which devices this machine offers the lessons."""
 from __future__ import annotations
 
 import gc
 import os
 import sys
+from typing import MutableMapping
 
 import torch
 
@@ -45,6 +46,18 @@ def available_devices() -> list[str]:
     """cpu always; cuda and mps only when this machine has them."""
     return ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
         ["mps"] if torch.backends.mps.is_available() else [])
+
+
+DEVICE_HELP = "Where the lessons create their tensors (torch.device). cuda / mps appear only when this machine has one."
+
+
+def settle_device(state: MutableMapping, key: str, devices: list[str]) -> str | None:
+    """Make state[key] a device this machine has (a link's, when it has it; cpu when none is set yet); a message
+    when a link asked for one it lacks."""
+    if state.get(key) in devices:
+        return None
+    state[key], problem = device_from_link(state.get(key), devices)
+    return problem
 
 
 def device_from_link(asked: str | None, devices: list[str]) -> tuple[str, str | None]:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from explorer.runtime import available_devices, device_from_link
+from explorer.runtime import DEVICE_HELP, available_devices, settle_device
 from explorer.data.sources import (archive_candles, candles_from_link, cap_note, config_file, enough_candles, literal,
                                    rows_and_span, upload_rows)
 from explorer.teaching.source import source_of
@@ -127,12 +127,10 @@ def _exit_presenter() -> None:
 def device_picker() -> str:
     """Sidebar picker for where the lessons' tensors live; a link's `?device=` is used when this machine has it."""
     devices = available_devices()
-    if st.session_state.get(DEVICE_KEY) not in devices:  # none yet, or a link's that this machine lacks
-        st.session_state[DEVICE_KEY], problem = device_from_link(st.session_state.get(DEVICE_KEY), devices)
-        if problem:
-            st.warning(literal(problem))
-    st.sidebar.selectbox("Device", devices, key=DEVICE_KEY, help="Where the lessons create their tensors "
-                         "(torch.device). cuda / mps appear only when this machine has one.")
+    problem = settle_device(st.session_state, DEVICE_KEY, devices)  # none yet, or a link's this machine lacks
+    if problem:
+        st.warning(literal(problem))
+    st.sidebar.selectbox("Device", devices, key=DEVICE_KEY, help=DEVICE_HELP)
     return st.session_state[DEVICE_KEY]
 
 

@@ -56,8 +56,20 @@ def load_upload_section() -> None:
         st.warning(capped)
 
 
-def fetch_archive(symbol: str, interval: str, days: tuple) -> None:
-    """Fetch the range with a progress bar per file; on failure say which day and keep the data loaded before."""
+def load_archive_section() -> None:
+    """Fetch a range of days with a progress bar per file; on failure say which day and keep the data loaded before."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    forms.start_archive_form(st.session_state, st.session_state[LINK_KEY], today)
+    symbol_col, interval_col, days_col = st.columns([1, 1, 2])
+    symbol, interval = widgets((symbol_col, interval_col), forms.DATA, "data_archive_symbol", "data_archive_interval")
+    days = days_col.date_input(f"Days (at most {MAX_DAYS})", key="data_archive_days", format="YYYY-MM-DD",
+                               min_value=FIRST_DAY, max_value=today,
+                               help="First and last day, UTC. Each day is one file of the archive.")
+    if not st.button("Fetch from the archive", key="data_archive_fetch", type="primary", help=forms.FETCH_HELP):
+        return
+    if not forms.is_range(days):
+        st.error(forms.PICK_DAYS)
+        return
     bars: dict = {}
 
     def progress(index: int, count: int, day: dt.date, fraction: float) -> None:
@@ -71,22 +83,6 @@ def fetch_archive(symbol: str, interval: str, days: tuple) -> None:
         st.error(forms.fetch_failure(exc))
         return
     show_loaded(data, request.label(), request.link(), forms.archive_loaded(data, request.label()))
-
-
-def load_archive_section() -> None:
-    today = dt.datetime.now(dt.timezone.utc).date()
-    forms.start_archive_form(st.session_state, st.session_state[LINK_KEY], today)
-    symbol_col, interval_col, days_col = st.columns([1, 1, 2])
-    symbol, interval = widgets((symbol_col, interval_col), forms.DATA, "data_archive_symbol", "data_archive_interval")
-    days = days_col.date_input(f"Days (at most {MAX_DAYS})", key="data_archive_days", format="YYYY-MM-DD",
-                               min_value=FIRST_DAY, max_value=today,
-                               help="First and last day, UTC. Each day is one file of the archive.")
-    if st.button("Fetch from the archive", key="data_archive_fetch", type="primary", help=forms.FETCH_HELP):
-        picked = forms.picked_days(days)
-        if picked:
-            fetch_archive(symbol, interval, picked)
-        else:
-            st.error(forms.PICK_DAYS)
 
 
 share_state(*forms.UPLOAD_LINK)

@@ -36,11 +36,9 @@ def stop_picker() -> int:
     """Which stop is shown: a radio of all stops, and previous / next buttons (keyboard ← / →)."""
     tour.resume(st.session_state)  # back where the learner was
     number, = widgets([st], tour.STOP_PICKER, tour.STOP_KEY)
-    back, ahead, _ = st.columns([1, 1, 3])
-    back.button("previous stop", key="home_prev", on_click=tour.move, args=(st.session_state, -1),
-                disabled=number == 1, shortcut="Left", width="stretch")
-    ahead.button("next stop", key="home_next", on_click=tour.move, args=(st.session_state, 1),
-                 disabled=number == len(tour.STOPS), shortcut="Right", width="stretch", type="primary")
+    for column, (label, key, step, shortcut, kind) in zip(st.columns([1, 1, 3]), tour.STEP_BUTTONS):
+        column.button(label, key=key, on_click=tour.move, args=(st.session_state, step), shortcut=shortcut,
+                      disabled=not tour.can_move(number, step), width="stretch", type=kind)
     st.session_state[tour.TOUR_KEY] = number
     return number
 

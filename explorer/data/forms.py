@@ -98,7 +98,7 @@ def start_archive_form(state: MutableMapping, link: str | None, today: dt.date) 
         state.update(zip(ARCHIVE_KEYS, form_defaults(link, today)))
 
 
-def fetch_range(symbol: str, interval: str, days: tuple[dt.date, ...],
+def fetch_range(symbol: str, interval: str, days: tuple[dt.date, ...] | list[dt.date],
                 progress: Callable | None = None) -> tuple[ArchiveRequest, CandleData]:
     """The archive's candles for the days from `days[0]` to `days[-1]`, and the request (FetchError names a bad
     symbol, interval or range, or a day that could not be fetched; CandleFormatError, too few candles)."""
@@ -111,9 +111,9 @@ def reset_editor(state: MutableMapping) -> None:
     del state[CONFIG_KEY]
 
 
-def picked_days(days: object) -> tuple[dt.date, ...] | None:
-    """The range a date input gives, None while only its first day (or nothing) is picked."""
-    return tuple(days) if isinstance(days, (tuple, list)) and days else None
+def is_range(days: object) -> bool:
+    """Whether a date input gives a range yet (not while only its first day, or nothing, is picked)."""
+    return isinstance(days, (tuple, list)) and len(days) > 0
 
 
 def progress_text(symbol: str, interval: str, index: int, count: int, day: dt.date, fraction: float) -> str:

@@ -223,6 +223,9 @@ STOP_PICKER = PageState((Control("radio", STOP_KEY, "Stop", tuple(range(1, len(S
                                  more={"horizontal": True, "format_func": stop_title,
                                        "label_visibility": "collapsed"}),))
 HOME_LINK = (Shared(STOP_KEY, "int", 1, len(STOPS)),)
+# Previous / next under the radio: label, key, step, keyboard shortcut, button type.
+STEP_BUTTONS = (("previous stop", "home_prev", -1, "Left", "secondary"),
+                ("next stop", "home_next", 1, "Right", "primary"))
 
 
 def data_key(source: str, frame: pd.DataFrame) -> str:
@@ -238,6 +241,11 @@ def resume(state: MutableMapping) -> None:
 def move(state: MutableMapping, step: int) -> None:
     """Previous / next stop, never past either end of the path."""
     state[STOP_KEY] = min(max(state[STOP_KEY] + step, 1), len(STOPS))
+
+
+def can_move(number: int, step: int) -> bool:
+    """Whether stop `number` has a stop `step` away (the previous button is off at the first stop, next at the last)."""
+    return 1 <= number + step <= len(STOPS)
 
 
 def go_to(state: MutableMapping, number: int) -> None:
