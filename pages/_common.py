@@ -78,18 +78,15 @@ def current_candles() -> CandleData:
     return st.session_state[CANDLES_KEY]
 
 
-def set_candles(data: CandleData, source: str, link: str) -> None:
-    """Make `data` the session's candles; `link` is how it is written in a shareable URL."""
+def set_candles(data: CandleData, source: str, link: str, note: str | None = None) -> None:
+    """Make `data` the session's candles; `link` is how it is written in a shareable URL; `note`, what the load
+    says it loaded."""
     st.session_state[CANDLES_KEY] = data
     st.session_state[SOURCE_KEY] = source
     st.session_state[LINK_KEY] = link
     publish_state(CANDLES_LINK)  # now, not at the end of the run: a link copied right away carries it
-
-
-def show_loaded(data: CandleData, source: str, link: str, note: str) -> None:
-    """A load that worked: its candles become the session's, and `note` says how many, from where."""
-    set_candles(data, source, link)
-    st.success(note)
+    if note:
+        st.success(note)
 
 
 def sidebar_data_summary(where) -> None:

@@ -6,8 +6,7 @@ import streamlit as st
 from explorer import CandleFormatError, svgplot
 from explorer.data import forms
 from explorer.data.config import ConfigError, parse_config, read_config, read_csv_arguments, training_note
-from explorer.data.sources import config_link, config_source_label
-from pages._common import current_candles, load_from_config, show_code, show_loaded
+from pages._common import current_candles, load_from_config, set_candles, show_code
 from pages._components import light_html
 
 st.title("Config: YAML drives the loader")
@@ -15,8 +14,7 @@ st.caption(forms.CONFIG_INTRO)
 
 upload = st.file_uploader("Upload a config (YAML)", type=["yaml", "yml"], key="config_upload")
 forms.start_config_editor(st.session_state, upload)  # an upload goes into the editor once, then it is edited
-text = st.text_area("configs/configs.yaml", key="config_yaml", height=420,
-                    help="Unknown keys, wrong types and paths outside data/ are refused with a message.")
+text = st.text_area("configs/configs.yaml", key="config_yaml", height=420, help=forms.CONFIG_HELP)
 apply, reset, download = st.columns(3)
 applied = apply.button("Validate and apply", key="config_apply", type="primary")
 reset.button("Back to the bundled config", key="config_reset", on_click=forms.reset_editor, args=(st.session_state,))
@@ -30,7 +28,7 @@ if applied:
     except (ConfigError, CandleFormatError) as exc:
         st.error(forms.config_refusal(exc))
     else:
-        show_loaded(data, config_source_label(config), config_link(config), forms.config_applied(data, config))
+        set_candles(data, *forms.applied(data, config))
         st.session_state["config_applied"] = config.model_dump()
         st.caption(training_note(config))
 

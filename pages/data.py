@@ -15,7 +15,7 @@ from explorer.teaching.takehome import data_takehome
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from explorer.data.sources import literal, sample_candles, upload_failure
 from pages._common import (LINK_KEY, current_candles, current_device, load_from_config, load_upload, publish_state,
-                           set_candles, share_state, show_code, show_loaded)
+                           set_candles, share_state, show_code)
 from pages._components import light_html, take_home
 from pages._state import init_widgets, widgets
 
@@ -51,7 +51,7 @@ def load_upload_section() -> None:
     except CandleFormatError as exc:
         st.error(upload_failure(upload.name, exc))
         return
-    show_loaded(data, f"upload: {upload.name}", "upload", forms.upload_loaded(data, upload.name))
+    set_candles(data, *forms.uploaded(data, upload.name))
     if capped:
         st.warning(capped)
 
@@ -63,8 +63,7 @@ def load_archive_section() -> None:
     symbol_col, interval_col, days_col = st.columns([1, 1, 2])
     symbol, interval = widgets((symbol_col, interval_col), forms.DATA, "data_archive_symbol", "data_archive_interval")
     days = days_col.date_input(f"Days (at most {MAX_DAYS})", key="data_archive_days", format="YYYY-MM-DD",
-                               min_value=FIRST_DAY, max_value=today,
-                               help="First and last day, UTC. Each day is one file of the archive.")
+                               min_value=FIRST_DAY, max_value=today, help=forms.DAYS_HELP)
     if not st.button("Fetch from the archive", key="data_archive_fetch", type="primary", help=forms.FETCH_HELP):
         return
     if not forms.is_range(days):
@@ -82,7 +81,7 @@ def load_archive_section() -> None:
     except (FetchError, CandleFormatError) as exc:
         st.error(forms.fetch_failure(exc))
         return
-    show_loaded(data, request.label(), request.link(), forms.archive_loaded(data, request.label()))
+    set_candles(data, *forms.fetched(data, request))
 
 
 share_state(*forms.UPLOAD_LINK)

@@ -7,8 +7,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, MutableMapping, Protocol
 
 from explorer.data.fetch import INTERVALS, ArchiveRequest, form_defaults, make_request
-from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, archive_candles, literal,
-                                   sample_rows)
+from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, archive_candles, config_link,
+                                   config_source_label, literal, sample_rows)
 from explorer.teaching.controls import Control, PageState
 from explorer.teaching.shareable import Shared
 
@@ -26,6 +26,8 @@ ROUNDING_NOTE = ("`float64`: the value as loaded; `float32`: the value the tenso
 LOAD_SAMPLE_HELP = "Read that many rows of the bundled synthetic candles (the seed's read_csv with nrows)."
 FETCH_HELP = ("Download each day's zip from data.binance.vision (checked against its SHA-256, cached on disk) and read "
               "it with the same loader as an upload.")
+DAYS_HELP = "First and last day, UTC. Each day is one file of the archive."
+CONFIG_HELP = "Unknown keys, wrong types and paths outside data/ are refused with a message."
 PICK_DAYS = "Pick the first and the last day of the range."
 CONFIG_INTRO = ("Seed notebook Part D. Edit the config or upload one, then apply it: it is validated, the file it "
                 "names (only files inside `data/`) is read with its separator, row count and column names.")
@@ -121,16 +123,20 @@ def progress_text(symbol: str, interval: str, index: int, count: int, day: dt.da
     return f"{symbol}-{interval}-{day}.zip ({index + 1} of {count})" + (" ✓" if fraction >= 1 else "")
 
 
-def upload_loaded(data: CandleData, name: str) -> str:
-    return f"Loaded {len(data.frame):,} candles from {literal(name)}."
+def uploaded(data: CandleData, name: str) -> tuple[str, str, str]:
+    """An upload's label, its link (it cannot travel in one: `upload` says so) and what the page says it loaded."""
+    return f"upload: {name}", "upload", f"Loaded {len(data.frame):,} candles from {literal(name)}."
 
 
-def archive_loaded(data: CandleData, label: str) -> str:
-    return f"Loaded {len(data.frame):,} candles: {literal(label)}."
+def fetched(data: CandleData, request: ArchiveRequest) -> tuple[str, str, str]:
+    """Archive days' label, their link and what the page says it loaded."""
+    return request.label(), request.link(), f"Loaded {len(data.frame):,} candles: {literal(request.label())}."
 
 
-def config_applied(data: CandleData, config: AppConfig) -> str:
-    return f"Applied: {len(data.frame):,} candles loaded from {literal(config.data.file_path)}."
+def applied(data: CandleData, config: AppConfig) -> tuple[str, str, str]:
+    """An applied config's label, its link and what the page says it loaded."""
+    return (config_source_label(config), config_link(config),
+            f"Applied: {len(data.frame):,} candles loaded from {literal(config.data.file_path)}.")
 
 
 def sample_failure(error: Exception) -> str:
