@@ -1,5 +1,6 @@
-"""The Training page's settings as widgets see them: what a copied link carries, each widget's first value (from the
-config's training section), and the widget values read back into a FeatureSpec and TrainSettings."""
+"""The Training page's settings as widgets see them: each widget as data (key, label, range, first value from the
+config's training section; what a copied link carries of it), how the controls column groups them, and the widget
+values read back into a FeatureSpec and TrainSettings."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -7,15 +8,24 @@ from collections.abc import Mapping
 import pandas as pd
 
 from explorer.data.config import AppConfig, TrainingSection, load_config
-from explorer.teaching.shareable import Shared
+from explorer.teaching.controls import SEED_MAX, Control, PageState
 from explorer.training.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS, FeatureError, FeatureSpec, check_spec
 from explorer.training.models import (ACTIVATIONS, INITS, LEARNING_RATES, LOSSES, MODELS, OPTIMIZERS, SettingsError,
                                       check_settings, parse_hidden_sizes)
 from explorer.training.trainer import TrainSettings, specs_from_config
 
+APPLIED = "config_applied"  # the session key of the config applied on the Config page (its model_dump)
 PACES = ["5", "20", "100", "500", "max"]  # the speed slider: steps per second
 RATES = sorted(LEARNING_RATES)
 SETTINGS_ERRORS = (FeatureError, SettingsError)  # settings that cannot train; the message says why
+ONLY_FOR = {"train_hidden": ("train_model", "mlp"), "train_activation": ("train_model", "mlp"),
+            "train_momentum": ("train_optimizer", "sgd")}  # widget: (the setting, the value it needs to matter)
+# The speed and the log axis: they change how a run plays and shows, so a link does not carry them.
+PLAYBACK = PageState((Control("toggle", "train_log_y", "log y"),
+                      Control("select_slider", "train_pace", "Speed (steps per second)", tuple(PACES),
+                              "slow motion to watch each step; changes apply while training", first="max")))
+INTRO = ("The second seed notebook, live: a linear model from scratch (or nn.Linear / an MLP) on the previous k "
+         "candles predicts the next one. Try normalisation `none` to watch the seed's loss explode.")
 SETTINGS_CHANGED = ("The settings (or the loaded candles, or the device) changed: this run keeps its own; press Reset "
                     "to train with the new ones.")
 
@@ -25,30 +35,58 @@ def training_section(applied: dict | None) -> TrainingSection:
     return AppConfig.model_validate(applied).training if applied else load_config().training
 
 
-def shared_settings(n_candles: int) -> tuple[Shared, ...]:
-    """The settings a copied link carries: with the same candles, the same run and the same first loss."""
-    return (Shared("train_rows", "int", 50, max(50, n_candles)), Shared("train_lags", "int", 1, 30),
-            Shared("train_columns", "list", choices=tuple(FEATURE_COLUMNS)),
-            Shared("train_target", "str", choices=tuple(TARGETS)),
-            Shared("train_norm", "str", choices=tuple(NORMALISATIONS)), Shared("train_valid", "float", 0.05, 0.5),
-            Shared("train_model", "str", choices=tuple(MODELS)), Shared("train_hidden", "str", max_len=40),
-            Shared("train_activation", "str", choices=tuple(ACTIVATIONS)),
-            Shared("train_init", "str", choices=tuple(INITS)), Shared("train_loss", "str", choices=tuple(LOSSES)),
-            Shared("train_optimizer", "str", choices=tuple(OPTIMIZERS)), Shared("train_zero_grad", "bool"),
-            Shared("train_lr", "float", choices=tuple(RATES)), Shared("train_momentum", "float", 0.0, 0.99),
-            Shared("train_batch", "int", 1, 100_000), Shared("train_epochs", "int", 1, 10_000),
-            Shared("train_seed", "int", 0, 2**31 - 1))
-
-
-def widget_defaults(section, n_candles: int) -> dict:
-    """Every training widget's first value, by key, from the config's `training:` section."""
+def training_state(section: TrainingSection, n_candles: int) -> PageState:
+    """The Training page's widgets, in link order, first values from the config's `training:` section: with the
+    same candles, a copied link gives the same run and the same first loss."""
     f, s = specs_from_config(section, n_candles)
-    return {"train_rows": n_candles, "train_lags": f.lags, "train_columns": list(f.columns), "train_target": f.target,
-            "train_norm": f.normalisation, "train_valid": f.validation_fraction, "train_model": s.model,
-            "train_hidden": ", ".join(map(str, s.hidden_sizes)), "train_activation": s.activation,
-            "train_init": s.init, "train_loss": s.loss, "train_optimizer": s.optimizer, "train_zero_grad": s.zero_grad,
-            "train_lr": s.learning_rate, "train_momentum": s.momentum, "train_batch": s.batch_size,
-            "train_epochs": s.epochs, "train_seed": s.seed}
+    return PageState((
+        Control("slider", "train_rows", "Candles used (from the start)", (50, max(50, n_candles)), first=n_candles),
+        Control("slider", "train_lags", "Lags k (previous candles per row)", (1, 30), first=f.lags),
+        Control("multiselect", "train_columns", "Feature columns", tuple(FEATURE_COLUMNS), first=list(f.columns)),
+        Control("selectbox", "train_target", "Target", tuple(TARGETS), first=f.target),
+        Control("selectbox", "train_norm", "Normalisation", tuple(NORMALISATIONS),
+                "none reproduces the seed's explosion; min-max and z-score use training rows only",
+                first=f.normalisation),
+        Control("slider", "train_valid", "Validation share (the last part of time)", (0.05, 0.5),
+                first=f.validation_fraction, more={"step": 0.05}),
+        Control("selectbox", "train_model", "Model", tuple(MODELS), first=s.model),
+        Control("text_input", "train_hidden", "MLP hidden sizes", first=", ".join(map(str, s.hidden_sizes)),
+                max_len=40),
+        Control("selectbox", "train_activation", "Activation", tuple(ACTIVATIONS), first=s.activation),
+        Control("selectbox", "train_init", "Initialisation", tuple(INITS), first=s.init),
+        Control("selectbox", "train_loss", "Loss", tuple(LOSSES), first=s.loss),
+        Control("selectbox", "train_optimizer", "Optimiser", tuple(OPTIMIZERS), first=s.optimizer),
+        Control("checkbox", "train_zero_grad", "Zero the gradients every step",
+                help="off = the seed's trap: each backward() adds onto the earlier gradients", first=s.zero_grad),
+        Control("select_slider", "train_lr", "Learning rate", tuple(rate_options(section)), first=s.learning_rate,
+                more={"format_func": rate_label}),
+        Control("slider", "train_momentum", "Momentum (torch.optim.SGD)", (0.0, 0.99), first=s.momentum,
+                more={"step": 0.01}),
+        Control("number_input", "train_batch", "Batch size", (1, 100_000), first=s.batch_size),
+        Control("number_input", "train_epochs", "Epochs", (1, 10_000), first=s.epochs),
+        Control("number_input", "train_seed", "Random seed", (0, SEED_MAX), first=s.seed),
+    ))
+
+
+def control_groups(n_candles: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The controls column's expanders and their widgets, by key (no "Candles used" slider for 50 candles or fewer:
+    a run uses them all)."""
+    rows = ("train_rows",) if n_candles > 50 else ()
+    return (("Data and features", (*rows, "train_lags", "train_columns", "train_target", "train_norm", "train_valid")),
+            ("Model, loss, optimiser", ("train_model", "train_hidden", "train_activation", "train_init", "train_loss",
+                                        "train_optimizer", "train_zero_grad", "train_lr", "train_momentum",
+                                        "train_batch", "train_epochs", "train_seed")))
+
+
+def greyed_out(key: str, values: Mapping) -> bool:
+    """Whether a widget is disabled for the settings `values` (by key): it matters to one model or optimiser only."""
+    needs = ONLY_FOR.get(key)
+    return needs is not None and values[needs[0]] != needs[1]
+
+
+def rate_label(rate: float) -> str:
+    """A learning rate as the slider writes it: 0.001, 3e-05."""
+    return f"{rate:g}"
 
 
 def rate_options(section) -> list[float]:
@@ -77,3 +115,15 @@ def check_run(frame: pd.DataFrame, spec: FeatureSpec, settings: TrainSettings) -
     """The cheap checks before a run (building the features waits for Reset); raises FeatureError/SettingsError."""
     check_settings(spec.is_classification, settings.model, settings.loss, list(settings.hidden_sizes))
     check_spec(frame, spec)
+
+
+def read_run(values: Mapping, frame: pd.DataFrame,
+             section: TrainingSection) -> tuple[FeatureSpec | None, TrainSettings | None, str | None]:
+    """The widgets' values as a run's FeatureSpec and TrainSettings, or a message saying why they cannot train on
+    `frame` (the cheap checks only: building the features waits for Reset)."""
+    try:
+        spec, settings = read_settings(values, len(frame), section)
+        check_run(frame, spec, settings)
+    except SETTINGS_ERRORS as exc:
+        return None, None, str(exc)
+    return spec, settings, None

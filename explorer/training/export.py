@@ -1,9 +1,11 @@
 """A standalone Python script that reproduces a training run: the lesson functions the app ran (their source, as
-inspect.getsource reads it), train_run around them, and a few lines that start it."""
+inspect.getsource reads it), train_run around them, and a few lines that start it; the same run as a notebook, and
+the downloads a stopped run offers."""
 from __future__ import annotations
 
 import inspect
 from dataclasses import asdict, dataclass
+from typing import Callable, NamedTuple
 
 import pandas as pd
 import torch
@@ -12,6 +14,7 @@ from explorer.training import features, models, trainer
 from explorer.training.features import FeatureSpec, build_features
 from explorer.training.models import build_model, make_loss, make_optimizer, n_outputs_for
 from explorer.training.trainer import TrainSettings, batch_order, evaluate, step_lesson
+from explorer.training.worker import TrainingWorker, loss_history_frame
 
 # The app's own functions, copied verbatim into the script (the code exported is the code that ran).
 SCRIPT_PARTS = (
@@ -131,3 +134,25 @@ class TrainingExport:
 
     def notebook(self) -> str:
         return export_notebook(self.frame, self.spec, self.settings)
+
+
+class Download(NamedTuple):
+    """One of a stopped run's download buttons; `data` builds the file when the button is clicked."""
+    label: str
+    data: Callable[[], str | bytes]
+    file: str
+    mime: str
+    key: str
+
+
+def run_downloads(worker: TrainingWorker) -> list[Download]:
+    """A run's loss history, its model's state_dict, and the run as a standalone script and as a notebook."""
+    candles, (spec, settings, _) = worker.trainer.data.candles, worker.spec
+    return [Download("Loss history (CSV)", lambda: loss_history_frame(worker.snapshot()).to_csv(index=False),
+                     "loss_history.csv", "text/csv", "train_dl_csv"),
+            Download("Model state_dict (.pt)", worker.state_dict_bytes, "state_dict.pt", "application/octet-stream",
+                     "train_dl_state"),
+            Download("Standalone script (.py)", lambda: export_script(candles, spec, settings), "train_run.py",
+                     "text/x-python", "train_dl_script"),
+            Download("Notebook (.ipynb)", lambda: export_notebook(candles, spec, settings), "train_run.ipynb",
+                     "application/x-ipynb+json", "train_dl_notebook")]

@@ -14,13 +14,20 @@ import weakref
 from pathlib import Path
 from typing import NamedTuple
 
+from explorer import svgplot
 from explorer.training.charts import MAX_POINTS, chance_accuracy, loss_svg, loss_unit, norms_svg, prediction_svg
 from explorer.training.worker import Snapshot, TrainingWorker
 
 ROUTE = "/api/live/{token}"  # what serve.py mounts
 POLL_MS = 180  # at least five updates a second (200 ms measured 4.9: timer and frame jitter)
 SLOW_EVERY = 6  # predictions and norms move slowly: every sixth poll (about once a second)
+PANEL_S = 0.2  # without the route, the page's fragment redraws the panel 5 times a second while training
+SLOW_S = 1.0  # and the prediction and norm charts once a second
 served = False  # serve.py sets it when it mounts ROUTE in this process
+
+# While a run plays every element on the page costs the browser time at each redraw, time training would lose.
+STOPPED_ONLY = ("The downloads, the window into a step, the compared runs and the code show when training stops: "
+                "press Pause.")
 
 _RUNS: weakref.WeakValueDictionary[str, TrainingWorker] = weakref.WeakValueDictionary()
 _TOKENS: weakref.WeakKeyDictionary[TrainingWorker, str] = weakref.WeakKeyDictionary()
@@ -80,9 +87,19 @@ def panel_notes(snap: Snapshot, settings) -> list[tuple[str, str]]:
     return notes
 
 
+def losses_line(unit: str) -> str:
+    """What the losses are measured in, under the metrics."""
+    return f"Losses are the {unit}."
+
+
 def shapes_line(data) -> str:
     """The tensors' shapes as the seed printed them, on one line (markdown)."""
     return " · ".join(f"`{name}` {shape[11:-1]}" for name, shape in data.shapes().items())
+
+
+def rows_html(data) -> str:
+    """The first five rows of lagged features and target as light HTML, every digit as the candles had it."""
+    return svgplot.table(data.table.head(5).reset_index(), "train-table", digits=None)
 
 
 def fast_html(snap: Snapshot, data, settings, log_y: bool) -> str:
@@ -100,7 +117,7 @@ def fast_html(snap: Snapshot, data, settings, log_y: bool) -> str:
     notes = "".join(f'<div style="background:#fff4e5;padding:.5em .8em;border-radius:.4em;margin:.4em 0">'
                     f'{html.escape(m)}</div>' for m in {snap.message, snap.note} if m)
     return (f'<div class="live-status">{text}</div>{bar}{notes}<div style="display:flex;gap:1em">{numbers}</div>'
-            f'<div style="font-size:.8em;color:#555;margin:.3em 0 .8em">Losses are the {html.escape(unit)}.</div>'
+            f'<div style="font-size:.8em;color:#555;margin:.3em 0 .8em">{html.escape(losses_line(unit))}</div>'
             + loss_svg(snap, log_y, unit))
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from explorer import svgplot
 from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_model import GraphModel
 from explorer.autograd.large_graph import tag_modules
@@ -247,6 +248,19 @@ def param_summary(view: StepView) -> pd.DataFrame:
                      "‖grad‖": p.grad.norm().item(), "‖update‖": p.update.norm().item(),
                      "max |rule − change|": gap, "rule": p.rule})
     return pd.DataFrame(rows)
+
+
+def update_rule(view: StepView) -> str:
+    """The line above the parameters' tables: the rule the optimiser applied (markdown; empty with no parameters)."""
+    return f"**Update rule:** {view.params[0].rule}" if view.params else ""
+
+
+def window_tables(view: StepView, data: FeatureSet) -> tuple[str, str, str]:
+    """The window's tables as light HTML: the mini-batch, one row per parameter (without the rule: `update_rule`
+    says it once), and each parameter's first elements."""
+    return (svgplot.table(batch_frame(view, data).reset_index(), "train-batch"),
+            svgplot.table(param_summary(view).drop(columns="rule"), "train-summary", digits=6),
+            svgplot.table(param_frame(view).rename_axis("element").reset_index(), "train-params", digits=6))
 
 
 def replay_norms(data: FeatureSet, settings: TrainSettings, until: int, device: str = "cpu",

@@ -1,15 +1,21 @@
 """What the Training page keeps for one learner between reruns, in the session's state (a mapping the page passes
-in): the step its window shows, the steps and norms it replayed, and the last runs for comparing."""
+in): the run, the step its window shows, the steps and norms it replayed, and the last runs for comparing; and what
+the window and the comparison say."""
 from __future__ import annotations
 
 from collections.abc import MutableMapping
 
 import numpy as np
+import pandas as pd
 
+from explorer.teaching.questions import untrained_raw_loss
+from explorer.teaching.quiz import Question
 from explorer.training.charts import RunRecord, compare_labels, loss_unit, norms_figure, run_settings
-from explorer.training.replay import BLOWUP_STEPS, StepView, replay_norms, replay_step
-from explorer.training.worker import TrainingWorker
+from explorer.training.controls import SETTINGS_ERRORS
+from explorer.training.replay import BLOWUP_STEPS, StepView, check_step, replay_norms, replay_step
+from explorer.training.worker import TrainingWorker, new_worker
 
+WORKER = "train_worker"  # the session's run (a TrainingWorker)
 PICK = "train_window_step"  # the step number input
 FOLLOW = "train_window_follow"  # (worker, step): the step the window chose itself, so it may follow the latest
 CLICKED = "train_window_clicked"  # the last step picked on the chart (a click is acted on once)
@@ -17,6 +23,35 @@ VIEW = "train_window_view"  # (worker, step, StepView) of the step on screen
 BLOWUP = "train_blowup"  # (worker, rows) of a diverged run's replayed norms
 RUNS, CURRENT, MAX_RUNS = "train_runs", "train_runs_current", 5
 PICK_RUNS, OFFERED = "train_compare_pick", "train_compare_offered"  # runs chosen; runs offered last time
+
+NO_STEP_YET = ("Train a few steps, then click any point of the loss curve (or pick a step here) to see that step "
+               "from the inside.")
+STEP_HELP = ("Or click a point of the loss curve. The step is rebuilt by replaying the seeded run from the start: "
+             "nothing is stored per step.")
+BATCH_NOTE = ("Features and target in their own units; `target as trained` and `prediction` are what the loss "
+              "compared (after normalisation).")
+UPDATE_NOTE = ("`update` is after − before, the change `optimizer.step()` made; `max |rule − change|` is how far the "
+               "rule written above, computed from the parts, lands from it (float32 rounding).")
+ONE_RUN_YET = (f"Train, change a setting (normalisation none, zero_grad off, Adam …), press Reset and train again: "
+               f"the last {MAX_RUNS} runs are overlaid here, labelled by what differs.")
+
+
+def start_run(state: MutableMapping, frame: pd.DataFrame, spec, settings, token: tuple, reset: bool) -> str | None:
+    """The first run, or at Reset a new one in place of the last, in state[WORKER] (none for settings that did not
+    read: spec None); or the message saying why these settings cannot be trained (the old run then stays)."""
+    if spec is None or (WORKER in state and not reset):
+        return None
+    try:
+        state[WORKER] = new_worker(frame, spec, settings, token, state.get(WORKER))
+    except SETTINGS_ERRORS as exc:
+        return str(exc)
+    return None
+
+
+def run_question(worker: TrainingWorker) -> Question | None:
+    """The quiz before a run's first step on raw prices (None for any other run)."""
+    spec, t = worker.spec[0], worker.trainer
+    return untrained_raw_loss(spec.normalisation, spec.is_classification, t.step_count, t.valid_loss)
 
 
 def unit_of(trainer) -> str:
@@ -48,7 +83,9 @@ def window_step(state: MutableMapping, worker: TrainingWorker) -> None:
 
 
 def step_view(state: MutableMapping, worker: TrainingWorker, k: int) -> StepView:
-    """Step k of this run, replayed from the nearest checkpoint (once per step picked)."""
+    """Step k of this run, replayed from the nearest checkpoint (once per step picked); ValueError for a step the
+    run has not reached."""
+    check_step(k, worker.trainer.step_count)
     cached = state.get(VIEW)
     if cached is None or cached[0] is not worker or cached[1] != k:
         t = worker.trainer

@@ -11,7 +11,7 @@ from explorer.training.features import FeatureSpec, make_features
 from explorer.training.models import LEARNING_RATES, OPTIMIZERS, build_model, lower_rate, make_loss, n_outputs_for
 from explorer.autograd.journal import preview
 from explorer.training.replay import (batch_frame, check_step, param_frame, param_summary, replay_norms,
-                                      replay_step, step_graph)
+                                      replay_step, step_graph, update_rule, window_tables)
 from explorer.training.callbacks import CHECKPOINTS
 from explorer.training.trainer import Trainer, TrainSettings, batch_order
 
@@ -190,6 +190,10 @@ def test_tables_show_the_batch_and_every_parameter(data):
     summary = param_summary(view)
     assert summary["parameter"].tolist() == ["0.weight", "0.bias"]
     assert (summary["max |rule − change|"] < 1e-6).all()
+    assert update_rule(view) == f"**Update rule:** {summary['rule'].iloc[0]}" and "β1·m" in update_rule(view)
+    batch_html, summary_html, params_html = window_tables(view, data)  # the rule is said once, above the tables
+    assert 'train-batch' in batch_html and "train-summary" in summary_html and "train-params" in params_html
+    assert "β1·m" not in summary_html and "0.weight[0, 3]" in params_html
 
 
 def test_steps_outside_the_run_are_refused():

@@ -8,18 +8,85 @@ import numpy as np
 import pytest
 
 from explorer.data.config import load_config
+from explorer.data.sample import generate_candles
+from explorer.teaching.shareable import Shared
 from explorer.training.charts import RunRecord
-from explorer.training.controls import read_settings, training_section, widget_defaults
+from explorer.training.controls import (RATES, control_groups, greyed_out, read_run, read_settings, training_section,
+                                        training_state)
+from explorer.training.export import export_notebook, export_script, run_downloads
+from explorer.training.features import FEATURE_COLUMNS, NORMALISATIONS, TARGETS
 from explorer.training.live import panel_notes
-from explorer.training.models import SettingsError
-from explorer.training.session import CLICKED, PICK, PICK_RUNS, clicked_step, compare_choice, window_step
+from explorer.training.models import (ACTIVATIONS, CROSS_ENTROPY_ON_REGRESSION, INITS, LOSSES, MODELS, OPTIMIZERS,
+                                      SettingsError)
+from explorer.training.session import (CLICKED, PICK, PICK_RUNS, WORKER, clicked_step, compare_choice, start_run,
+                                       window_step)
 from explorer.training.trainer import TrainSettings, specs_from_config
+
+
+def test_a_link_carries_every_setting_with_the_widgets_range():
+    """The link parameters, in order, as the page has always written and read them."""
+    section = training_section(None)
+    assert training_state(section, 1000).spec == (
+        Shared("train_rows", "int", 50, 1000), Shared("train_lags", "int", 1, 30),
+        Shared("train_columns", "list", choices=tuple(FEATURE_COLUMNS)),
+        Shared("train_target", "str", choices=tuple(TARGETS)),
+        Shared("train_norm", "str", choices=tuple(NORMALISATIONS)), Shared("train_valid", "float", 0.05, 0.5),
+        Shared("train_model", "str", choices=tuple(MODELS)), Shared("train_hidden", "str", max_len=40),
+        Shared("train_activation", "str", choices=tuple(ACTIVATIONS)),
+        Shared("train_init", "str", choices=tuple(INITS)), Shared("train_loss", "str", choices=tuple(LOSSES)),
+        Shared("train_optimizer", "str", choices=tuple(OPTIMIZERS)), Shared("train_zero_grad", "bool"),
+        Shared("train_lr", "float", choices=tuple(RATES)), Shared("train_momentum", "float", 0.0, 0.99),
+        Shared("train_batch", "int", 1, 100_000), Shared("train_epochs", "int", 1, 10_000),
+        Shared("train_seed", "int", 0, 2**31 - 1))
+    assert training_state(section, 40).spec[0] == Shared("train_rows", "int", 50, 50)  # (no slider: all 40 used)
+    own = section.model_copy(update={"learning_rate": 0.02})  # a config's own rate is a stop of the slider
+    assert 0.02 in training_state(own, 1000).controls("train_lr")[0].values
+
+
+def test_the_controls_column_draws_every_setting_once_and_greys_out_what_does_not_apply():
+    keys = [item.key for item in training_state(training_section(None), 1000).items]
+    assert [k for _, group in control_groups(1000) for k in group] == keys
+    assert [k for _, group in control_groups(50) for k in group] == keys[1:]  # no "Candles used" slider
+    values = {"train_model": "linear", "train_optimizer": "adam"}
+    assert [k for k in keys if greyed_out(k, values)] == ["train_hidden", "train_activation", "train_momentum"]
+    assert not any(greyed_out(k, {"train_model": "mlp", "train_optimizer": "sgd"}) for k in keys)
+
+
+def test_settings_that_cannot_train_come_back_as_the_reason():
+    section, frame = training_section(None), generate_candles(300)
+    values = training_state(section, len(frame)).firsts()
+    assert read_run(values, frame, section) == (*specs_from_config(section, 300), None)
+    assert read_run({**values, "train_loss": "cross_entropy"}, frame, section) == (None, None,
+                                                                                    CROSS_ENTROPY_ON_REGRESSION)
+
+
+def test_a_run_starts_on_the_first_visit_and_at_reset_only():
+    old = object()
+    state = {WORKER: old}
+    assert start_run(state, None, "spec", "settings", ("token",), reset=False) is None and state[WORKER] is old
+    assert start_run(state, None, None, None, ("token",), reset=True) is None and state[WORKER] is old  # no settings
+
+
+def test_a_stopped_run_downloads_its_history_weights_script_and_notebook():
+    frame = generate_candles(300)
+    spec, settings = specs_from_config(training_section(None), 300)
+    worker = SimpleNamespace(trainer=SimpleNamespace(data=SimpleNamespace(candles=frame)), spec=(spec, settings, ()),
+                             state_dict_bytes=lambda: b"weights")
+    files = run_downloads(worker)
+    assert [(d.file, d.mime, d.key) for d in files] == [
+        ("loss_history.csv", "text/csv", "train_dl_csv"),
+        ("state_dict.pt", "application/octet-stream", "train_dl_state"),
+        ("train_run.py", "text/x-python", "train_dl_script"),
+        ("train_run.ipynb", "application/x-ipynb+json", "train_dl_notebook")]
+    assert files[1].data() == b"weights"
+    assert files[2].data() == export_script(frame, spec, settings)
+    assert files[3].data() == export_notebook(frame, spec, settings)
 
 
 def test_the_widgets_first_values_read_back_as_the_configs_settings():
     section = training_section(None)
     assert section == load_config().training
-    values = widget_defaults(section, 1000)
+    values = training_state(section, 1000).firsts()
     assert read_settings(values, 1000, section) == specs_from_config(section, 1000)
     spec, settings = read_settings({**values, "train_rows": 999}, 40, section)  # no slider under 50 candles
     assert spec.rows == 40 and settings == specs_from_config(section, 40)[1]
@@ -27,7 +94,7 @@ def test_the_widgets_first_values_read_back_as_the_configs_settings():
 
 def test_hidden_sizes_are_read_for_the_mlp_only():
     section = training_section(None)
-    values = {**widget_defaults(section, 1000), "train_hidden": "8, x"}
+    values = {**training_state(section, 1000).firsts(), "train_hidden": "8, x"}
     assert read_settings(values, 1000, section)[1].hidden_sizes == tuple(section.hidden_sizes)  # not an MLP
     with pytest.raises(SettingsError, match="could not read 'x'"):
         read_settings({**values, "train_model": "mlp"}, 1000, section)
