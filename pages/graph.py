@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.autograd import controls, steps, views
+from explorer.autograd import controls, session, steps, views
 from explorer.autograd.gradcheck import check_gradients
-from explorer.autograd.lesson import (gradcheck_lesson, gradient_printout, graph_lesson, make_leaves, seed_forward,
-                                      seed_printout)
+from explorer.autograd.lesson import gradient_printout, seed_printout
 from explorer.teaching.questions import graph_w_grad
 from explorer.teaching.takehome import graph_takehome
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
 from pages._components import graphviz_chart, light_html, take_home
 from pages._graph_ui import advance_players, large_graph_section, stepper
-from pages._graph_views import lesson_extra, lesson_or_last_good, node_picker, step_view, view_picker
+from pages._graph_views import lesson_extra, node_picker, say, step_view, view_picker
 from pages._quiz import quiz_ask, quiz_hidden
-from pages._state import init_widgets
+from pages._state import init_widgets, widgets
 
 st.title("The computational graph, live")
 st.markdown("Every tensor operation records a node of PyTorch's autograd graph. Step through the forward pass "
@@ -22,26 +21,22 @@ st.markdown("Every tensor operation records a node of PyTorch's autograd graph. 
 
 
 frame = current_candles().frame
-SPEC = views.link_spec(len(frame))
-share_state(*SPEC)  # a shared link's row, seed, expression, step positions and options, checked
-init_widgets(controls.first_values(len(frame)))
-inputs = controls.lesson_inputs(len(frame))  # each widget's label, range and tooltip
+GRAPH = controls.graph_state(len(frame))
+share_state(*GRAPH.spec)  # a shared link's row, seed, expression, step positions and options, checked
+init_widgets(controls.first_values(GRAPH))  # the large graph's options get theirs when it shows
 c = st.columns([1, 1, 3])
-row = int(c[0].number_input(**inputs["graph_row"]))
-with c[1].container(key="secondary_graph_seed"):
-    seed = int(st.number_input(**inputs["graph_seed"]))
-text = c[2].text_input(**inputs["graph_expr"])
+row, seed, text = widgets([c[0], c[1].container(key="secondary_graph_seed"), c[2]], GRAPH, *controls.LESSON_INPUTS)
 examples = st.container(key="secondary_graph_examples")
-lesson = lesson_or_last_good(frame, row, seed, text, current_device())
+lesson, refused = session.kept_lesson(st.session_state, frame, row, seed, text, current_device())
+if refused:  # named; the last good expression stays on screen
+    st.error(refused)
 steps.start_over(st.session_state, (row, seed, lesson.expression.text))
-with examples:
-    st.caption(views.examples_caption(lesson_extra("examples", lambda: views.example_notes(frame, row, seed))))
+examples.caption(views.examples_caption(lesson_extra("examples", lambda: views.example_notes(frame, row, seed))))
 
 left, right = st.columns([3, 2])
 left.code(lesson_extra("seed", lambda: seed_printout(*lesson.tensors())), language="text", wrap_lines=True)
 right.markdown(views.LEAF_NOTE)
-for level, note in views.warnings(lesson):  # every NaN / inf named; where the gradient was stopped
-    getattr(right, level)(note)
+say(right, views.warnings(lesson))  # every NaN / inf named; where the gradient was stopped
 n_ops, n_steps = len(lesson.journal.entries), len(lesson.trace.steps)
 for warning in steps.refuse_past_end(st.session_state, {"fwd": n_ops, "bwd": n_steps}):
     st.warning(warning)
@@ -56,8 +51,7 @@ def forward_steps() -> None:
         st.download_button("Download DOT", views.forward_dot(lesson, k), "graph.dot", key="graph_fwd_download",
                            on_click="ignore", help=views.DOT_HELP)
         take_home(graph_takehome(lesson.x, row, seed, lesson.expression.text, current_device()))
-    publish_state(*SPEC)  # the link carries the step on screen
-    advance_players("fwd", n_ops)
+    advance_players("fwd", n_ops, GRAPH)
 
 
 @st.fragment
@@ -71,45 +65,37 @@ def backward_steps() -> None:
             st.code(gradient_printout(lesson.w, lesson.b), language="text", wrap_lines=True)
     if answered:
         with st.expander("Why w.grad and b.grad are what they are", expanded=k == n_steps):
-            for level, paragraph in views.why_gradients(lesson):
-                getattr(st, level)(paragraph)
-    publish_state(*SPEC)
-    advance_players("bwd", n_steps)
+            say(st, views.why_gradients(lesson))
+    advance_players("bwd", n_steps, GRAPH)
 
 
-def classic_toggle(name: str) -> bool:
-    """Whether torchviz's picture is asked for, beside stepper `name` (a secondary control)."""
-    key, label, tip = views.CLASSIC[name]
-    with st.container(key=f"secondary_{key}"):
-        return st.toggle(label, key=key, help=tip)
+def classic_toggle(key: str) -> bool:
+    """Whether torchviz's picture is asked for, beside a stepper (a secondary control)."""
+    return widgets([st.container(key=f"secondary_{key}")], GRAPH, key)[0]
 
 
-view = view_picker()
+view = view_picker(GRAPH)
 if view in ("fwd", "bwd"):
     node_picker(lesson)  # above the steps' fragment: none of these change with the step
 if view == "fwd":
     forward_steps()
-    if classic_toggle("fwd"):
+    if classic_toggle("graph_classic"):
         st.caption(views.CLASSIC_CAPTION)
-        classic = lesson_extra("classic", lambda: lesson.classic_before)  # torchviz is slow: drawn once a lesson
-        graphviz_chart(views.readable_dot(classic), "graph_classic_chart")
-    with st.container(key="secondary_graph_code_fwd"):
-        show_code(make_leaves, seed_forward, graph_lesson)
+        graphviz_chart(views.readable_dot(lesson.classic_before), "graph_classic_chart")  # drawn once a lesson
 elif view == "bwd":
     backward_steps()
-    if classic_toggle("bwd"):
-        st.warning(views.classic_after_note(lesson_extra("classic_after", lambda: lesson.classic_after_error)))
-    with st.container(key="secondary_graph_code_bwd"):
-        show_code(graph_lesson)
+    if classic_toggle("graph_classic_after"):
+        st.warning(views.classic_after_note(lesson.classic_after_error))
 elif view == "check":
     report = lesson_extra("gradcheck", lambda: check_gradients(lesson.expression, lesson.x, lesson.w, lesson.b))
     st.markdown(views.gradcheck_intro(report))
     light_html(views.gradcheck_html(report), key="graph_gradcheck")
-    for level, said in views.gradcheck_verdict(report):  # the verdict, then what a FAIL may mean
-        getattr(st, level)(said)
-    with st.container(key="secondary_graph_code_gradcheck"):
-        show_code(gradcheck_lesson)
+    say(st, views.gradcheck_verdict(report))  # the verdict, then what a FAIL may mean
 else:
-    large_graph_section()
+    large_graph_section(GRAPH)
+if view in views.LESSON_CODE:  # the lesson functions behind the view, below it
+    code_key, functions = views.LESSON_CODE[view]
+    with st.container(key=code_key):
+        show_code(*functions)
 
-publish_state(*SPEC)  # after the widgets: the URL shows what is on screen
+publish_state(*GRAPH.spec)  # after the widgets: the URL shows what is on screen

@@ -1,5 +1,5 @@
 """What the Graph page shows, as plain data: the graph at each step, the tables and printouts beside it, the
-explanations, the large MLP graph, and what the page's link carries."""
+explanations, the large MLP graph, and the lesson code behind each view."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -15,12 +15,11 @@ from explorer.autograd.gradcheck import GradcheckReport
 from explorer.autograd.graph import build_graph
 from explorer.autograd.graph_dot import graph_to_dot
 from explorer.autograd.graph_model import GraphModel
+from explorer.autograd.graph_plot import announcement, graph_svg
 from explorer.autograd.inspector import details_html, inspect_node
 from explorer.autograd.large_graph import leaf_modules, tagged_mlp_loss
-from explorer.autograd.lesson import EXAMPLES, GraphLesson, make_leaves
+from explorer.autograd.lesson import EXAMPLES, GraphLesson, gradcheck_lesson, graph_lesson, make_leaves, seed_forward
 from explorer.autograd.nonfinite import kind, report as nonfinite_report
-from explorer.autograd.steps import MAX_POSITION
-from explorer.teaching.shareable import Shared
 
 LEAF_NOTE = ("**A leaf** is a tensor you made yourself, not the result of an op. `w` and `b` are leaves with "
              "`requires_grad=True`: each gets an `AccumulateGrad` node, the place where `.grad` is written. `x` is "
@@ -32,28 +31,13 @@ DOT_HELP = "The graph as Graphviz DOT text (open it with `dot -Tsvg`)."
 BEFORE = {"fwd": "No op has run yet: only the leaves x, w and b exist.",  # what a stepper says at step 0
           "bwd": "backward() has not run yet. It starts at y with ∂y/∂y = 1 and runs the nodes in reverse."}
 SIDE_KEYS = {"fwd": "graph_journal", "bwd": "graph_steps"}  # the table beside the graph, by stepper
-CLASSIC = {  # torchviz's picture, by stepper: the toggle's key, label and tooltip
-    "fwd": ("graph_classic", "below it: torchviz's classic make_dot picture",
-            "torchviz's make_dot drawing of the same graph, for comparison."),
-    "bwd": ("graph_classic_after", "ask torchviz for the picture now, after backward()",
-            "torchviz reads the saved tensors, which backward() has already freed.")}
 CLASSIC_CAPTION = "torchviz `make_dot(y, params=…, show_attrs=True, show_saved=True)`, before backward()"
+LESSON_CODE = {  # the lesson functions behind each view, shown in the container under that key
+    "fwd": ("secondary_graph_code_fwd", (make_leaves, seed_forward, graph_lesson)),
+    "bwd": ("secondary_graph_code_bwd", (graph_lesson,)),
+    "check": ("secondary_graph_code_gradcheck", (gradcheck_lesson,))}
 ALLOWED = ("Allowed: `x w b`, numbers, `+ - * / @ **`, unary minus, `.T`, and relu sigmoid tanh exp log abs sum mean "
            "pow clamp softmax.")
-
-
-def link_spec(n_rows: int) -> tuple[Shared, ...]:
-    """What a Graph link carries: row, seed, expression, both step positions and the view options."""
-    return (Shared("graph_row", "int", 0, n_rows - 1), Shared("graph_seed", "int", 0, 2**31 - 1),
-            Shared("graph_expr", "str", max_len=300), Shared("graph_fwd_pos", "int", 0, MAX_POSITION),
-            Shared("graph_bwd_pos", "int", 0, MAX_POSITION), Shared("graph_classic", "bool"),
-            Shared("graph_classic_after", "bool"), Shared("graph_mlp_layers", "int", 1, 60),
-            Shared("graph_mlp_hidden", "int", choices=(4, 8, 16, 32, 64)),
-            Shared("graph_mlp_cap", "int", 20, 400, choices=tuple(range(20, 401, 10))),
-            Shared("graph_mlp_backward", "bool"), Shared("graph_mlp_collapse", "bool"),
-            Shared("graph_mlp_hide_acc", "bool"), Shared("graph_mlp_hide_views", "bool"),
-            Shared("graph_view", "str", choices=("fwd", "bwd", "check", "mlp")),
-            Shared("graph_node", "str", max_len=20))
 
 
 def forward_view(lesson: GraphLesson, upto: int) -> tuple[GraphModel, str | None]:
@@ -168,11 +152,14 @@ class StepPanel:
     side: str  # light HTML, or at step 0 a note in markdown
     side_key: str | None  # the light HTML's widget key (None at step 0)
     inspector: str
+    drawing: dict[str, str]  # the graph as SVG ("svg") and what a screen reader hears of the step ("say")
 
 
-def step_panel(lesson: GraphLesson, name: str, k: int, chosen: str, hidden_names: tuple[str, ...] = ()) -> StepPanel:
-    """Stepper `name` ('fwd': ops of the journal, 'bwd': backward steps) at step `k`, the inspector on `chosen`;
-    the gradients an open question asks for (`hidden_names`, e.g. 'w.grad') shown as '?'."""
+def step_panel(lesson: GraphLesson, name: str, k: int, chosen: str, hidden_names: tuple[str, ...] = (),
+               font_px: float = 14) -> StepPanel:
+    """Stepper `name` ('fwd': ops of the journal, 'bwd': backward steps) at step `k`, the inspector on `chosen`
+    (outlined in the drawing, whose labels are `font_px`); the gradients an open question asks for (`hidden_names`,
+    e.g. 'w.grad') shown as '?'."""
     hide = hidden(lesson, hidden_names)
     if name == "fwd":
         model, active = forward_view(lesson, k)
@@ -181,7 +168,10 @@ def step_panel(lesson: GraphLesson, name: str, k: int, chosen: str, hidden_names
         model, active = backward_view(lesson, k, hide)
         side = steps_html(lesson, k, hide) if k else BEFORE[name]
     inspector = inspector_html(lesson, model, chosen, active, None if name == "fwd" else k, hide)
-    return StepPanel(model, active, side, SIDE_KEYS[name] if k else None, inspector)
+    last = len(lesson.journal.entries if name == "fwd" else lesson.trace.steps)
+    drawing = {"svg": graph_svg(model, font_px, highlight=active, selected=chosen if chosen in model.nodes else None),
+               "say": announcement(model, active, chosen, name, k, last)}
+    return StepPanel(model, active, side, SIDE_KEYS[name] if k else None, inspector, drawing)
 
 
 def warnings(lesson: GraphLesson) -> list[tuple[str, str]]:

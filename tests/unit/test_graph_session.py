@@ -9,6 +9,7 @@ import torch
 from explorer.autograd import controls, session, steps, views
 from explorer.autograd.large_graph import lagged_batch, make_mlp, mlp_loss
 from explorer.autograd.lesson import make_leaves
+from explorer.teaching.shareable import decode, encode
 from tests.unit.test_graph_gradcheck import frame  # noqa: F401  (candles priced around 4,000, like the sample)
 
 
@@ -70,8 +71,22 @@ def test_stepper_buttons_say_what_a_click_does():
     assert (slider["label"], slider["max_value"], slider["disabled"]) == ("ops run so far", 1, True)
 
 
+def test_the_link_carries_each_widget_as_its_widget_takes_it():
+    graph = controls.graph_state(500)
+    values, problems = decode({"graph_row": "499", "graph_mlp_hidden": "16", "graph_mlp_cap": "150",
+                               "graph_view": "check", "graph_expr": "x" * 300}, graph.spec)
+    assert problems == [] and values["graph_mlp_hidden"] == 16  # a width is a number, as the select_slider has it
+    assert encode({"graph_mlp_hidden": 16, "graph_expr": "x" * 301}, graph.spec) == {"graph_mlp_hidden": "16"}
+    for params in ({"graph_row": "500"}, {"graph_mlp_hidden": "5"}, {"graph_mlp_cap": "155"},
+                   {"graph_view": "sideways"}, {"graph_node": "n" * 21}):
+        assert decode(params, graph.spec)[0] == {}
+    assert controls.first_values(graph) == {"graph_row": 100, "graph_seed": 0, "graph_expr": "x @ w.T + b"}
+    assert controls.first_values(controls.graph_state(50), mlp=True) == {  # the large graph's, given when it shows
+        "graph_mlp_layers": 2, "graph_mlp_hidden": 16, "graph_mlp_cap": 150, "graph_mlp_collapse": True}
+
+
 def test_mlp_options_and_graph_are_the_plain_mlps(frame):
-    values = {**controls.MLP_FIRST, "graph_mlp_backward": True, "graph_mlp_hide_acc": False,
+    values = {**controls.first_values(controls.graph_state(len(frame)), mlp=True), "graph_mlp_backward": True, "graph_mlp_hide_acc": False,
               "graph_mlp_hide_views": False, "graph_mlp_cap": 20, "graph_mlp_layers": 3}
     options = controls.mlp_options(values)
     assert (options.layers, options.hidden, options.max_nodes, options.collapse, options.after_backward) == (

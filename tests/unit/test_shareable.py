@@ -39,8 +39,8 @@ def test_a_text_too_long_for_a_link_stays_out_of_it():
 
 
 def test_the_expression_field_takes_a_long_paste():
-    from explorer.autograd.controls import lesson_inputs
+    from explorer.autograd.controls import graph_state
     from explorer.autograd.expr import ExpressionError, parse_expression
-    assert "max_chars" not in lesson_inputs(200)["graph_expr"]  # a longer paste was dropped whole by the browser
+    assert "max_chars" not in graph_state(200).controls("graph_expr")[0].more  # a longer paste was dropped whole by the browser
     with pytest.raises(ExpressionError, match=r"too long \(301 characters, at most 300\)"):
         parse_expression("x" + " " * 299 + "x")
