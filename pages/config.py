@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import CandleFormatError, svgplot
+from explorer import svgplot
 from explorer.data import forms
-from explorer.data.config import ConfigError, parse_config, read_config, read_csv_arguments, training_note
+from explorer.data.config import parse_config, read_config, read_csv_arguments, training_note
 from pages._common import current_candles, load_from_config, set_candles, show_code
 from pages._components import light_html
 
@@ -25,7 +25,7 @@ if applied:
     try:
         config = parse_config(text)
         data = load_from_config(config)  # the file must be inside data/ (resolve_data_path)
-    except (ConfigError, CandleFormatError) as exc:
+    except forms.LOAD_ERRORS as exc:
         st.error(forms.config_refusal(exc))
     else:
         set_candles(data, *forms.applied(data, config))

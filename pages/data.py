@@ -6,14 +6,12 @@ import datetime as dt
 import streamlit as st
 from plotly.graph_objects import Figure
 
-from explorer import CandleFormatError, svgplot
+from explorer import svgplot
 from explorer.data import forms
 from explorer.data.charts import candlestick_figure, chart_frame
-from explorer.data.config import ConfigError
-from explorer.data.fetch import FIRST_DAY, MAX_DAYS, FetchError
+from explorer.data.sources import literal
 from explorer.teaching.takehome import data_takehome
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
-from explorer.data.sources import literal, sample_candles, upload_failure
 from pages._common import (LINK_KEY, current_candles, current_device, load_from_config, load_upload, publish_state,
                            set_candles, share_state, show_code)
 from pages._components import light_html, take_home
@@ -32,24 +30,24 @@ def cached_figure(drawn) -> Figure:
 def load_sample_section() -> None:
     current_candles()  # a shared link's data setting is applied first; its row count shows in the widget too
     forms.start_sample_rows(st.session_state, st.session_state[LINK_KEY])
-    rows, = widgets([st], forms.DATA, "data_rows")
+    rows, = widgets([st], forms.LOADERS, "data_rows")
     if st.button("Load the bundled sample", key="data_load_sample", type="primary", help=forms.LOAD_SAMPLE_HELP):
         try:
-            set_candles(*sample_candles(forms.sample_config(rows), load_from_config))
-        except (ConfigError, CandleFormatError) as exc:
+            set_candles(*forms.load_sample(rows, load_from_config))
+        except forms.LOAD_ERRORS as exc:
             st.error(forms.sample_failure(exc))
 
 
 def load_upload_section() -> None:
     upload = st.file_uploader("Upload candles (CSV, TXT, TSV)", type=["csv", "txt", "tsv"], key="data_upload",
                               help="Binance klines, exchange and website exports, the seed's pipe format, …")
-    options = widgets([st.container(key="secondary_data_upload_options")] * 3, forms.DATA, *forms.UPLOAD_KEYS)
+    options = widgets([st.container(key="secondary_data_upload_options")] * 3, forms.UPLOAD, *forms.UPLOAD_KEYS)
     if upload is None or (read_as := forms.upload_options(st.session_state, upload.file_id, *options)) is None:
         return
     try:
         data, capped = load_upload(upload.getvalue(), *read_as)
-    except CandleFormatError as exc:
-        st.error(upload_failure(upload.name, exc))
+    except forms.LOAD_ERRORS as exc:
+        st.error(forms.upload_failure(upload.name, exc))
         return
     set_candles(data, *forms.uploaded(data, upload.name))
     if capped:
@@ -61,9 +59,8 @@ def load_archive_section() -> None:
     today = dt.datetime.now(dt.timezone.utc).date()
     forms.start_archive_form(st.session_state, st.session_state[LINK_KEY], today)
     symbol_col, interval_col, days_col = st.columns([1, 1, 2])
-    symbol, interval = widgets((symbol_col, interval_col), forms.DATA, "data_archive_symbol", "data_archive_interval")
-    days = days_col.date_input(f"Days (at most {MAX_DAYS})", key="data_archive_days", format="YYYY-MM-DD",
-                               min_value=FIRST_DAY, max_value=today, help=forms.DAYS_HELP)
+    symbol, interval = widgets((symbol_col, interval_col), forms.LOADERS, *forms.ARCHIVE_KEYS[:2])
+    days, = widgets([days_col], forms.LOADERS, forms.ARCHIVE_KEYS[2], max_value=today)
     if not st.button("Fetch from the archive", key="data_archive_fetch", type="primary", help=forms.FETCH_HELP):
         return
     if not forms.is_range(days):
@@ -78,14 +75,14 @@ def load_archive_section() -> None:
 
     try:
         request, data = forms.fetch_range(symbol, interval, days, progress)
-    except (FetchError, CandleFormatError) as exc:
+    except forms.LOAD_ERRORS as exc:
         st.error(forms.fetch_failure(exc))
         return
     set_candles(data, *forms.fetched(data, request))
 
 
 share_state(*forms.UPLOAD_LINK)
-init_widgets(forms.DATA.firsts())
+init_widgets(forms.UPLOAD.firsts())
 left, right = st.columns(2)
 with left:
     st.subheader("Bundled sample")

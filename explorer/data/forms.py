@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, MutableMapping, Protocol
 
-from explorer.data.fetch import INTERVALS, ArchiveRequest, form_defaults, make_request
+from explorer.data.config import DEFAULT_CONFIG, ConfigError, load_config
+from explorer.data.fetch import FIRST_DAY, INTERVALS, MAX_DAYS, ArchiveRequest, FetchError, form_defaults, make_request
+from explorer.data.loader import CandleFormatError
 from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, archive_candles, config_link,
-                                   config_source_label, literal, sample_rows)
+                                   config_source_label, literal, sample_candles, sample_rows)
 from explorer.teaching.controls import Control, PageState
 from explorer.teaching.shareable import Shared
 
@@ -34,32 +36,38 @@ CONFIG_INTRO = ("Seed notebook Part D. Edit the config or upload one, then apply
 CONFIG_KEY = "config_yaml"  # the editor's text
 UPLOADED_KEY = "data_upload_loaded"  # the upload and options read last (a rerun must not read them again)
 ARCHIVE_KEYS = ("data_archive_symbol", "data_archive_interval", "data_archive_days")
-UPLOAD_KEYS = ("data_upload_sep", "data_upload_rows", "data_upload_dayfirst")
 
-# The Data page's widgets; the link carries how to read an upload (UPLOAD_LINK), the loaded candles travel in the
-# app's own `data` parameter (the sample's rows, an archive request), so the other widgets are not in it.
-DATA = PageState((
+# The widgets that load candles. None is in a link: the loaded candles travel in the app's own `data` parameter
+# (the sample's rows, an archive request).
+LOADERS = PageState((
     Control("number_input", "data_rows", "Rows to read (the seed's `nrows`)", (10, MAX_SAMPLE_ROWS),
             "How many candles to read from the top of the bundled file.", more={"step": 100}),
+    Control("text_input", "data_archive_symbol", "Symbol", help="A Binance spot pair, e.g. BTCUSDT, ETHUSDT, ETHBTC.",
+            more={"max_chars": 20}),
+    Control("selectbox", "data_archive_interval", "Interval", INTERVALS),
+    Control("date_input", "data_archive_days", f"Days (at most {MAX_DAYS})", help=DAYS_HELP,  # max_value: today
+            more={"format": "YYYY-MM-DD", "min_value": FIRST_DAY})))
+# How an upload is read: a teacher's link carries it (UPLOAD_LINK), so that the class's file is read right (the file
+# itself never travels in a URL).
+UPLOAD = PageState((
     Control("selectbox", "data_upload_sep", "Separator", tuple(SEPARATORS),
             "Leave on 'detect' unless detection picks the wrong one.", first="detect"),
     Control("number_input", "data_upload_rows", "Rows to read (0 = all)", (0, 2_000_000),
             "Read only the first rows of a big file.", first=0, more={"step": 1000}),
     Control("selectbox", "data_upload_dayfirst", "Date order", tuple(DATE_ORDERS),
             "Only for dates like 03/04/2024 when the data cannot tell day and month apart.",
-            first="detect from the data"),
-    Control("text_input", "data_archive_symbol", "Symbol", help="A Binance spot pair, e.g. BTCUSDT, ETHUSDT, ETHBTC.",
-            more={"max_chars": 20}),
-    Control("selectbox", "data_archive_interval", "Interval", INTERVALS)))
+            first="detect from the data")))
 
 
-def quiet_link(state: PageState, *keys: str) -> tuple[Shared, ...]:
-    """What a link carries of the widgets `keys`, each checked as its widget checks it; a widget at its first value
-    stays out of the link (a teacher's link names only what they changed)."""
-    return tuple(replace(c.link(), default=c.first) for c in state.controls(*keys))
+def quiet_link(state: PageState) -> tuple[Shared, ...]:
+    """What a link carries of the widgets of `state`, each checked as its widget checks it; a widget at its first
+    value stays out of the link (a teacher's link names only what they changed)."""
+    return tuple(replace(c.link(), default=c.first) for c in state.items)
 
 
-UPLOAD_LINK = quiet_link(DATA, *UPLOAD_KEYS)
+UPLOAD_LINK = quiet_link(UPLOAD)
+UPLOAD_KEYS = tuple(item.key for item in UPLOAD.items)
+LOAD_ERRORS = (ConfigError, CandleFormatError, FetchError)  # what a load refuses with a message (never a traceback)
 
 
 class Upload(Protocol):
@@ -81,17 +89,15 @@ def upload_options(state: MutableMapping, file_id: str, sep: str, nrows: int, or
 
 def start_sample_rows(state: MutableMapping, link: str) -> None:
     """The sample's rows input starts at the row count a shared link carries, else the bundled config's."""
-    from explorer.data.config import load_config
     if "data_rows" not in state:  # read the config only then
         state["data_rows"] = sample_rows(link, load_config().data.train_rows)
 
 
-def sample_config(rows: int) -> AppConfig:
-    """The bundled config, reading `rows` rows (the seed's read_csv with nrows)."""
-    from explorer.data.config import load_config
+def load_sample(rows: int, from_config: Callable[[AppConfig], CandleData]) -> tuple[CandleData, str, str]:
+    """The bundled sample's first `rows` candles (the seed's read_csv with nrows), with their label and link."""
     config = load_config()
     config.data.train_rows = int(rows)
-    return config
+    return sample_candles(config, from_config)
 
 
 def start_archive_form(state: MutableMapping, link: str | None, today: dt.date) -> None:
@@ -147,6 +153,13 @@ def fetch_failure(error: Exception) -> str:
     return f"Could not fetch from the archive: {literal(error)}\n\nThe data loaded before is still loaded."
 
 
+def upload_failure(name: str, error: Exception) -> str:
+    """Why an upload could not be loaded, in markdown, with what to try and the reassurance that nothing was lost."""
+    hint = "\n\nHere: pick the **Date order** under *Your file*." if "dayfirst" in str(error) else ""
+    return (f"Could not load **{literal(name)}**: {literal(error)}{hint}\n\n"
+            "The data loaded before is still loaded.")
+
+
 def config_refusal(error: Exception) -> str:
     return f"{literal(error, keep_code=True)}\n\nNothing was changed: the data loaded before is still loaded."
 
@@ -154,7 +167,6 @@ def config_refusal(error: Exception) -> str:
 def start_config_editor(state: MutableMapping, upload: Upload | None) -> None:
     """The editor's text: the bundled config at first; an uploaded config once per file, then the learner's edits."""
     if CONFIG_KEY not in state:
-        from explorer.data.config import DEFAULT_CONFIG
         state[CONFIG_KEY] = DEFAULT_CONFIG.read_text()
     if upload is not None and state.get("config_upload_seen") != upload.file_id:
         state["config_upload_seen"] = upload.file_id

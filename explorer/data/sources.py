@@ -154,10 +154,3 @@ def sample_rows(link: str, default: int) -> int:
 def rows_and_span(frame: pd.DataFrame) -> str:
     """How many candles, from when to when (the sidebar's summary of the loaded data)."""
     return f"{len(frame):,} rows · {frame.index[0]:%Y-%m-%d %H:%M} → {frame.index[-1]:%Y-%m-%d %H:%M} UTC"
-
-
-def upload_failure(name: str, error: Exception) -> str:
-    """Why an upload could not be loaded, in markdown, with what to try and the reassurance that nothing was lost."""
-    hint = "\n\nHere: pick the **Date order** under *Your file*." if "dayfirst" in str(error) else ""
-    return (f"Could not load **{literal(name)}**: {literal(error)}{hint}\n\n"
-            "The data loaded before is still loaded.")

@@ -181,7 +181,8 @@ STOPS = [
     Stop("1 · Data", "pages/data.py", "data_tensor.dtype, data_tensor.shape, data_tensor.device",
          "(torch.float32, torch.Size([1000, 5]), device(type='cpu'))", live_tensor, tensor_lessons),
     Stop("2 · Graph", "pages/graph.py", "y = x @ w.T + b\ny.backward()\nw.grad, b.grad",
-         "(tensor([[4291.3701, 4291.3701, 4291.3701, 4291.3701,    0.0000]]),\n tensor([1.]))", live_gradients, graph_lessons),
+         "(tensor([[4291.3701, 4291.3701, 4291.3701, 4291.3701,    0.0000]]),\n tensor([1.]))", live_gradients,
+         graph_lessons),
     Stop("3 · Gradient accumulation", "pages/accumulation.py",
          "for i in range(3):\n    y = x @ w.T + b\n    y.backward()\n    print(w.grad, b.grad)",
          "tensor([[4291.3701, ...]]) tensor([1.])\ntensor([[8582.7402, ...]]) tensor([2.])\n"
