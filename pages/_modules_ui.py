@@ -28,10 +28,9 @@ def side_by_side(seed_output: str, live: str, *functions) -> None:
 def shape_explorer(state: PageState) -> None:
     """Choose a shape, see the tensor as brackets and as boxes, index it and see the result's shape."""
     text, seed, index = widgets(st.columns([2, 1, 2]), state, "modules_shape", "modules_shape_seed", "modules_index")
-    shape, refused = sh.shape_or_last(text, st.session_state.get("modules_last_shape", (3, 2, 4, 2)))
+    shape, refused = sh.session_shape(st.session_state, text)
     if refused:
         st.error(refused)
-    st.session_state["modules_last_shape"] = shape
     t = sh.seed_tensor(shape, seed)
     st.code(sh.shape_printout(shape, t), language="text")
     st.markdown(sh.nesting_note(shape))

@@ -6,7 +6,7 @@ from streamlit.runtime.scriptrunner import StopException
 
 from explorer.teaching import quiz
 from explorer.teaching.quiz import ON_KEY, AnswerError, Asked, Question, check, tolerance_text
-from pages._state import PRESENT_KEY, QUIZ_KEY
+from pages._state import PRESENT_KEY, QUIZ_KEY, widgets
 
 
 def quiz_mode():
@@ -63,10 +63,7 @@ def _ask(asked: Asked) -> bool:
     answer was submitted or the answer asked for (the record changed)."""
     question, again = asked.question, bool(asked.verdicts)
     with st.form(key=f"quiz_form_{question.key}", border=False):
-        if question.kind == "choice":
-            text = st.radio("your prediction", question.choices, index=None, key=f"quiz_in_{question.key}")
-        else:
-            text = st.text_input("your prediction", key=f"quiz_in_{question.key}", max_chars=200)
+        (text,) = widgets([st], quiz.answer_state(question), f"quiz_in_{question.key}")
         st.caption(tolerance_text(question))
         buttons = st.container(horizontal=True)
         submitted = buttons.form_submit_button("Try again" if again else "Check my prediction",

@@ -77,10 +77,8 @@ x, problem = acc.pick_x(frame, row, current_device())
 if problem:
     st.error(problem)
     st.stop()
-# a widget in a tab not drawn this run would lose its value: keep it
-st.session_state.update({key: st.session_state[key] for key in ctl.ACC_TAB_WIDGETS if key in st.session_state})
-lab, refused = acc.lab_for(st.session_state.get("acc_lab"), x, seed, names, clicks)
-st.session_state["acc_lab"] = lab  # live tensors: kept in the session, rebuilt when x or the seed changed
+ctl.keep_tab_widgets(st.session_state)
+lab, refused = acc.session_lab(st.session_state, x, seed, names, clicks)  # live tensors, kept in the session
 if refused:
     st.warning(refused)
 lab_tab, optim_tab, micro_tab = st.tabs(ctl.ACC_TABS, key="acc_tab", on_change="rerun")  # only the open tab runs

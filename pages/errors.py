@@ -7,7 +7,6 @@ from explorer.mechanics import errors as er
 from explorer.mechanics.error_views import Side, error_takehome, error_view
 from explorer.mechanics.controls import errors_state
 from explorer.runtime import available_devices
-from explorer.teaching.source import source_of
 from pages._common import current_candles, current_device, publish_state, show_code
 from pages._components import light_html, take_home
 from pages._graph_views import FONT_PX
@@ -18,7 +17,7 @@ from pages._state import PRESENT_KEY, enter_state, widgets
 def side_panel(side: Side, key: str) -> None:
     """One lesson: its code, PyTorch's words, what it returned, and its graph with the lesson's facts on the nodes."""
     st.markdown(f"**{side.title}**")
-    st.code(source_of(side.fn), language="python", wrap_lines=True)
+    st.code(side.source, language="python", wrap_lines=True)
     getattr(st, side.level)(side.message)
     st.code(side.printout, language="text", wrap_lines=True)
     light_html(side.svg, key=key)

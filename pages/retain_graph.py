@@ -46,8 +46,7 @@ st.markdown(rl.INTRO)
 enter_state(RETAIN)
 calls = link_clicks("retain_calls")  # a link's calls, handed out once: they are replayed once
 pnl, loss_name = widgets(st.columns([2, 3]), RETAIN, "retain_pnl", "retain_loss")
-lab, refused = rl.lab_for(st.session_state.get("retain_lab"), pnl, loss_name, current_device(), calls)
-st.session_state["retain_lab"] = lab  # live tensors: kept in the session, rebuilt when pnl, the loss or device changed
+lab, refused = rl.session_lab(st.session_state, pnl, loss_name, current_device(), calls)  # kept in the session
 if refused:
     st.warning(refused)
 lab_panel(lab)

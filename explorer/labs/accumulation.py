@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, MutableMapping
 
 import pandas as pd
 import torch
@@ -290,6 +291,13 @@ def lab_for(lab: AccumulationLab | None, x: torch.Tensor, seed: int, names: list
     except ValueError as exc:
         return lab, f"Link parameter `acc_history` = {clicks[:40]!r} ignored: {exc}."
     return lab, None
+
+
+def session_lab(state: MutableMapping[str, Any], x: torch.Tensor, seed: int, names: list[str],
+                clicks: str | None) -> tuple[AccumulationLab, str | None]:
+    """lab_for over the session's lab (live tensors: kept in the session, rebuilt when x or the seed changed)."""
+    state["acc_lab"], refused = lab_for(state.get("acc_lab"), x, seed, names, clicks)
+    return state["acc_lab"], refused
 
 
 def replay(lab: AccumulationLab, code: str) -> None:

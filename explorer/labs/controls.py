@@ -1,6 +1,8 @@
 """The labs pages' widgets as data (explorer/teaching/controls.py): accumulation, retain_graph, modules."""
 from __future__ import annotations
 
+from typing import Any, MutableMapping
+
 from explorer.labs.modules import INITS, MODELS
 from explorer.labs.optimizer_lab import LEARNING_RATES
 from explorer.labs.retain import PNL_VALUES, TRADING_LOSSES
@@ -12,6 +14,11 @@ from explorer.teaching.shareable import Shared
 
 ACC_TABS = ("x, w, b lab", "nn.Linear + optimizer", "micro-batches")
 ACC_TAB_WIDGETS = ("acc_steps", "acc_zero_each", "acc_lr", "acc_mb_start", "acc_mb_size", "acc_mb_k")
+
+
+def keep_tab_widgets(state: MutableMapping[str, Any]) -> None:
+    """Only the open tab runs, and a widget not drawn in a run loses its value: each tab's widgets keep theirs."""
+    state.update({key: state[key] for key in ACC_TAB_WIDGETS if key in state})
 
 
 def accumulation_state(n_candles: int) -> PageState:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
+from typing import Any, Callable, MutableMapping
 
 import pandas as pd
 import torch
@@ -285,3 +285,10 @@ def replay_calls(lab: RetainLab, code: str) -> None:
         raise ValueError(f"the calls are at most {MAX_CALLS} of the letters {' '.join(CALL_LETTERS)}")
     for letter in code:
         lab.call(Call(letter))
+
+
+def session_lab(state: MutableMapping[str, Any], pnl: float, loss_name: str, device: str,
+                calls: str | None) -> tuple[RetainLab, str | None]:
+    """lab_for over the session's lab (live tensors: kept in the session, rebuilt when pnl, the loss or device changed)."""
+    state["retain_lab"], refused = lab_for(state.get("retain_lab"), pnl, loss_name, device, calls)
+    return state["retain_lab"], refused

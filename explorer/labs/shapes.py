@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import html
+from typing import Any, MutableMapping
 
 import torch
 
@@ -67,6 +68,12 @@ def shape_or_last(text: str, last: tuple[int, ...]) -> tuple[tuple[int, ...], st
         return parse_shape(text), None
     except ShapeError as exc:
         return last, f"Shape not accepted: {exc}. Still showing {list(last)}."
+
+
+def session_shape(state: MutableMapping[str, Any], text: str) -> tuple[tuple[int, ...], str | None]:
+    """shape_or_last over the session's last good shape (kept under modules_last_shape); it becomes the new last."""
+    state["modules_last_shape"], refused = shape_or_last(text, state.get("modules_last_shape", (3, 2, 4, 2)))
+    return state["modules_last_shape"], refused
 
 
 def parse_index(text: str) -> tuple:

@@ -42,6 +42,11 @@ class Side:
     level: str  # how to show `message`: error, warning, info, or success (it ran clean)
     message: str
 
+    @property
+    def source(self) -> str:
+        """The lesson's code as the page shows it."""
+        return source_of(self.fn)
+
 
 @dataclass
 class ErrorView:

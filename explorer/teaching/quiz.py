@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, MutableMapping, Sequence
 
+from explorer.teaching.controls import Control, PageState
+
 Kind = Literal["numbers", "shape", "choice", "magnitude"]
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -152,6 +154,14 @@ class Score:
 
     def __str__(self) -> str:
         return f"{self.right} of {len(self.answers)} predictions right first time"
+
+
+def answer_state(question: Question) -> PageState:
+    """The answer's widget (key quiz_in_<question key>): a radio with nothing picked for a choice, else a text field."""
+    key = f"quiz_in_{question.key}"
+    if question.kind == "choice":
+        return PageState((Control("radio", key, "your prediction", question.choices, more={"index": None}),))
+    return PageState((Control("text_input", key, "your prediction", more={"max_chars": 200}),))
 
 
 def numbers_of(values: Sequence[float]) -> tuple[float, ...]:

@@ -66,3 +66,24 @@ def test_refusals_the_pages_show():
     assert sh.index_or_refuse(t, "t[5]")[1].startswith("Index not accepted: ")
     assert sh.index_or_refuse(t, "t[:, 1]")[0].shape == (2,)
     assert sh.boxes_or_refusal(torch.zeros(600))[0] is None
+
+
+def test_the_labs_kept_in_a_session():
+    from explorer.labs import retain as rl
+    state, x = {"acc_steps": 4, "acc_lr": 0.1}, torch.tensor([[2.0, 2.5]])
+    ctl.keep_tab_widgets(state)
+    assert state == {"acc_steps": 4, "acc_lr": 0.1}  # only the tab widgets that have a value
+    lab, refused = acc.session_lab(state, x, 0, ["open", "close"], "FF")
+    assert state["acc_lab"] is lab and refused is None and acc.history_code(lab.history) == "FF"  # replayed
+    assert acc.session_lab(state, x.clone(), 0, ["open", "close"], None) == (lab, None)  # same x and seed: kept
+    assert acc.session_lab(state, x, 1, ["open", "close"], None)[0] is not lab  # another seed: a new lab
+    lab, refused = rl.session_lab(state, -3.0, "seed: custom_trading_loss", "cpu", "Q")
+    assert state["retain_lab"] is lab and refused.startswith("Link parameter `retain_calls` = 'Q' ignored")
+    assert rl.session_lab(state, -3.0, "seed: custom_trading_loss", "cpu", None) == (lab, None)
+
+
+def test_a_refused_shape_keeps_the_last_good_one():
+    state = {}
+    assert sh.session_shape(state, "(2, 3)") == ((2, 3), None) and state["modules_last_shape"] == (2, 3)
+    shape, refused = sh.session_shape(state, "bad(")
+    assert shape == (2, 3) and refused.startswith("Shape not accepted: ") and refused.endswith("Still showing [2, 3].")

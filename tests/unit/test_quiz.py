@@ -154,3 +154,11 @@ def test_accumulation_views_show_x_and_leave_out_the_grads_asked_for():
     drawn = history_html(lab, ["open", "high", "low", "close", "volume"], ("w.grad",))
     assert f"{2 * x[0, 0].item():,.4f}" not in drawn and f"{x[0, 0].item():,.4f}" in drawn  # the last row's as '?'
     assert f"{2 * x[0, 0].item():,.4f}" in history_html(lab, ["open", "high", "low", "close", "volume"])
+
+
+def test_the_answer_widget_fits_the_question():
+    from explorer.teaching.quiz import answer_state
+    (choice,) = answer_state(q.which_error("e", "What happens?", "RuntimeError: x", None)).controls("quiz_in_e")
+    assert (choice.widget, choice.label, choice.more) == ("radio", "your prediction", {"index": None})
+    (typed,) = answer_state(q.linear_weight_shape("w", 4, 2)).controls("quiz_in_w")
+    assert (typed.widget, typed.args, typed.more) == ("text_input", (), {"max_chars": 200})
