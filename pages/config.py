@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import svgplot
 from explorer.data import forms
 from explorer.data.config import parse_config, read_config, read_csv_arguments, training_note
 from pages._common import current_candles, load_from_config, set_candles, show_code
@@ -36,7 +35,6 @@ if "config_applied" in st.session_state:
     st.markdown('`print(config)` — the dictionary the seed printed after `yaml.safe_load`:')
     st.code(repr(st.session_state["config_applied"]), language="python")
     st.markdown("`data.head()` of the loaded candles:")
-    light_html(svgplot.table(current_candles().frame.head().reset_index(), "candles", digits=None),
-               key="config_head")
+    light_html(forms.candles_table(current_candles().frame.head()), key="config_head")
 
 show_code(read_config, read_csv_arguments)  # the seed's Part D; parse_config checks the text before it

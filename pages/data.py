@@ -6,7 +6,6 @@ import datetime as dt
 import streamlit as st
 from plotly.graph_objects import Figure
 
-from explorer import svgplot
 from explorer.data import forms
 from explorer.data.charts import candlestick_figure, chart_frame
 from explorer.data.sources import literal
@@ -66,13 +65,7 @@ def load_archive_section() -> None:
     if not forms.is_range(days):
         st.error(forms.PICK_DAYS)
         return
-    bars: dict = {}
-
-    def progress(index: int, count: int, day: dt.date, fraction: float) -> None:
-        if day not in bars:
-            bars[day] = st.progress(0.0)
-        bars[day].progress(fraction, text=forms.progress_text(symbol, interval, index, count, day, fraction))
-
+    progress = forms.FileProgress(symbol, interval, lambda: st.progress(0.0))
     try:
         request, data = forms.fetch_range(symbol, interval, days, progress)
     except forms.LOAD_ERRORS as exc:
@@ -105,7 +98,7 @@ with st.expander("Load report: what was detected and cleaned", expanded=True):
 
 for name, rows in (("head", frame.head()), ("tail", frame.tail())):  # light tables, one above the other: their
     st.markdown(f"`data.{name}()`")  # type follows presenter mode (a data grid's stays at 13 px), every column shows
-    light_html(svgplot.table(rows.reset_index(), "candles", digits=None), key=f"data_{name}")
+    light_html(forms.candles_table(rows), key=f"data_{name}")
 
 drawn, rule = chart_frame(frame)
 if rule:
@@ -120,8 +113,7 @@ for column, (label, value) in zip(st.columns(3), summary.metrics.items()):
 st.code(summary.printout, language="text")
 st.code(summary.text, language="text", height=260)
 st.markdown(forms.FLOAT32_NOTE)
-light_html(svgplot.table(float32_rounding(frame, rows=2), "rounding", digits=None, formats={"error": ".2e"}),
-           key="data_rounding")  # digits=None: each value with every digit Python prints for it
+light_html(forms.rounding_table(frame), key="data_rounding")
 st.caption(forms.ROUNDING_NOTE)
 take_home(data_takehome(frame, st.session_state["candles_source"], current_device()))
 with st.container(key="secondary_data_code"):

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, MutableMapping, Protocol
 
+from explorer import svgplot
 from explorer.data.config import DEFAULT_CONFIG, ConfigError, load_config
 from explorer.data.fetch import FIRST_DAY, INTERVALS, MAX_DAYS, ArchiveRequest, FetchError, form_defaults, make_request
 from explorer.data.loader import CandleFormatError
@@ -13,8 +14,11 @@ from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, arc
                                    config_source_label, literal, sample_candles, sample_rows)
 from explorer.teaching.controls import Control, PageState
 from explorer.teaching.shareable import Shared
+from explorer.tensors import float32_rounding
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from explorer.data.config import AppConfig
     from explorer.data.loader import CandleData
 
@@ -127,6 +131,35 @@ def is_range(days: object) -> bool:
 def progress_text(symbol: str, interval: str, index: int, count: int, day: dt.date, fraction: float) -> str:
     """A file's progress bar: its name, which of how many, a tick once it is in."""
     return f"{symbol}-{interval}-{day}.zip ({index + 1} of {count})" + (" ✓" if fraction >= 1 else "")
+
+
+class Bar(Protocol):
+    """A progress bar (Streamlit's st.progress gives one)."""
+    def progress(self, value: float, text: str | None = None) -> object: ...
+
+
+class FileProgress:
+    """A fetch's progress callback: a bar for each file, made by `new_bar` when that file starts (a failed fetch
+    shows the files it reached), filled as it downloads."""
+
+    def __init__(self, symbol: str, interval: str, new_bar: Callable[[], Bar]) -> None:
+        self.symbol, self.interval, self.new_bar = symbol, interval, new_bar
+        self.bars: dict[dt.date, Bar] = {}
+
+    def __call__(self, index: int, count: int, day: dt.date, fraction: float) -> None:
+        if day not in self.bars:
+            self.bars[day] = self.new_bar()
+        self.bars[day].progress(fraction, text=progress_text(self.symbol, self.interval, index, count, day, fraction))
+
+
+def candles_table(rows: pd.DataFrame) -> str:
+    """Candles as a light table, every digit of each value shown (the seed's data.head() / data.tail())."""
+    return svgplot.table(rows.reset_index(), "candles", digits=None)
+
+
+def rounding_table(frame: pd.DataFrame) -> str:
+    """The first two candles' values as float64, as float32 (every digit Python prints for it) and the error."""
+    return svgplot.table(float32_rounding(frame, rows=2), "rounding", digits=None, formats={"error": ".2e"})
 
 
 def uploaded(data: CandleData, name: str) -> tuple[str, str, str]:
