@@ -44,3 +44,12 @@ def test_device_links():
     assert device_from_link("cuda", ["cpu", "cuda"]) == ("cuda", None)
     device, message = device_from_link("tpu", ["cpu"])
     assert device == "cpu" and "'tpu'" in message and "available: cpu" in message
+
+
+def test_settle_device_keeps_a_device_this_machine_has():
+    from explorer.runtime import settle_device
+    state: dict = {}
+    assert settle_device(state, "device", ["cpu"]) is None and state["device"] == "cpu"
+    state["device"] = "cuda"
+    assert settle_device(state, "device", ["cpu", "cuda"]) is None and state["device"] == "cuda"
+    assert "'cuda'" in settle_device(state, "device", ["cpu"]) and state["device"] == "cpu"

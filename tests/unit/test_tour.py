@@ -20,3 +20,34 @@ def test_magnitude_phrase(value, words):
 
 def test_magnitude_phrase_names_nan_and_inf():
     assert magnitude_phrase(float("nan")) == "of nan" and magnitude_phrase(float("inf")) == "of inf"
+
+
+def test_stop_picker_state():
+    """The radio resumes at the last stop; previous / next stay within the path; the thread's link goes there."""
+    from explorer.teaching import tour
+    last = len(tour.STOPS)
+    state: dict = {tour.TOUR_KEY: 3}
+    tour.resume(state)
+    assert state[tour.STOP_KEY] == 3
+    tour.move(state, -1)
+    assert state[tour.STOP_KEY] == 2
+    state[tour.STOP_KEY] = last
+    tour.move(state, 1)
+    assert state[tour.STOP_KEY] == last
+    assert [tour.can_move(n, -1) for n in (1, 2, last)] == [False, True, True]
+    assert [tour.can_move(n, 1) for n in (1, last - 1, last)] == [True, True, False]
+    tour.go_to(state, 4)
+    assert state[tour.STOP_KEY] == state[tour.TOUR_KEY] == 4
+    fresh: dict = {}
+    tour.resume(fresh)
+    assert fresh[tour.STOP_KEY] == 1
+
+
+def test_the_radio_and_its_link():
+    from explorer.teaching import tour
+    from explorer.teaching.shareable import Shared, decode
+    radio, = tour.STOP_PICKER.controls(tour.STOP_KEY)
+    assert radio.args == (tuple(range(1, len(tour.STOPS) + 1)),) and radio.more["format_func"](3) == tour.STOPS[2].title
+    assert tour.HOME_LINK == (Shared("home_stop", "int", 1, len(tour.STOPS)),)
+    assert decode({"home_stop": "5"}, tour.HOME_LINK) == ({"home_stop": 5}, [])
+    assert tour.STOPS[2].name == "Gradient accumulation"
