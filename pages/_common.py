@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from explorer.runtime import DEVICE_HELP, available_devices, settle_device
-from explorer.data.sources import (archive_candles, candles_from_link, cap_note, config_file, enough_candles, literal,
-                                   rows_and_span, upload_rows)
+from explorer.data.sources import (candles_from_link, cap_note, config_file, enough_candles, literal, rows_and_span,
+                                   upload_rows)
 from explorer.teaching.source import source_of
 from pages._style import CONTROLS_JS, LAYOUT_CSS, PRESENTER_CSS
 from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY,  # noqa: F401
@@ -16,7 +16,6 @@ from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESE
 if TYPE_CHECKING:  # the loader (pandas) and the config (pydantic) load when first used, after the first paint
     from explorer import CandleData
     from explorer.data.config import AppConfig
-    from explorer.data.fetch import ArchiveRequest
 
 
 def _leave_pages_folder_mode() -> None:
@@ -67,11 +66,7 @@ def load_from_config(config: AppConfig) -> CandleData:
 def current_candles() -> CandleData:
     """The candles this session works on: what the learner loaded, else those a shared link names (or the sample)."""
     if CANDLES_KEY not in st.session_state:
-        def from_archive(request: ArchiveRequest) -> CandleData:
-            with st.spinner(f"Fetching {request.label()}…"):
-                return archive_candles(request)
-        data, source, link, problem = candles_from_link(st.session_state.get(LINK_KEY), load_from_config,
-                                                        from_archive)
+        data, source, link, problem = candles_from_link(st.session_state.get(LINK_KEY), load_from_config, st.spinner)
         if problem:
             st.warning(problem)
         set_candles(data, source, link)
@@ -92,10 +87,9 @@ def set_candles(data: CandleData, source: str, link: str, note: str | None = Non
 def sidebar_data_summary(where) -> None:
     """Which data is loaded: source, rows, time range (drawn into the sidebar container `where`)."""
     frame = current_candles().frame
-    with where:
-        st.markdown("**Loaded candles**")
-        st.caption(literal(st.session_state[SOURCE_KEY]))
-        st.caption(rows_and_span(frame))
+    where.markdown("**Loaded candles**")
+    where.caption(literal(st.session_state[SOURCE_KEY]))
+    where.caption(rows_and_span(frame))
 
 
 def show_code(*functions, caption: str = "The code that ran") -> None:

@@ -106,8 +106,7 @@ if rule:
 st.plotly_chart(cached_figure(drawn), key="data_chart")
 
 st.subheader("As a tensor")
-tensor = candles_to_tensor(frame, current_device())  # on the device picked in the sidebar
-summary = summarize(tensor)
+summary = summarize(candles_to_tensor(frame, current_device()))  # on the device picked in the sidebar
 for column, (label, value) in zip(st.columns(3), summary.metrics.items()):
     column.metric(label, value)
 st.code(summary.printout, language="text")

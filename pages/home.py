@@ -22,13 +22,11 @@ def show_stop(stop: tour.Stop, live: tour.Live) -> None:
     st.subheader(stop.title)
     st.markdown(f"**Look at:** {live.look_at}")
     seed, ours = st.columns(2)
-    with seed:
-        st.caption("Seed notebook — cell and printed output")
-        st.code(stop.seed_cell, language="python", wrap_lines=True)
-        st.code(stop.seed_output, language="text", wrap_lines=True)
-    with ours:
-        st.caption("This app, now, on the loaded candles")
-        st.code(live.printout, language="text", wrap_lines=True)
+    seed.caption("Seed notebook — cell and printed output")
+    seed.code(stop.seed_cell, language="python", wrap_lines=True)
+    seed.code(stop.seed_output, language="text", wrap_lines=True)
+    ours.caption("This app, now, on the loaded candles")
+    ours.code(live.printout, language="text", wrap_lines=True)
     st.page_link(stop.page, label=f"Open {stop.name} →")
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Callable
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Callable, ContextManager
 
 if TYPE_CHECKING:  # imported where used: pydantic and pandas load after the first page has painted
     import pandas as pd
@@ -114,9 +115,10 @@ def config_from_link(link: str | None) -> tuple[AppConfig, str | None]:
 
 
 def candles_from_link(link: str | None, from_config: Callable[[AppConfig], CandleData],
-                      from_archive: Callable[[ArchiveRequest], CandleData]) -> tuple[CandleData, str, str, str | None]:
+                      busy: Callable[[str], ContextManager] = nullcontext) -> tuple[CandleData, str, str, str | None]:
     """The candles a shared link names (archive days, or the sample with its rows), with their label, their link,
-    and a message when the link cannot be met (the bundled sample is then loaded instead)."""
+    and a message when the link cannot be met (the bundled sample is then loaded instead). `busy(words)` is held
+    while archive days are fetched (a page's spinner)."""
     from explorer.data.fetch import FetchError, parse_link
     from explorer.data.loader import CandleFormatError
     problem = None
@@ -125,7 +127,9 @@ def candles_from_link(link: str | None, from_config: Callable[[AppConfig], Candl
             request = parse_link(link)
             if request is None:
                 raise FetchError(f"{literal(repr(str(link)[:60]))} is not an archive request this app writes.")
-            return enough_candles(from_archive(request)), request.label(), request.link(), None
+            with busy(f"Fetching {request.label()}…"):
+                data = archive_candles(request)
+            return data, request.label(), request.link(), None
         except (FetchError, CandleFormatError) as exc:
             problem = (f"This link's candles come from Binance's public archive and could not be fetched: "
                        f"{literal(exc)} The bundled sample is shown instead.")
