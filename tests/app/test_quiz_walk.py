@@ -166,7 +166,6 @@ def test_the_walk_covers_every_question_and_every_page_that_asks():
     assert made <= walked, f"questions no walk asks: {sorted(made - walked)}"
     asking = {p.name for p in PAGES.glob("*.py") if re.search(r"\bquiz_(ask|gate)\(", p.read_text())
               and not p.name.startswith("_quiz")}
-    asking = {("modules.py" if name == "_modules_ui.py" else name) for name in asking}
     assert asking <= {case.page for case in CASES}, f"pages no walk opens: {sorted(asking - {c.page for c in CASES})}"
 
 
