@@ -1,4 +1,5 @@
-"""Streamlit glue shared by the pages: the loaded candles, cached loading, and 'the code that ran'."""
+"""Streamlit glue shared by the pages: the loaded candles, cached loading, 'the code that ran', the sidebar's
+switches and the guided path's thread through the lesson pages."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -9,6 +10,7 @@ from explorer.runtime import DEVICE_HELP, available_devices, settle_device
 from explorer.data.sources import (candles_from_link, cap_note, config_file, enough_candles, literal, rows_and_span,
                                    upload_rows)
 from explorer.teaching.source import source_of
+from explorer.teaching.tour import go_to, next_stop
 from pages._style import CONTROLS_JS, LAYOUT_CSS, PRESENTER_CSS
 from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY,  # noqa: F401
                           publish_state, share_state)
@@ -128,3 +130,15 @@ def device_picker() -> str:
 def current_device() -> str:
     """The device the learner picked (cpu until the picker has run)."""
     return st.session_state.get(DEVICE_KEY, "cpu")
+
+
+def next_stop_link(page: str) -> None:
+    """At the end of a lesson page: a link to the next stop, which opens the Guided path there."""
+    found = next_stop(page)
+    if found is None:
+        return
+    number, words = found
+    st.divider()
+    if st.button(words, key="tour_next", type="tertiary"):
+        go_to(st.session_state, number)
+        st.switch_page("pages/home.py")
