@@ -13,8 +13,7 @@ def quiz_mode():
     """Sidebar toggle; `?quiz=1` turns it on and stays in the URL, so shared links carry it. Returns a sidebar slot
     for the score (filled after the page ran, see quiz_score)."""
     st.session_state.setdefault(QUIZ_KEY, False)
-    st.sidebar.toggle("Predict, then reveal", key=QUIZ_KEY, help="At key moments the lessons ask you to predict "
-                      "the result before showing it. A teacher turns it on for everyone with ?quiz=1 in the link.")
+    st.sidebar.toggle("Predict, then reveal", key=QUIZ_KEY, help=quiz.MODE_HELP)
     st.session_state[ON_KEY] = st.session_state[QUIZ_KEY]  # a copy: a run that does not draw the switch drops it
     return st.sidebar.container()
 

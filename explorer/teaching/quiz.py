@@ -171,6 +171,8 @@ def numbers_of(values: Sequence[float]) -> tuple[float, ...]:
 
 # --- a session's answers, kept in a MutableMapping (the page passes st.session_state) -----------------------------
 
+MODE_HELP = ("At key moments the lessons ask you to predict the result before showing it. A teacher turns it on for "
+             "everyone with ?quiz=1 in the link.")  # the sidebar switch's tooltip
 ON_KEY = "quiz_on"  # the mode is on (a plain copy of the sidebar's switch)
 ANSWERS_KEY = "quiz_answers"  # question key -> Asked: the question on screen, the answers given to it
 SCORE_KEY = "quiz_score"  # the session's Score
