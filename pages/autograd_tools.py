@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.mechanics import tools
-from explorer.mechanics.controls import tools_state
+from explorer.mechanics import controls as ctl, scripts, tools
 from explorer.mechanics.scratchpad import scratch_link
-from explorer.mechanics.scripts import tools_takehome
 from pages._common import current_candles, publish_state, show_code
 from pages._components import light_html, take_home
 from pages._graph_views import FONT_PX
@@ -15,7 +13,7 @@ from pages._quiz import quiz_ask
 from pages._state import PRESENT_KEY, enter_state, widgets
 
 frame = current_candles().frame
-STATE = tools_state(len(frame))  # the widgets: what a link carries
+STATE = ctl.tools_state(len(frame))  # the widgets: what a link carries
 enter_state(STATE)
 st.title("Hooks and higher order")
 st.markdown(tools.PAGE_INTRO)
@@ -35,5 +33,5 @@ with st.container(key="secondary_tools_code"):
     show_code(*shown.lessons)
 if shown.scratch:
     st.markdown(f"[Open in scratchpad]({scratch_link(shown.scratch)}): the same steps, one statement at a time.")
-take_home(tools_takehome(view, shown))
+take_home(scripts.tools_takehome(view, shown))
 publish_state(*STATE.spec)

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.mechanics import errors as er
-from explorer.mechanics.error_views import Side, error_takehome, error_view
-from explorer.mechanics.controls import errors_state
+from explorer.mechanics import controls as ctl, error_views as ev, errors as er
 from explorer.runtime import available_devices
 from pages._common import current_candles, current_device, publish_state, show_code
 from pages._components import light_html, take_home
@@ -14,7 +12,7 @@ from pages._quiz import quiz_ask
 from pages._state import PRESENT_KEY, enter_state, widgets
 
 
-def side_panel(side: Side, key: str) -> None:
+def side_panel(side: ev.Side, key: str) -> None:
     """One lesson: its code, PyTorch's words, what it returned, and its graph with the lesson's facts on the nodes."""
     st.markdown(f"**{side.title}**")
     st.code(side.source, language="python", wrap_lines=True)
@@ -24,7 +22,7 @@ def side_panel(side: Side, key: str) -> None:
 
 
 frame = current_candles().frame
-STATE = errors_state(len(frame))  # the widgets: what a link carries
+STATE = ctl.errors_state(len(frame))  # the widgets: what a link carries
 enter_state(STATE)
 st.title("Autograd errors")
 st.markdown(er.INTRO)
@@ -33,7 +31,7 @@ c = st.columns(2)
 row, seed = widgets((c[0], c[1].container(key="secondary_errors_seed")), STATE, "errors_row", "errors_seed")
 publish_state(*STATE.spec)  # after the widgets: the URL shows what is on screen
 
-view = error_view(key, frame, row, seed, available_devices(), current_device(),
+view = ev.error_view(key, frame, row, seed, available_devices(), current_device(),
                   FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
 st.subheader(er.label(key))
 st.markdown(view.error.why)
@@ -45,6 +43,6 @@ if quiz_ask(view.question):  # predict first: the broken side shows the answer
     if view.more is not None:
         side_panel(view.more, "errors_graph_more")
 st.markdown(f"[Open the broken version in the scratchpad]({view.scratch})")
-take_home(error_takehome(view))
+take_home(ev.error_takehome(view))
 with st.container(key="secondary_errors_inputs"):
     show_code(er.candle_moves, er.make_weights, caption="Where x and w come from")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import svgplot
-from explorer.mechanics import flow
-from explorer.mechanics.controls import FLOW
-from explorer.mechanics.scripts import flow_takehome
+from explorer.mechanics import controls as ctl, flow, scripts
 from explorer.teaching.questions import smallest_layer_gradient
 from explorer.training.features import FeatureError
 from pages._common import current_candles, publish_state, show_code
@@ -15,10 +13,10 @@ from pages._components import light_html, take_home
 from pages._quiz import quiz_ask
 from pages._state import enter_state, widgets
 
-enter_state(FLOW)
+enter_state(ctl.FLOW)
 st.title("Gradient flow")
 st.markdown(flow.INTRO)
-settings = widgets(st.columns([2, 2, 3, 2]), FLOW, "flow_depth", "flow_activation", "flow_init", "flow_steps")
+settings = widgets(st.columns([2, 2, 3, 2]), ctl.FLOW, "flow_depth", "flow_activation", "flow_init", "flow_steps")
 frame = current_candles().frame
 try:  # a model kept in the session: a new one, at rest until Train, when the settings change
     run = flow.session_run(st.session_state, frame, flow.FlowSettings(*settings))
@@ -47,5 +45,5 @@ if quiz_ask(smallest_layer_gradient(run.init_norms)):  # predict first, then see
     st.fragment(bars, run_every=flow.TICK_SECONDS if st.session_state.get(flow.PLAYING_KEY) else None)()
 with st.container(key="secondary_flow_code"):
     show_code(flow.make_deep_mlp, flow.layer_grad_norms, flow.train_steps)
-take_home(flow_takehome(run, frame))
-publish_state(*FLOW.spec)
+take_home(scripts.flow_takehome(run, frame))
+publish_state(*ctl.FLOW.spec)
