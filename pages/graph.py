@@ -10,14 +10,12 @@ from explorer.teaching.questions import graph_w_grad
 from explorer.teaching.takehome import graph_takehome
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
 from pages._components import graphviz_chart, light_html, take_home
-from pages._graph_ui import advance_players, large_graph_section, stepper
-from pages._graph_views import lesson_extra, node_picker, say, step_view, view_picker
+from pages._graph_views import advance_players, large_graph_section, lesson_extra, node_picker, say, step_view, stepper
 from pages._quiz import quiz_ask, quiz_hidden
 from pages._state import init_widgets, widgets
 
 st.title("The computational graph, live")
-st.markdown("Every tensor operation records a node of PyTorch's autograd graph. Step through the forward pass "
-            "as it builds the graph, then through `backward()` as it walks it in reverse — with the real numbers.")
+st.markdown(views.INTRO)
 
 
 frame = current_candles().frame
@@ -35,8 +33,7 @@ examples.caption(views.examples_caption(lesson_extra("examples", lambda: views.e
 
 left, right = st.columns([3, 2])
 left.code(lesson_extra("seed", lambda: seed_printout(*lesson.tensors())), language="text", wrap_lines=True)
-right.markdown(views.LEAF_NOTE)
-say(right, views.warnings(lesson))  # every NaN / inf named; where the gradient was stopped
+say(right, views.beside_seed(lesson))  # what a leaf is; every NaN / inf named; where the gradient was stopped
 n_ops, n_steps = len(lesson.journal.entries), len(lesson.trace.steps)
 for warning in steps.refuse_past_end(st.session_state, {"fwd": n_ops, "bwd": n_steps}):
     st.warning(warning)
@@ -74,7 +71,8 @@ def classic_toggle(key: str) -> bool:
     return widgets([st.container(key=f"secondary_{key}")], GRAPH, key)[0]
 
 
-view = view_picker(GRAPH)
+session.settle_view(st.session_state)  # the hidden views' options kept (so is the link), the first view picked
+view = widgets([st], GRAPH, "graph_view")[0]
 if view in ("fwd", "bwd"):
     node_picker(lesson)  # above the steps' fragment: none of these change with the step
 if view == "fwd":

@@ -24,8 +24,7 @@ code = left.text_area("your program (Ctrl+Enter applies an edit)", key="scratch_
 right.selectbox("load an example program", list(sp.EXAMPLES), key="scratch_example", on_change=session.load_example,
                 args=(state,), help=session.EXAMPLE_HELP)
 run, refusal = sp.latest_run(state, code, int(state["scratch_pos"]))
-if refusal:
-    st.error(session.refusal_note(refusal, run))
+say(st, session.refusal_note(refusal, run))
 with right.container(horizontal=True):
     for button in session.buttons(state, run):
         st.button(**button)

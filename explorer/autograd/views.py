@@ -21,6 +21,8 @@ from explorer.autograd.large_graph import leaf_modules, tagged_mlp_loss
 from explorer.autograd.lesson import EXAMPLES, GraphLesson, gradcheck_lesson, graph_lesson, make_leaves, seed_forward
 from explorer.autograd.nonfinite import kind, report as nonfinite_report
 
+INTRO = ("Every tensor operation records a node of PyTorch's autograd graph. Step through the forward pass as it "
+         "builds the graph, then through `backward()` as it walks it in reverse — with the real numbers.")
 LEAF_NOTE = ("**A leaf** is a tensor you made yourself, not the result of an op. `w` and `b` are leaves with "
              "`requires_grad=True`: each gets an `AccumulateGrad` node, the place where `.grad` is written. `x` is "
              "data and needs no gradient, so it is not a node of autograd's graph; the op that uses it only *saves* a "
@@ -177,6 +179,11 @@ def step_panel(lesson: GraphLesson, name: str, k: int, chosen: str, hidden_names
 def warnings(lesson: GraphLesson) -> list[tuple[str, str]]:
     """('error', …) for each NaN and inf of the lesson, then ('warning', …) where the gradient was stopped."""
     return [("error", p) for p in problems(lesson)] + [("warning", n) for n in gradient_stoppers(lesson)]
+
+
+def beside_seed(lesson: GraphLesson) -> list[tuple[str, str]]:
+    """Beside the seed's printout: ('markdown', what a leaf is), then the lesson's warnings."""
+    return [("markdown", LEAF_NOTE), *warnings(lesson)]
 
 
 def why_gradients(lesson: GraphLesson) -> list[tuple[str, str]]:

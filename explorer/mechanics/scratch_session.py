@@ -82,10 +82,13 @@ def buttons(state: State, run: ScratchRun | None) -> list[dict]:
                  args=(state,), disabled=done == 0, help="Start again: nothing has run, no tensor exists.")]
 
 
-def refusal_note(refusal: str, run: ScratchRun | None) -> str:
-    """Why the program did not run, quoted as typed; and that the last good run (if any) stays on screen."""
+def refusal_note(refusal: str | None, run: ScratchRun | None) -> list[tuple[str, str]]:
+    """('error', why the program did not run, quoted as typed, and that the last good run, if any, stays on screen);
+    nothing when it ran."""
+    if not refusal:
+        return []
     kept = ". Still showing the last good run." if run else "."
-    return f"Program not run: {literal(refusal, keep_code=True)}{kept}"
+    return [("error", f"Program not run: {literal(refusal, keep_code=True)}{kept}")]
 
 
 def last_messages(run: ScratchRun) -> list[tuple[str, str]]:
