@@ -76,8 +76,7 @@ def current_candles() -> CandleData:
 
 
 def set_candles(data: CandleData, source: str, link: str, note: str | None = None) -> None:
-    """Make `data` the session's candles; `link` is how it is written in a shareable URL; `note`, what the load
-    says it loaded."""
+    """Make `data` the session's candles; `link`: how a shareable URL writes them; `note`: what the load says."""
     st.session_state[CANDLES_KEY] = data
     st.session_state[SOURCE_KEY] = source
     st.session_state[LINK_KEY] = link

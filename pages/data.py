@@ -1,8 +1,6 @@
 """Data (seed Part A): candles from the bundled sample or an upload → DataFrame → float32 tensor."""
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 from plotly.graph_objects import Figure
 
@@ -55,7 +53,7 @@ def load_upload_section() -> None:
 
 def load_archive_section() -> None:
     """Fetch a range of days with a progress bar per file; on failure say which day and keep the data loaded before."""
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = forms.utc_today()  # the archive's days are UTC days
     forms.start_archive_form(st.session_state, st.session_state[LINK_KEY], today)
     symbol_col, interval_col, days_col = st.columns([1, 1, 2])
     symbol, interval = widgets((symbol_col, interval_col), forms.LOADERS, *forms.ARCHIVE_KEYS[:2])

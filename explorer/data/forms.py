@@ -104,6 +104,10 @@ def load_sample(rows: int, from_config: Callable[[AppConfig], CandleData]) -> tu
     return sample_candles(config, from_config)
 
 
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
 def start_archive_form(state: MutableMapping, link: str | None, today: dt.date) -> None:
     """The archive form's values, set once a session: a shared link's request, else the last three full days."""
     if ARCHIVE_KEYS[0] not in state:

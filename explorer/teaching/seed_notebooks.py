@@ -9,8 +9,9 @@ where the seed drew random numbers, so the numbers are the ones the app's guided
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from explorer.teaching.notebook import NEEDS, code, markdown, notebook_text
 from explorer.teaching.source import source_of
@@ -265,3 +266,9 @@ SEED_NOTEBOOKS = (  # (button label, file name, builder, tooltip): the Home page
     ("Seed notebook 2, rebuilt (.ipynb)", "seed_notebook_2_linear_model.ipynb", seed_notebook_2,
      "The second seed notebook: the linear model from scratch, its losses, nn.Linear's anatomy and tensor shapes, "
      "rebuilt on the loaded candles with its mistakes fixed. Needs only torch, pandas and Jupyter."))
+
+
+def notebook_downloads(frame: pd.DataFrame, source: str) -> list[tuple[str, str, Callable[[], str], str]]:
+    """The Home page's download buttons: label, file name, the notebook on these candles (built when clicked, not
+    on every run), tooltip."""
+    return [(label, file, functools.partial(build, frame, source), tip) for label, file, build, tip in SEED_NOTEBOOKS]
