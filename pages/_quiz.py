@@ -5,7 +5,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import StopException
 
 from explorer.teaching import quiz
-from explorer.teaching.quiz import ON_KEY, AnswerError, Asked, Question, check, tolerance_text
+from explorer.teaching.quiz import ON_KEY, Asked, Question, tolerance_text
 from pages._state import PRESENT_KEY, QUIZ_KEY, widgets
 
 
@@ -70,9 +70,6 @@ def _ask(asked: Asked) -> bool:
         asked.gave_up = again and buttons.form_submit_button("Show me the answer", key=f"quiz_show_{question.key}")
     if not submitted:
         return asked.gave_up
-    try:
-        quiz.record(st.session_state, asked, check(question, text or ""))
-    except AnswerError as exc:
-        st.error(f"Not an answer yet: {exc}.")
-        return False
-    return True
+    if problem := quiz.answer(st.session_state, asked, text or ""):
+        st.error(problem)
+    return problem is None

@@ -200,6 +200,15 @@ def record(state: MutableMapping[str, Any], asked: Asked, verdict: Verdict) -> N
         state.setdefault(SCORE_KEY, Score()).record(f"{asked.question.key}={asked.question.answer}", verdict.correct)
 
 
+def answer(state: MutableMapping[str, Any], asked: Asked, text: str) -> str | None:
+    """Check and record `text` as an answer to `asked`; why it is not an answer yet (None: it was recorded)."""
+    try:
+        record(state, asked, check(asked.question, text))
+    except AnswerError as exc:
+        return f"Not an answer yet: {exc}."
+    return None
+
+
 def score_text(state: MutableMapping[str, Any]) -> str | None:
     """The session's score in words, once the mode is on and something has been answered."""
     score = state.get(SCORE_KEY)

@@ -162,3 +162,12 @@ def test_the_answer_widget_fits_the_question():
     assert (choice.widget, choice.label, choice.more) == ("radio", "your prediction", {"index": None})
     (typed,) = answer_state(q.linear_weight_shape("w", 4, 2)).controls("quiz_in_w")
     assert (typed.widget, typed.args, typed.more) == ("text_input", (), {"max_chars": 200})
+
+
+def test_an_unreadable_answer_is_named_and_not_recorded():
+    from explorer.teaching import quiz
+    state, question = {}, q.linear_weight_shape("w", 4, 2)
+    asked = quiz.asked_in(state, question)
+    assert quiz.answer(state, asked, "no idea") == "Not an answer yet: type a shape such as [3, 4]."
+    assert not asked.verdicts and quiz.SCORE_KEY not in state
+    assert quiz.answer(state, asked, "[2, 4]") is None and asked.settled and state[quiz.SCORE_KEY].right == 1
