@@ -1,5 +1,4 @@
-"""Streamlit glue shared by the pages: the loaded candles, cached loading, 'the code that ran', the sidebar's
-switches and the guided path's thread through the lesson pages."""
+"""Streamlit glue the pages share: the loaded candles, cached loading, 'the code that ran', the sidebar, the tour."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -30,7 +29,6 @@ def _leave_pages_folder_mode() -> None:
     run without the router; the browser tests cover the routed app.)
     """
     from streamlit.runtime.pages_manager import PagesManager
-
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
@@ -99,7 +97,7 @@ def show_code(*functions, caption: str = "The code that ran") -> None:
         st.code("\n\n".join(source_of(fn) for fn in functions), language="python")
 
 
-def presenter_mode() -> bool:
+def presenter_mode() -> None:
     """Presenter mode: `?present=1` in the URL or the sidebar toggle; bigger type, no sidebar, no secondary controls."""
     st.session_state.setdefault(PRESENT_KEY, False)
     st.sidebar.toggle("Presenter mode", key=PRESENT_KEY, help="Larger fonts; sidebar and secondary controls hidden. "
@@ -108,22 +106,17 @@ def presenter_mode() -> bool:
     st.sidebar.html(CONTROLS_JS, unsafe_allow_javascript=True)  # a help icon's click must not flip its toggle
     if st.session_state[PRESENT_KEY]:
         st.html(PRESENTER_CSS)
-        st.button("Exit presenter mode", key="present_exit", on_click=_exit_presenter, type="tertiary")
-    return st.session_state[PRESENT_KEY]
+        st.button("Exit presenter mode", key="present_exit", on_click=st.session_state.update,
+                  args=({PRESENT_KEY: False},), type="tertiary")  # the click switches presenter mode off
 
 
-def _exit_presenter() -> None:
-    st.session_state[PRESENT_KEY] = False
-
-
-def device_picker() -> str:
+def device_picker() -> None:
     """Sidebar picker for where the lessons' tensors live; a link's `?device=` is used when this machine has it."""
     devices = available_devices()
     problem = settle_device(st.session_state, DEVICE_KEY, devices)  # none yet, or a link's this machine lacks
     if problem:
         st.warning(literal(problem))
     st.sidebar.selectbox("Device", devices, key=DEVICE_KEY, help=DEVICE_HELP)
-    return st.session_state[DEVICE_KEY]
 
 
 def current_device() -> str:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.teaching import tour
-from explorer.teaching.seed_notebooks import notebook_downloads
+from explorer.teaching import seed_notebooks, tour
 from pages._common import current_candles, publish_state, share_state, show_code
 from pages._state import widgets
 
@@ -50,6 +49,6 @@ show_stop(tour.STOPS[number - 1], results[number - 1])
 publish_state(*tour.HOME_LINK)
 show_code(*tour.STOPS[number - 1].lessons())  # the lessons this stop's live result ran
 with st.container(key="secondary_home_seed_notebooks", horizontal=True):  # built when clicked
-    for i, (label, file, build, tip) in enumerate(notebook_downloads(frame, source), start=1):
+    for i, (label, file, build, tip) in enumerate(seed_notebooks.notebook_downloads(frame, source), start=1):
         st.download_button(label, build, file, key=f"home_seed_nb_{i}", on_click="ignore", icon=":material/download:",
                            help=tip, mime="application/x-ipynb+json")
