@@ -20,13 +20,6 @@ MLP_WIDGETS = ("graph_mlp_layers", "graph_mlp_hidden", "graph_mlp_cap", "graph_m
 MLP_TOGGLES = ("graph_mlp_collapse", "graph_mlp_hide_acc", "graph_mlp_hide_views")  # the drawing's options
 
 
-class NumberChoice(Control):
-    """A choice among numbers (a select_slider over ints): the link carries the number, checked as one of them."""
-
-    def link(self) -> Shared:
-        return Shared(self.key, "int", choices=tuple(self.values))
-
-
 def graph_state(n_rows: int) -> PageState:
     """What the Graph page's link carries: row, seed, expression, both step positions, torchviz's toggles, the large
     graph's options, the view on screen and the inspected node."""
@@ -46,8 +39,8 @@ def graph_state(n_rows: int) -> PageState:
         Control("toggle", "graph_classic_after", "ask torchviz for the picture now, after backward()",
                 help="torchviz reads the saved tensors, which backward() has already freed."),
         Control("slider", "graph_mlp_layers", "hidden layers", (1, 60), "Linear + ReLU blocks in the MLP.", first=2),
-        NumberChoice("select_slider", "graph_mlp_hidden", "width", WIDTHS,
-                     "Units per hidden layer (changes shapes, not the number of nodes).", first=16),
+        Control("select_slider", "graph_mlp_hidden", "width", WIDTHS,
+                "Units per hidden layer (changes shapes, not the number of nodes).", first=16),
         Control("slider", "graph_mlp_cap", "node cap", (20, 400),
                 "At most this many nodes are drawn, the ones nearest the loss first.", first=150, more={"step": 10},
                 choices=tuple(range(20, 401, 10))),

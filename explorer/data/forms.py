@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, MutableMapping, Protocol
 
 from explorer import svgplot
@@ -13,7 +12,6 @@ from explorer.data.loader import CandleFormatError
 from explorer.data.sources import (DATE_ORDERS, MAX_SAMPLE_ROWS, SEPARATORS, archive_candles, config_link,
                                    config_source_label, literal, sample_candles, sample_rows)
 from explorer.teaching.controls import Control, PageState
-from explorer.teaching.shareable import Shared
 from explorer.tensors import float32_rounding
 
 if TYPE_CHECKING:
@@ -55,21 +53,15 @@ LOADERS = PageState((
 # itself never travels in a URL).
 UPLOAD = PageState((
     Control("selectbox", "data_upload_sep", "Separator", tuple(SEPARATORS),
-            "Leave on 'detect' unless detection picks the wrong one.", first="detect"),
+            "Leave on 'detect' unless detection picks the wrong one.", first="detect", quiet=True),
     Control("number_input", "data_upload_rows", "Rows to read (0 = all)", (0, 2_000_000),
-            "Read only the first rows of a big file.", first=0, more={"step": 1000}),
+            "Read only the first rows of a big file.", first=0, more={"step": 1000}, quiet=True),
     Control("selectbox", "data_upload_dayfirst", "Date order", tuple(DATE_ORDERS),
             "Only for dates like 03/04/2024 when the data cannot tell day and month apart.",
-            first="detect from the data")))
+            first="detect from the data", quiet=True)))
 
 
-def quiet_link(state: PageState) -> tuple[Shared, ...]:
-    """What a link carries of the widgets of `state`, each checked as its widget checks it; a widget at its first
-    value stays out of the link (a teacher's link names only what they changed)."""
-    return tuple(replace(c.link(), default=c.first) for c in state.items)
-
-
-UPLOAD_LINK = quiet_link(UPLOAD)
+UPLOAD_LINK = UPLOAD.spec  # a widget at its first value stays out of it (quiet)
 UPLOAD_KEYS = tuple(item.key for item in UPLOAD.items)
 LOAD_ERRORS = (ConfigError, CandleFormatError, FetchError)  # what a load refuses with a message (never a traceback)
 

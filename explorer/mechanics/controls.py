@@ -2,19 +2,9 @@
 higher order. Keys, labels, ranges, options and first values are the ones the pages declared by hand before."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from explorer.mechanics import errors as er, flow, tools
 from explorer.teaching.controls import SEED_MAX, Control, PageState
-from explorer.teaching.shareable import Shared
-
-
-@dataclass(frozen=True)
-class WholeChoice(Control):
-    """A choice among whole numbers (a slider's stops): its link carries an int, one of the options."""
-
-    def link(self) -> Shared:
-        return Shared(self.key, "int", choices=tuple(self.values))
 
 
 def errors_state(n_candles: int) -> PageState:
@@ -34,7 +24,7 @@ FLOW = PageState((
     Control("radio", "flow_activation", "activation", flow.ACTIVATIONS, flow.HELP["activation"], first="sigmoid"),
     Control("radio", "flow_init", "init", tuple(flow.INITS), flow.HELP["init"], first="pytorch_default",
             more={"format_func": flow.INITS.get}),
-    WholeChoice("select_slider", "flow_steps", "training steps", flow.STEPS, flow.HELP["steps"], first=100)))
+    Control("select_slider", "flow_steps", "training steps", flow.STEPS, flow.HELP["steps"], first=100)))
 
 
 def tools_state(n_candles: int) -> PageState:

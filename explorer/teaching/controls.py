@@ -3,7 +3,7 @@ and what a copied link carries of it. A page draws them with pages/_state.widget
 `PageState.spec`, so a widget and its link parameter are declared once (same keys, same ranges)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from explorer.teaching.shareable import Shared
@@ -24,6 +24,7 @@ class Control:
     more: Mapping[str, Any] = field(default_factory=dict)  # the element's other arguments (step, horizontal, …)
     choices: tuple | None = None  # the only values a link may give, where a range says too little (a slider's steps)
     max_len: int = 300  # the longest text a link may give (a text input without max_chars of its own)
+    quiet: bool = False  # at its first value it stays out of the link (a link names only what was changed)
 
     @property
     def args(self) -> tuple:
@@ -32,16 +33,20 @@ class Control:
 
     def link(self) -> Shared:
         """What a copied link carries of this widget, checked as the widget checks it (range, options, length)."""
+        shared = self._link()
+        return replace(shared, default=self.first) if self.quiet else shared
+
+    def _link(self) -> Shared:
         if self.widget in ("toggle", "checkbox"):
             return Shared(self.key, "bool")
         if self.widget == "text_input":
             return Shared(self.key, "str", max_len=self.more.get("max_chars", self.max_len))
         if self.widget == "multiselect":
             return Shared(self.key, "list", choices=tuple(self.values))
-        floats = isinstance(self.values[0], float)
+        kind = "float" if isinstance(self.values[0], float) else "int" if isinstance(self.values[0], int) else "str"
         if self.widget in OPTIONS:
-            return Shared(self.key, "float" if floats else "str", choices=tuple(self.values))
-        return Shared(self.key, "float" if floats else "int", *self.values, choices=self.choices)
+            return Shared(self.key, kind, choices=tuple(self.values))
+        return Shared(self.key, kind, *self.values, choices=self.choices)
 
 
 @dataclass(frozen=True)
