@@ -91,9 +91,10 @@ def sidebar_data_summary(where) -> None:
     where.caption(rows_and_span(frame))
 
 
-def show_code(*functions, caption: str = "The code that ran") -> None:
-    """Show the source of the functions that produced what is on screen (the code shown is the code run)."""
-    with st.expander(caption, expanded=False):  # one block, not one per function: each element costs every rerun
+def show_code(*functions, caption: str = "The code that ran", key: str | None = None) -> None:
+    """Show the source of the functions that produced what is on screen (the code shown is the code run); `key`: in a
+    container of that key (a secondary_… key hides it in presenter mode)."""
+    with (st.container(key=key) if key else st).expander(caption, expanded=False):  # one block, not one per function: each element costs every rerun
         st.code("\n\n".join(source_of(fn) for fn in functions), language="python")
 
 

@@ -42,8 +42,7 @@ def optimizer_tab(opt: ol.OptimizerLab, names: list[str]) -> None:
         st.info(ol.NO_STEPS_NOTE)
     st.caption(ol.STEPS_NOTE)
     take_home(takehome.optimizer_takehome(opt))
-    with st.container(key="secondary_acc_opt_code"):
-        show_code(ol.sgd_step, ol.sgd_step_without_zero_grad)
+    show_code(ol.sgd_step, ol.sgd_step_without_zero_grad, key="secondary_acc_opt_code")
 
 
 def microbatch_tab(frame: pd.DataFrame, row: int, seed: int, state: PageState) -> None:
@@ -59,8 +58,7 @@ def microbatch_tab(frame: pd.DataFrame, row: int, seed: int, state: PageState) -
         light_html(result.table_html(), key="acc_mb_table")
         st.caption(mb.ROUNDING_NOTE)
         take_home(takehome.microbatch_takehome(frame, start, size, k, seed))
-    with st.container(key="secondary_acc_mb_code"):
-        show_code(mb.full_batch_grad, mb.accumulated_grad)
+    show_code(mb.full_batch_grad, mb.accumulated_grad, key="secondary_acc_mb_code")
 
 
 st.title("Gradient accumulation")
@@ -87,8 +85,7 @@ if lab_tab.open:
         steps, lab.zero_after_step = widgets(st.columns([1, 3], vertical_alignment="bottom"), STATE, "acc_steps",
                                              "acc_zero_each")
         xwb_tab(lab, names, steps, STATE)
-        with st.container(key="secondary_acc_code"):  # the lessons the lab's buttons run
-            show_code(acc.forward_backward, acc.zero_grad, acc.grad_zero_)
+        show_code(acc.forward_backward, acc.zero_grad, acc.grad_zero_, key="secondary_acc_code")
 if optim_tab.open:
     with optim_tab:
         st.markdown(ol.OPTIMIZER_INTRO)

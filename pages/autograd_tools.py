@@ -29,8 +29,7 @@ if quiz_ask(shown.question):  # predict first, then see
     light_html(f'<p class="light-note">{shown.note}</p>{shown.svg}', key="tools_graph")
 else:
     st.markdown(shown.intro)
-with st.container(key="secondary_tools_code"):
-    show_code(*shown.lessons)
+show_code(*shown.lessons, key="secondary_tools_code")
 if shown.scratch:
     st.markdown(f"[Open in scratchpad]({scratch_link(shown.scratch)}): the same steps, one statement at a time.")
 take_home(scripts.tools_takehome(view, shown))

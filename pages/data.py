@@ -113,6 +113,5 @@ st.markdown(forms.FLOAT32_NOTE)
 light_html(forms.rounding_table(frame), key="data_rounding")
 st.caption(forms.ROUNDING_NOTE)
 take_home(data_takehome(frame, st.session_state["candles_source"], current_device()))
-with st.container(key="secondary_data_code"):
-    show_code(candles_to_tensor, float32_rounding)  # the conversion, not the loader's guards
+show_code(candles_to_tensor, float32_rounding, key="secondary_data_code")  # the conversion, not the loader's guards
 publish_state(*forms.UPLOAD_LINK)

@@ -44,5 +44,4 @@ if quiz_ask(view.question):  # predict first: the broken side shows the answer
         side_panel(view.more, "errors_graph_more")
 st.markdown(f"[Open the broken version in the scratchpad]({view.scratch})")
 take_home(ev.error_takehome(view))
-with st.container(key="secondary_errors_inputs"):
-    show_code(er.candle_moves, er.make_weights, caption="Where x and w come from")
+show_code(er.candle_moves, er.make_weights, caption="Where x and w come from", key="secondary_errors_inputs")

@@ -43,7 +43,6 @@ def bars() -> None:
 
 if quiz_ask(smallest_layer_gradient(run.init_norms)):  # predict first, then see
     st.fragment(bars, run_every=flow.TICK_SECONDS if st.session_state.get(flow.PLAYING_KEY) else None)()
-with st.container(key="secondary_flow_code"):
-    show_code(flow.make_deep_mlp, flow.layer_grad_norms, flow.train_steps)
+show_code(flow.make_deep_mlp, flow.layer_grad_norms, flow.train_steps, key="secondary_flow_code")
 take_home(scripts.flow_takehome(run, frame))
 publish_state(*ctl.FLOW.spec)

@@ -93,7 +93,6 @@ else:
     large_graph_section(GRAPH)
 if view in views.LESSON_CODE:  # the lesson functions behind the view, below it
     code_key, functions = views.LESSON_CODE[view]
-    with st.container(key=code_key):
-        show_code(*functions)
+    show_code(*functions, key=code_key)
 
 publish_state(*GRAPH.spec)  # after the widgets: the URL shows what is on screen

@@ -115,8 +115,7 @@ st.subheader("3 · Your own nn.Linear")
 n_in, n_out, bias, how = widgets(st.columns(4), STATE, "modules_in", "modules_out", "modules_bias", "modules_init")
 for col, text in zip(st.columns(2), m.layer_printouts(m.make_linear(n_in, n_out, bias, how), m.example_input(n_in))):
     col.code(text, language="text", wrap_lines=True)
-with st.container(key="secondary_modules_linear_code"):
-    show_code(m.make_linear, m.set_weights, m.linear_by_hand)
+show_code(m.make_linear, m.set_weights, m.linear_by_hand, key="secondary_modules_linear_code")
 
 st.subheader("4 · A whole nn.Module, then softmax and argmax")
 (which,) = widgets([st], STATE, "modules_model")
@@ -134,8 +133,7 @@ st.session_state["modules_end"] = max(st.session_state["modules_end"], window - 
 prediction = m.candle_prediction(frame, window, hidden, end)
 st.markdown(m.prediction_note(prediction, window, end))
 light_html(prediction.table_html(), key="modules_softmax")
-with st.container(key="secondary_modules_model_code"):
-    show_code(m.NeuralNetwork, m.CandleNetwork, m.candle_window, m.predict_class)
+show_code(m.NeuralNetwork, m.CandleNetwork, m.candle_window, m.predict_class, key="secondary_modules_model_code")
 
 st.subheader("5 · Tensor shapes")
 shape_explorer(STATE)

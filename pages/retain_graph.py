@@ -25,8 +25,7 @@ def lab_panel(lab: rl.RetainLab) -> None:
     quiz_gate(retain_question(lab.events))  # predict first, then see
     if lab.loss is None:
         st.error(lab.problem())
-        with st.container(key="secondary_retain_seed_code"):
-            show_code(rl.custom_trading_loss, rl.fixed_trading_loss, caption="The seed's loss and the fixed one")
+        show_code(rl.custom_trading_loss, rl.fixed_trading_loss, caption="The seed's loss and the fixed one", key="secondary_retain_seed_code")
     elif lab.error:
         st.warning(lab.problem())
     st.code(lab.printout(), language="text")
@@ -50,5 +49,4 @@ lab, refused = rl.session_lab(st.session_state, pnl, loss_name, current_device()
 if refused:
     st.warning(refused)
 lab_panel(lab)
-with st.container(key="secondary_retain_code"):
-    show_code(rl.TRADING_LOSSES[loss_name], rl.backward, rl.autograd_grad)
+show_code(rl.TRADING_LOSSES[loss_name], rl.backward, rl.autograd_grad, key="secondary_retain_code")
