@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from pages._state import PRESENT_KEY
+
 if TYPE_CHECKING:
     from explorer.labs import LabButton
     from explorer.teaching.parts import TakeHome
@@ -58,6 +60,21 @@ def buttons(lab: object, specs: tuple[LabButton, ...], per_row: int = 3) -> None
         if col.button(b.label, key=b.key, width="stretch", shortcut=b.shortcut, help=b.help):
             b.action(lab)
 
+
+
+def label_px() -> int:
+    """Graph labels' size: the body text's in presenter mode (20 px), a little under it at a desk (14 px)."""
+    return 20 if st.session_state.get(PRESENT_KEY) else 14
+
+
+def say(place, said: list[tuple[str, str]]) -> None:
+    """Each (element, text) in `place`: ('error', …) as st.error, ('markdown', …) as st.markdown, and so on;
+    ('code', …) as plain text in a code block."""
+    for how, text in said:
+        if how == "code":
+            place.code(text, language="text", wrap_lines=True)
+        else:
+            getattr(place, how)(text)
 
 
 def take_home(t: TakeHome) -> None:

@@ -1,5 +1,5 @@
 """The Graph page's glue: the steppers (with play), the graph at a step (clickable) with the inspector, the node
-picker, the large-graph (MLP) section; the drawing and `say` serve the Scratchpad too.
+picker, the large-graph (MLP) section; the drawing serves the Scratchpad too.
 
 Only the view that is on screen is computed and drawn (a radio, not st.tabs: hidden tabs would still run)."""
 from __future__ import annotations
@@ -16,10 +16,9 @@ from explorer.autograd.large_graph import lagged_batch, make_mlp, mlp_loss
 from explorer.autograd.lesson import GraphLesson
 from explorer.teaching.controls import PageState
 from pages._common import current_candles, current_device, publish_state, show_code
-from pages._components import graphviz_chart, light_html
-from pages._state import init_widgets, widgets
+from pages._components import graphviz_chart, label_px, light_html, say
+from pages._state import PRESENT_KEY, init_widgets, widgets
 
-FONT_PX = {True: 20, False: 14}  # node labels: the body text size in presenter mode (20 px), a little under at a desk
 graph_drawing = st.components.v2.component(  # the Graph page's drawing; the Scratchpad's too
     "autograd_graph", js=(Path(__file__).parent / "_graph_drawing.js").read_text(), isolate_styles=False,
     css=".graph-box {overflow: auto; max-height: 85vh}\n.graph-box svg {display: block; margin: 0 auto}\n"
@@ -31,9 +30,8 @@ def step_view(lesson: GraphLesson, name: str, k: int, hidden: tuple[str, ...] = 
     """The graph at step `k` of stepper `name`, the step worked out beside it (below it on a projector, so that the
     graph gets the full width), the inspector below; what an open question asks for (`hidden`) as '?'. Returns the
     side panel."""
-    present = bool(st.session_state.get("present"))
-    panel = views.step_panel(lesson, name, k, session.chosen_node(st.session_state), hidden, FONT_PX[present])
-    graph, side = (st.container(), st.container()) if present else st.columns([3, 2])
+    panel = views.step_panel(lesson, name, k, session.chosen_node(st.session_state), hidden, label_px())
+    graph, side = (st.container(), st.container()) if st.session_state.get(PRESENT_KEY) else st.columns([3, 2])
     with graph:  # click a node (or Tab to it, Enter) to inspect it, scroll to zoom; "say" goes to a live region
         key = f"graph_plot_{name}"
         graph_drawing(key=key, data=panel.drawing, on_clicked_change=partial(session.take_click, st.session_state, key))
@@ -53,16 +51,6 @@ def lesson_extra(name: str, make):
     return session.extra(st.session_state, name, make)
 
 
-def say(place, said: list[tuple[str, str]]) -> None:
-    """Each (element, text) in `place`: ('error', …) as st.error, ('markdown', …) as st.markdown, and so on;
-    ('code', …) as plain text in a code block."""
-    for how, text in said:
-        if how == "code":
-            place.code(text, language="text", wrap_lines=True)
-        else:
-            getattr(place, how)(text)
-
-
 def node_picker(lesson: GraphLesson) -> None:
     """Which node the inspector shows: this step's (the highlighted one) or any node of the graph. It sits above the
     steps, outside their fragment: a selectbox redrawn at every step cost a click 10-15 ms in Chromium."""
@@ -75,7 +63,7 @@ def stepper(name: str, last: int, default: int) -> int:
     """Previous / next / play (keyboard Left, Right, P) and a slider over steps 0..last; the position on screen."""
     state = st.session_state
     steps.settle(state, name, last, default)
-    widths = [6, 5, 5, 8] if state.get("present") else [5, 4, 4, 12]  # label + shortcut hint fit
+    widths = [6, 5, 5, 8] if state.get(PRESENT_KEY) else [5, 4, 4, 12]  # label + shortcut hint fit
     cols = st.columns(widths, vertical_alignment="bottom")
     for col, button in zip(cols, steps.buttons(state, name, last)):
         col.button(**button, width="stretch")

@@ -9,9 +9,7 @@ from explorer.training import replay, session
 from explorer.training.trainer import step_lesson
 from explorer.training.worker import TrainingWorker
 from pages._common import show_code
-from pages._components import light_html
-from pages._graph_views import FONT_PX
-from pages._state import PRESENT_KEY
+from pages._components import label_px, light_html
 
 
 def step_window(worker: TrainingWorker) -> None:
@@ -39,7 +37,7 @@ def step_window(worker: TrainingWorker) -> None:
         model = replay.step_graph(view, collapse=True, hide_accumulate=True)
         for note in model.notes:
             st.caption(note)
-        light_html(graph_svg(model, FONT_PX[bool(st.session_state.get(PRESENT_KEY))]), key="train_step_graph")
+        light_html(graph_svg(model, label_px()), key="train_step_graph")
     with params:  # value, grad and the update the optimiser applied, with the rule and its state
         st.markdown(replay.update_rule(view))
         light_html(summary_html, key="train_window_summary")

@@ -7,10 +7,9 @@ import streamlit as st
 from explorer.mechanics import controls as ctl, scripts, tools
 from explorer.mechanics.scratchpad import scratch_link
 from pages._common import current_candles, publish_state, show_code
-from pages._components import light_html, take_home
-from pages._graph_views import FONT_PX
+from pages._components import label_px, light_html, take_home
 from pages._quiz import quiz_ask
-from pages._state import PRESENT_KEY, enter_state, widgets
+from pages._state import enter_state, widgets
 
 frame = current_candles().frame
 STATE = ctl.tools_state(len(frame))  # the widgets: what a link carries
@@ -18,7 +17,7 @@ enter_state(STATE)
 st.title("Hooks and higher order")
 st.markdown(tools.PAGE_INTRO)
 view, row = widgets(st.columns([3, 1]), STATE, "tools_view", "tools_row")
-shown = tools.tools_view(view, frame, row, FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
+shown = tools.tools_view(view, frame, row, label_px())
 if quiz_ask(shown.question):  # predict first, then see
     broken, fixed = st.columns(2)
     broken.error(shown.broken, icon=":material/error:")

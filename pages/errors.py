@@ -6,10 +6,9 @@ import streamlit as st
 from explorer.mechanics import controls as ctl, error_views as ev, errors as er
 from explorer.runtime import available_devices
 from pages._common import current_candles, current_device, publish_state, show_code
-from pages._components import light_html, take_home
-from pages._graph_views import FONT_PX
+from pages._components import label_px, light_html, take_home
 from pages._quiz import quiz_ask
-from pages._state import PRESENT_KEY, enter_state, widgets
+from pages._state import enter_state, widgets
 
 
 def side_panel(side: ev.Side, key: str) -> None:
@@ -31,8 +30,7 @@ c = st.columns(2)
 row, seed = widgets((c[0], c[1].container(key="secondary_errors_seed")), STATE, "errors_row", "errors_seed")
 publish_state(*STATE.spec)  # after the widgets: the URL shows what is on screen
 
-view = ev.error_view(key, frame, row, seed, available_devices(), current_device(),
-                  FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
+view = ev.error_view(key, frame, row, seed, available_devices(), current_device(), label_px())
 st.subheader(er.label(key))
 st.markdown(view.error.why)
 if quiz_ask(view.question):  # predict first: the broken side shows the answer

@@ -9,8 +9,8 @@ from explorer.autograd.lesson import gradient_printout, seed_printout
 from explorer.teaching.questions import graph_w_grad
 from explorer.teaching.takehome import graph_takehome
 from pages._common import current_candles, current_device, publish_state, share_state, show_code
-from pages._components import graphviz_chart, light_html, take_home
-from pages._graph_views import advance_players, large_graph_section, lesson_extra, node_picker, say, step_view, stepper
+from pages._components import graphviz_chart, light_html, say, take_home
+from pages._graph_views import advance_players, large_graph_section, lesson_extra, node_picker, step_view, stepper
 from pages._quiz import quiz_ask, quiz_hidden
 from pages._state import init_widgets, widgets
 

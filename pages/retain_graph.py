@@ -8,10 +8,9 @@ from explorer.labs.controls import RETAIN
 from explorer.teaching.questions import retain_question
 from explorer.teaching.takehome import retain_takehome
 from pages._common import current_device, publish_state, show_code
-from pages._components import buttons, light_html, take_home
-from pages._graph_views import FONT_PX
+from pages._components import buttons, label_px, light_html, take_home
 from pages._quiz import quiz_gate
-from pages._state import PRESENT_KEY, enter_state, link_clicks, widgets
+from pages._state import enter_state, link_clicks, widgets
 
 
 @st.fragment  # a call reruns the lab only, not the page around it
@@ -33,7 +32,7 @@ def lab_panel(lab: rl.RetainLab) -> None:
     st.caption(rl.EVENTS_NOTE)
     st.subheader("Saved tensors of the loss's graph")
     st.markdown(rl.SAVED_NOTE)
-    drawn, problem = rl.saved_tensors_html(lab, FONT_PX[bool(st.session_state.get(PRESENT_KEY))])
+    drawn, problem = rl.saved_tensors_html(lab, label_px())
     if problem:
         st.error(problem)
     light_html(drawn, key="retain_saved")

@@ -8,8 +8,9 @@ import streamlit as st
 from explorer.mechanics import scratch_session as session, scratchpad as sp
 from explorer.mechanics.scratch_view import GRAPH_NOTE, tensor_table
 from pages._common import publish_state, share_state
-from pages._graph_views import FONT_PX, graph_drawing, say
-from pages._state import PRESENT_KEY, init_widgets
+from pages._components import label_px, say
+from pages._graph_views import graph_drawing
+from pages._state import init_widgets
 
 state = st.session_state
 st.title("Scratchpad: your own PyTorch, one statement at a time")
@@ -35,7 +36,7 @@ if run is not None:
         say(right, session.last_messages(run))  # PyTorch's words, as written (no markdown)
     st.subheader("Every tensor, as autograd sees it")
     st.dataframe(tensor_table(run.env), hide_index=True)
-    svg, said = session.graph_view(state, run.env, FONT_PX[bool(state.get(PRESENT_KEY))])
+    svg, said = session.graph_view(state, run.env, label_px())
     if svg:
         st.subheader("The graph")
         st.caption(GRAPH_NOTE)
