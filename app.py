@@ -2,9 +2,8 @@
 import streamlit as st
 
 from explorer.runtime import configure_torch
-from pages._common import device_picker, next_stop_link, presenter_mode, sidebar_data_summary
+from pages._common import device_picker, next_stop_link, presenter_mode, sidebar_data_summary, watch_replica
 from pages._quiz import quiz_mode, quiz_score
-from pages._replica import watch_replica
 from pages._state import APP_LINK, publish_state, share_state
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="🔥", layout="wide")

@@ -10,7 +10,7 @@ from explorer.data.sources import (candles_from_link, cap_note, config_file, eno
                                    upload_rows)
 from explorer.teaching.source import source_of
 from explorer.teaching.tour import go_to, next_stop
-from pages._style import CONTROLS_JS, LAYOUT_CSS, PRESENTER_CSS
+from pages._style import CONTROLS_JS, LAYOUT_CSS, PRESENTER_CSS, REPLICA_JS
 from pages._state import (CANDLES_KEY, CANDLES_LINK, DEVICE_KEY, LINK_KEY, PRESENT_KEY, SOURCE_KEY,  # noqa: F401
                           publish_state, share_state)
 
@@ -135,3 +135,8 @@ def next_stop_link(page: str) -> None:
     if st.button(words, key="tour_next", type="tertiary"):
         go_to(st.session_state, number)
         st.switch_page("pages/home.py")
+
+
+def watch_replica() -> None:
+    """Behind deploy/'s nginx: the page reloads on the replica that took over when its own died (pages/_replica.js)."""
+    st.sidebar.html(REPLICA_JS, unsafe_allow_javascript=True)  # at the sidebar's end, where it takes no room

@@ -5,7 +5,7 @@ it. Every response nginx sends names the replica that answered (X-Replica) and n
 learner's sticky key: each learner stays on one replica, and both replicas get learners.
 
 Then one replica is killed mid-lesson. Streamlit reconnects its learners to the surviving replica through nginx without
-a word, so their pages would keep showing the dead session; pages/_replica.py sees the replica change and reloads the
+a word, so their pages would keep showing the dead session; pages/_replica.js sees the replica change and reloads the
 page there, untouched by the learner: a fresh session that says the uploaded data is gone and keeps the lesson state
 the URL carries (the candle row); the lesson goes on. The other replica's learners carry on with their own data, never
 reloaded.
@@ -32,7 +32,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port
 from tests.e2e.helpers import SHOTS, TRAIN_STATUS
-from pages._replica import CHECK_EVERY_MS
+from pages._style import CHECK_EVERY_MS
 from tests.e2e.test_concurrency import CHART_CODE, learner_csv, no_exception, sidebar, wait_idle
 
 LEARNERS = int(os.environ.get("REPLICAS_TEST_LEARNERS", 10))
@@ -192,7 +192,7 @@ async def slider(page: Page) -> str:
 
 
 async def after_kill(learner: Learner) -> None:
-    """The killed replica's learners: no click, the page reloads by itself on the survivor (pages/_replica.py) and
+    """The killed replica's learners: no click, the page reloads by itself on the survivor (pages/_replica.js) and
     says what was lost; the others: nothing happens. Then everyone steps the graph on."""
     page, loads, killed_at = learner.page, learner.loads, time.perf_counter()
     if learner.seen["killed"]:
