@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import socket
 import subprocess
 import sys
@@ -32,8 +33,9 @@ TURN = 8  # steps a run at full speed takes per turn: the loop's own Python then
 PROCESSES = int(os.environ.get("AUTOGRAD_EXPLORER_TRAIN_PROCESSES", max(1, (os.cpu_count() or 1) // 2)))
 # A run also keeps its latest state every RECENT_EVERY steps: Pause opens the step window on the latest step, which
 # then replays at most that many steps, not up to a kept checkpoint's spacing (200, then 400 … on long runs; an MLP
-# replaying 189 steps took 0.12 s of the pause's redraw, 24 steps 0.01 s). A copy every 25 steps: under 1% of a step.
-RECENT_EVERY = 25
+# replaying 189 steps took 0.12 s of the pause's redraw, 24 steps 0.01 s). A copy costs an MLP + Adam 200 µs, two
+# of its steps: every 100 steps it is 2 % of the run (every 25 it was 8 %).
+RECENT_EVERY = 100
 THREADS = int(os.environ.get("AUTOGRAD_EXPLORER_TRAIN_THREADS", 1))
 
 
@@ -136,13 +138,17 @@ def _train_due(runs: dict[int, _Run], conn) -> None:
 def serve(conn, threads: int = THREADS) -> None:
     """The training process: read commands between steps, train the playing runs, report every PUSH_S."""
     torch.set_num_threads(threads)
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)])  # a process's first torch optimizer imports torch._dynamo
+    # (0.6 s): here, not in the first run that asks for one
+    commands = select.poll()  # conn.poll(0) costs 5 µs, this 0.4: it runs between every two slices
+    commands.register(conn.fileno(), select.POLLIN)
     runs: dict[int, _Run] = {}
     pushed = 0.0
     while True:
         playing = [r.due for r in runs.values() if r.playing]
         wait = None if not playing else max(0.0, min(playing) - time.monotonic())
-        try:
-            while conn.poll(wait):  # checked between slices: a pause is never more than SLICE_S and a step late
+        try:  # checked between slices: a pause is never more than SLICE_S and a step late
+            while commands.poll(None if wait is None else wait * 1000):  # (a closed pipe reads as ready: EOFError)
                 kind, rid, seq, reply, args = pickle.loads(conn.recv_bytes())
                 try:
                     result = _handle(runs, kind, rid, seq, args)

@@ -167,19 +167,19 @@ def test_play_and_step_after_done_train_on(candles):
 
 
 def test_the_step_window_replays_from_the_training_process_checkpoints(candles):
-    """A run that trained 652 steps hands over its recent state at step 650: the replay runs 1 step, not 651 (nor 51
-    from its kept checkpoint at step 600)."""
+    """A run that trained 716 steps hands over its recent state at step 700: the replay runs 15 steps, not 715 (nor
+    115 from its kept checkpoint at step 600)."""
     data = make_features(candles, FeatureSpec(rows=300))
-    settings = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", epochs=163)  # 4 batches an epoch
+    settings = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", epochs=179)  # 4 batches an epoch
     worker = TrainingWorker(Trainer(data, settings))
     worker.play()
     worker.join(30)
-    assert worker.snapshot().status == "done" and worker.trainer.step_count == 652
-    start = worker.checkpoint_before(652)
-    assert start.step == 650 and start.epoch == 163
+    assert worker.snapshot().status == "done" and worker.trainer.step_count == 716
+    start = worker.checkpoint_before(716)
+    assert start.step == 700 and start.epoch == 175
     assert worker.checkpoint_before(100) is None
-    view = replay_step(data, settings, 652, start=start)
-    assert view.loss_value == worker.snapshot().step_losses[-1] == reference(data, settings)[651]
+    view = replay_step(data, settings, 716, start=start)
+    assert view.loss_value == worker.snapshot().step_losses[-1] == reference(data, settings)[715]
     worker.close()
 
 
