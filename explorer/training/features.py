@@ -97,7 +97,8 @@ def build_features(frame: pd.DataFrame, columns: list[str], lags: int, target: s
     if target == "next_direction":  # class labels stay 0/1
         shift["target"], scale["target"] = 0.0, 1.0
     scaled = (table - shift) / scale
-    x = torch.tensor(scaled.drop(columns="target").to_numpy(), dtype=torch.float32)
+    # .contiguous(): pandas hands its columns over one after another; a mini-batch reads whole rows
+    x = torch.tensor(scaled.drop(columns="target").to_numpy(), dtype=torch.float32).contiguous()
     y = torch.tensor(scaled["target"].to_numpy(), dtype=torch.float32)
     return {"x_train": x[:cut], "y_train": y[:cut], "x_valid": x[cut:], "y_valid": y[cut:],
             "table": table, "cut": cut, "shift": shift, "scale": scale}
