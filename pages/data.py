@@ -10,9 +10,9 @@ from explorer.data.sources import literal
 from explorer.teaching.takehome import data_takehome
 from explorer.tensors import candles_to_tensor, float32_rounding, summarize
 from pages._common import (LINK_KEY, current_candles, current_device, load_from_config, load_upload, publish_state,
-                           set_candles, share_state, show_code)
+                           set_candles, show_code)
 from pages._components import light_html, take_home
-from pages._state import init_widgets, widgets
+from pages._state import enter_state, widgets
 
 st.title("Data: candles → DataFrame → tensor")
 st.caption(forms.DATA_INTRO)
@@ -72,8 +72,7 @@ def load_archive_section() -> None:
     set_candles(data, *forms.fetched(data, request))
 
 
-share_state(*forms.UPLOAD_LINK)
-init_widgets(forms.UPLOAD.firsts())
+enter_state(forms.UPLOAD)
 left, right = st.columns(2)
 with left:
     st.subheader("Bundled sample")
@@ -114,4 +113,4 @@ light_html(forms.rounding_table(frame), key="data_rounding")
 st.caption(forms.ROUNDING_NOTE)
 take_home(data_takehome(frame, st.session_state["candles_source"], current_device()))
 show_code(candles_to_tensor, float32_rounding, key="secondary_data_code")  # the conversion, not the loader's guards
-publish_state(*forms.UPLOAD_LINK)
+publish_state(*forms.UPLOAD.spec)

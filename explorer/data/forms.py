@@ -49,8 +49,8 @@ LOADERS = PageState((
     Control("selectbox", "data_archive_interval", "Interval", INTERVALS),
     Control("date_input", "data_archive_days", f"Days (at most {MAX_DAYS})", help=DAYS_HELP,  # max_value: today
             more={"format": "YYYY-MM-DD", "min_value": FIRST_DAY})))
-# How an upload is read: a teacher's link carries it (UPLOAD_LINK), so that the class's file is read right (the file
-# itself never travels in a URL).
+# How an upload is read: a teacher's link carries it (UPLOAD.spec; a widget at its first value stays out), so that
+# the class's file is read right (the file itself never travels in a URL).
 UPLOAD = PageState((
     Control("selectbox", "data_upload_sep", "Separator", tuple(SEPARATORS),
             "Leave on 'detect' unless detection picks the wrong one.", first="detect", quiet=True),
@@ -61,7 +61,6 @@ UPLOAD = PageState((
             first="detect from the data", quiet=True)))
 
 
-UPLOAD_LINK = UPLOAD.spec  # a widget at its first value stays out of it (quiet)
 UPLOAD_KEYS = tuple(item.key for item in UPLOAD.items)
 LOAD_ERRORS = (ConfigError, CandleFormatError, FetchError)  # what a load refuses with a message (never a traceback)
 

@@ -16,14 +16,14 @@ from explorer.teaching.shareable import Shared, decode, encode
 
 def test_upload_link_is_the_one_the_page_declared_by_hand():
     """Same keys, kinds, ranges, choices; a value at its first stays out of the link, as before."""
-    assert forms.UPLOAD_LINK == (
+    assert forms.UPLOAD.spec == (
         Shared("data_upload_sep", "str", choices=tuple(SEPARATORS), default="detect"),
         Shared("data_upload_rows", "int", 0, 2_000_000, default=0),
         Shared("data_upload_dayfirst", "str", choices=tuple(DATE_ORDERS), default="detect from the data"))
-    assert encode(forms.UPLOAD.firsts(), forms.UPLOAD_LINK) == {}
-    assert encode({"data_upload_sep": "pipe |", "data_upload_rows": 500}, forms.UPLOAD_LINK) == {
+    assert encode(forms.UPLOAD.firsts(), forms.UPLOAD.spec) == {}
+    assert encode({"data_upload_sep": "pipe |", "data_upload_rows": 500}, forms.UPLOAD.spec) == {
         "data_upload_sep": "pipe |", "data_upload_rows": "500"}
-    values, problems = decode({"data_upload_rows": "2000001", "data_upload_sep": "pipe |"}, forms.UPLOAD_LINK)
+    values, problems = decode({"data_upload_rows": "2000001", "data_upload_sep": "pipe |"}, forms.UPLOAD.spec)
     assert values == {"data_upload_sep": "pipe |"} and "data_upload_rows" in problems[0]
 
 
