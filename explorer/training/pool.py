@@ -33,8 +33,8 @@ TURN = 8  # steps a run at full speed takes per turn: the loop's own Python then
 PROCESSES = int(os.environ.get("AUTOGRAD_EXPLORER_TRAIN_PROCESSES", max(1, (os.cpu_count() or 1) // 2)))
 # A run also keeps its latest state every RECENT_EVERY steps: Pause opens the step window on the latest step, which
 # then replays at most that many steps, not up to a kept checkpoint's spacing (200, then 400 … on long runs; an MLP
-# replaying 189 steps took 0.12 s of the pause's redraw, 24 steps 0.01 s). A copy costs an MLP + Adam 200 µs, two
-# of its steps: every 100 steps it is 2 % of the run (every 25 it was 8 %).
+# replaying 189 steps took 0.12 s of the pause's redraw, 24 steps 0.01 s). A copy costs a linear model 90 µs and an
+# MLP + Adam 200 µs: every 25 steps that was 2 % and 1.4 % of their runs, every 100 it is a quarter of that.
 RECENT_EVERY = 100
 THREADS = int(os.environ.get("AUTOGRAD_EXPLORER_TRAIN_THREADS", 1))
 
