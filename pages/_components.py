@@ -1,5 +1,6 @@
-"""The pages' own Streamlit components: light HTML (trusted HTML + SVG), and a graphviz chart that is drawn again when
-the browser left it blank. (The Training page declares its live board itself: only it loads the training code.)"""
+"""The pages' own Streamlit components and drawing helpers: light HTML (trusted HTML + SVG), a graphviz chart that is
+drawn again when the browser left it blank, a lab's buttons, the graph labels' size, messages by kind, and the
+take-home downloads. (The Training page declares its live board itself: only it loads the training code.)"""
 from __future__ import annotations
 
 import functools
@@ -59,7 +60,6 @@ def buttons(lab: object, specs: tuple[LabButton, ...], per_row: int = 3) -> None
     for col, b in zip(columns, specs):
         if col.button(b.label, key=b.key, width="stretch", shortcut=b.shortcut, help=b.help):
             b.action(lab)
-
 
 
 def label_px() -> int:
