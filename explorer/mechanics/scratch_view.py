@@ -34,7 +34,7 @@ def shown(t: torch.Tensor | None, short: bool = False) -> str:
         return "None"
     try:
         return brief(t) if short else preview(t, threshold=6).replace("\n", " ")
-    except (RuntimeError, NotImplementedError, TypeError):
+    except (RuntimeError, NotImplementedError):  # no data to copy (meta), or the device's copy failed
         return f"(values on {t.device} not shown)"
 
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from explorer.mechanics import scratch_examples as ex
 from explorer.mechanics import scratch_rules as rules
-from explorer.mechanics.scratch_view import node_details, scratch_graph, tensor_table
+from explorer.mechanics.scratch_view import node_details, scratch_graph, shown, tensor_table
 from explorer.mechanics.scratchpad import (EXAMPLES, MAX_OUTPUT, RUN_KEY, ScratchError, example_program, latest_run,
                                            parse_program, run_program, scratch_link)
 
@@ -356,3 +356,12 @@ def test_the_interpreter_never_calls_eval_exec_or_compile():
         assert not re.search(r"(?<![.\w])(eval|exec|compile|__import__)\(", text), path
         if path.name != "scratch_rules.py":  # the whitelist's table, built from its own fixed names
             assert "getattr(torch" not in text  # a call finds its torch function in that table, by dotted name
+
+
+def test_a_tensor_whose_values_cannot_be_read_is_named_instead_of_failing_the_table():
+    """A meta tensor has no data: torch refuses to copy it out (NotImplementedError); the table says so."""
+    t = torch.empty(3, device="meta")
+    with pytest.raises(NotImplementedError):
+        t.cpu()
+    assert shown(t) == shown(t, short=True) == "(values on meta not shown)"
+    assert shown(torch.tensor([1.5, 2.0]), short=True) != "(values on cpu not shown)"
