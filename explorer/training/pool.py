@@ -8,6 +8,7 @@ updated from the reports the process sends, and a click on Pause reaches the loo
 """
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import select
@@ -138,8 +139,7 @@ def _train_due(runs: dict[int, _Run], conn) -> None:
 def serve(conn, threads: int = THREADS) -> None:
     """The training process: read commands between steps, train the playing runs, report every PUSH_S."""
     torch.set_num_threads(threads)
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)])  # a process's first torch optimizer imports torch._dynamo
-    # (0.6 s): here, not in the first run that asks for one
+    importlib.import_module("torch._dynamo")  # torch's optimizers import it on first use (0.6 s): here, not in a run
     commands = select.poll()  # conn.poll(0) costs 5 µs, this 0.4: it runs between every two slices
     commands.register(conn.fileno(), select.POLLIN)
     runs: dict[int, _Run] = {}
