@@ -50,8 +50,9 @@ class _Run:
         trainer.add_callback(self._keep_recent, RECENT_EVERY)
 
     def _keep_recent(self, trainer: Trainer, metrics) -> None:
-        if trainer.divergence is None:
-            self.recent = [*self.recent[-1:], trainer.checkpoint()]
+        if trainer.divergence is None:  # at a kept checkpoint's step (every other time, at first) it shares that copy
+            cp = trainer.checkpoints.kept.get(trainer.step_count) or trainer.checkpoint()
+            self.recent = [*self.recent[-1:], cp]
 
     def checkpoint_before(self, step: int):
         """The latest state from which step `step` is still to come: a recent one, or the trainer's nearest."""

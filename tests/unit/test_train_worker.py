@@ -233,3 +233,23 @@ def test_the_window_on_the_latest_step_replays_a_few_steps_not_hundreds(candles)
         assert view.loss_value == runs[1].trainer.history.step_losses[last - 1]  # the same step, exactly
         runs[1].step(13)
     assert _handle(runs, "checkpoint", 1, 0, (450,)).step == 400  # older steps: the kept ones, as before
+
+
+def test_the_recent_state_shares_a_kept_checkpoint_taken_at_the_same_step(candles):
+    """At a step where the run keeps a checkpoint anyway, its recent state is that same copy (not a second one); in
+    between it copies its own, and either replays the run exactly."""
+    from explorer.training.pool import RECENT_EVERY, _handle
+    from explorer.training.callbacks import CHECKPOINT_EVERY
+    data = make_features(candles, FeatureSpec(rows=300))
+    settings = TrainSettings(epochs=400)
+    runs = {}
+    _handle(runs, "open", 1, 0, (data, settings))
+    run = runs[1]
+    run.step(CHECKPOINT_EVERY + RECENT_EVERY)
+    shared, own = run.recent
+    run.step(1)
+    assert shared is run.trainer.checkpoints.kept[CHECKPOINT_EVERY]
+    assert own.step == CHECKPOINT_EVERY + RECENT_EVERY and own.step not in run.trainer.checkpoints.kept
+    for cp in (shared, own):
+        view = replay_step(data, settings, cp.step + 1, start=cp)
+        assert view.loss_value == run.trainer.history.step_losses[cp.step]
