@@ -273,8 +273,9 @@ class Trainer:
         if self._batches and size % (16 if self.device.type == "cpu" else 128) == 0:
             batches = self._batches[::-1]  # in order: full batches first, the short one (if any) last
             order, sizes = torch.cat(batches), [b.shape[0] for b in batches]
-            self._xs = list(torch.index_select(self._x, 0, order, out=self._x_epoch).split_with_sizes(sizes))
-            self._ys = list(torch.index_select(self._y, 0, order, out=self._y_epoch).split_with_sizes(sizes))
+            rows = len(order)  # fewer than an epoch's after a restore mid-epoch: the first rows (never a resize)
+            self._xs = list(torch.index_select(self._x, 0, order, out=self._x_epoch[:rows]).split_with_sizes(sizes))
+            self._ys = list(torch.index_select(self._y, 0, order, out=self._y_epoch[:rows]).split_with_sizes(sizes))
             self._xs.reverse()
             self._ys.reverse()
 

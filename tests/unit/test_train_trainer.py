@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -279,3 +280,22 @@ def test_the_loop_without_zero_grad_is_the_same_lines_less_that_one():
     body = [line.strip() for line in inspect.getsource(train_step_without_zero_grad).splitlines()
             if not line.startswith(("def ", '    """', "    gradients")) and line.strip()]
     assert body == ["loss = loss_fn(model(xb), yb)", "loss.backward()", "optimizer.step()", "return loss.item()"]
+
+
+def test_a_restore_mid_epoch_trains_on_exactly_and_never_resizes_the_epoch_buffers(candles):
+    """Restored mid-epoch, the Trainer gathers only the epoch's remaining rows (into the first rows of its epoch
+    buffers: resizing an out= tensor is deprecated and warns) and goes on bit for bit, through the next epoch."""
+    data = make_features(candles, FeatureSpec(rows=300))
+    s = TrainSettings(model="mlp", hidden_sizes=(8,), optimizer="adam", epochs=3)
+    trainer = Trainer(data, s)
+    trainer.step(trainer.steps_per_epoch + 1)
+    cp = trainer.checkpoint()
+    trainer.step(10_000)
+    again = Trainer(data, s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again.restore(cp)
+        again.step(10_000)
+    assert again._x_epoch.shape == data.x_train.shape and again._y_epoch.shape == data.y_train.shape
+    assert again.history.step_losses == trainer.history.step_losses[cp.step:] == bare_losses(
+        data, s, trainer.total_steps)[cp.step:]
