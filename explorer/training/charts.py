@@ -16,6 +16,7 @@ from explorer.training.worker import Snapshot
 
 MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
 MAX_POINTS = 2000  # a browser redrawing a few times a second should not receive 100k points
+LABEL_GAP, LABEL_PX = 0.08, 16  # end labels closer than this share of the axis stack, this many px apart
 
 
 def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,16 +86,23 @@ def parameter_styles(names: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def _end_labels(fig: go.Figure, log_y: bool = False) -> go.Figure:
-    """Each curve named where it ends (a direct label), in its own colour: no need to match colours to a legend."""
-    for i, trace in enumerate(fig.data):  # one above its end, the next below: two curves that end together
+    """Each curve named where it ends (a direct label), in its own colour: no need to match colours to a legend.
+    Labels whose ends lie within LABEL_GAP of the axis of each other stack upwards instead of overlapping."""
+    ends, values = [], []
+    for trace in fig.data:
         x, y = np.asarray(trace.x), np.asarray(trace.y, dtype=float)
         keep = np.isfinite(y) & ((y > 0) if log_y else True)
-        if not keep.any():
-            continue
-        last = np.flatnonzero(keep)[-1]
-        fig.add_annotation(x=x[last], y=math.log10(y[last]) if log_y else y[last], text=trace.name,
-                           showarrow=False, xanchor="right", yanchor="top" if i % 2 else "bottom",
-                           font=dict(color=trace.line.color, size=12), bgcolor="rgba(255,255,255,0.8)")
+        if keep.any():
+            y = np.log10(y[keep]) if log_y else y[keep]
+            ends.append((y[-1], x[keep][-1], trace))
+            values.extend((y.min(), y.max()))
+    span = (max(values) - min(values) if values else 0.0) or 1.0
+    below, shift = None, 0
+    for y, x, trace in sorted(ends, key=lambda end: end[0]):
+        shift = shift + LABEL_PX if below is not None and (y - below) / span < LABEL_GAP else 0
+        below = y
+        fig.add_annotation(x=x, y=y, text=trace.name, showarrow=False, xanchor="right", yanchor="bottom",
+                           yshift=shift, font=dict(color=trace.line.color, size=12), bgcolor="rgba(255,255,255,0.8)")
     return fig
 
 
@@ -137,9 +145,9 @@ def _loss_notes(fig: go.Figure, losses: np.ndarray, log_y: bool) -> None:
         fig.add_annotation(text="No steps yet: press Play or Step", xref="paper", yref="paper", x=0.5, y=0.5,
                            showarrow=False, font=dict(size=14, color="#545454"))
     elif not log_y and len(finite) and (decades := int(math.log10(finite.max() / finite.min()))) >= 2:
-        fig.add_annotation(text=f"the loss spans {decades} decades: turn on log y to read the later steps",
-                           xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="top", showarrow=False,
-                           font=dict(size=12, color="#545454"))
+        fig.add_annotation(text=f"the loss spans {decades} decades:<br>turn on log y to read the later steps",
+                           xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="top", align="right",
+                           showarrow=False, font=dict(size=12, color="#545454"))  # two lines: fits a phone
 
 
 def loss_svg(snap: Snapshot, log_y: bool = False, unit: str | None = None) -> str:

@@ -101,6 +101,21 @@ def test_the_loss_curves_differ_beyond_colour_and_are_named_where_they_end():
     assert re.search(r'stroke-width="3"[^>]*vector-effect', svg)  # the epoch mean thick, the batch curve thin
 
 
+def test_labels_of_curves_that_end_together_stack_instead_of_overlapping():
+    """A trained run's three curves end within a hair of each other: their labels sit above the ends, each 16 px
+    above the one below (the old alternate above/below hid one label and drew one over the step axis)."""
+    snap = snapshot(200, 20, np.r_[np.full(10, 2.5), np.full(190, 0.003)])
+    snap = Snapshot(**{**snap.__dict__, "epochs_table": [{**row, "train_loss": 0.0031, "valid_loss": 0.0044}
+                                                         for row in snap.epochs_table]})
+    for fig in (loss_figure(snap), loss_figure(snap, log_y=True)):
+        labels = {a.text: a for a in fig.layout.annotations if a.text in {t.name for t in fig.data}}
+        assert {a.yanchor for a in labels.values()} == {"bottom"}
+        shifts = [labels[name].yshift for name in ("train (batch)", "train (epoch mean)", "validation")]
+        assert shifts == [0, 16, 32]
+    far = loss_figure(snapshot(200, 20))  # ends far apart: each label at its own end, unshifted
+    assert {a.yshift for a in far.layout.annotations if a.text in {t.name for t in far.data}} == {0}
+
+
 def test_predicted_vs_actual_norms_and_compared_runs_each_have_their_own_dash():
     from explorer.data.sample import generate_candles
     from explorer.training.charts import (PREDICTION_STYLE, RunRecord, compare_figure, norms_figure, norms_svg,
